@@ -1,0 +1,33 @@
+"""Shared fixtures. Browser tests use the project's one launcher (scraper.browser), which
+finds Playwright's Chromium or the system one (e.g. Debian's /usr/bin/chromium)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper.browser import find_browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch arguments, pointed at the browser our launcher chose."""
+    return {**browser_type_launch_args, **find_browser().launch_kwargs()}
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots and other evidence that tests keep (not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A fresh warehouse file for one test."""
+    return tmp_path / "tagdraw.duckdb"

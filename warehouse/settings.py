@@ -1,0 +1,45 @@
+"""The one settings object. Every value can be set with an environment variable
+prefixed ``TAGDRAW_`` (for example ``TAGDRAW_DB=/srv/tagdraw.duckdb``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LIVE_SITE_URL = "https://www.gotoknow.org"
+TIMEZONE = "Asia/Bangkok"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAGDRAW_", extra="ignore")
+
+    # Warehouse
+    db: Path = Path("data/tagdraw.duckdb")
+    lock_timeout_s: float = 60.0  # give up waiting for the database file after this long
+    # Crawler
+    site_url: str = LIVE_SITE_URL
+    user_agent: str = "tagdraw/0.1 (+campaign entry collector; contact: the campaign organisers)"
+    rate_per_s: float = 1.0  # requests per second to a remote site
+    unthrottled_local: bool = False  # only honoured for 127.0.0.1 / localhost
+    concurrency: int = 4
+    request_timeout_s: float = 20.0
+    max_attempts: int = 5
+    context_recycle_pages: int = 200  # new browser context after this many pages
+    write_batch_size: int = 50
+    failed_pages_dir: Path = Path("data/failed-pages")
+    # Browser
+    chromium: str | None = None  # explicit executable; otherwise Playwright's, then system
+    # Scheduling and logs
+    schedule_interval_min: float = 60.0
+    crawl_after_close_days: int = 7
+    log_dir: Path = Path("data/logs")
+    # Dashboard
+    dashboard_demo_mode: bool = False  # no sign-in; only when the operator asks for it
+    dashboard_port: int = 8501
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,190 @@
+"""The one Thai-text normaliser and the one Thai date parser, used by every part.
+
+Dates on the site are Asia/Bangkok time in several forms: ``6 สิงหาคม 2013 15:00 น.``
+(Christian era), ``6 สิงหาคม 2556 15:00 น.`` (Buddhist era = CE + 543),
+``7 ส.ค. 2556`` (short month), and Thai digits (``๗ ส.ค. ๒๕๕๖``). Our own parser,
+because ``thai_strptime`` mis-reads Buddhist-era years and fails on Thai digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BUDDHIST_ERA_OFFSET = 543
+
+# Invisible characters that change bytes but not what a reader sees.
+ZERO_WIDTH_CHARS = (
+    [chr(c) for c in range(0x200B, 0x2010)]  # ZWSP, ZWNJ, ZWJ, LRM, RLM
+    + [chr(c) for c in range(0x2060, 0x2065)]  # word joiner, invisible operators
+    + ["\ufeff", "\u00ad"]  # BOM / ZWNBSP, soft hyphen
+)
+_ZERO_WIDTH_TABLE = {ord(c): None for c in ZERO_WIDTH_CHARS}
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_THAI_DIGIT_TABLE = {ord(t): str(i) for i, t in enumerate(THAI_DIGITS)}
+_WHITESPACE = re.compile(r"\s+")
+
+
+def thai_digits_to_ascii(text: str) -> str:
+    return text.translate(_THAI_DIGIT_TABLE)
+
+
+def remove_zero_width(text: str) -> str:
+    return text.translate(_ZERO_WIDTH_TABLE)
+
+
+def squash_whitespace(text: str) -> str:
+    """Every run of whitespace (NBSP and newlines included) becomes one space; trimmed."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalise_text(text: str) -> str:
+    """NFC, zero-width characters removed, Thai digits as ASCII, whitespace squashed.
+
+    For comparing and matching; text is stored as the site shows it.
+    """
+    text = unicodedata.normalize("NFC", text)
+    return squash_whitespace(thai_digits_to_ascii(remove_zero_width(text)))
+
+
+def compact_text(text: str) -> str:
+    """``normalise_text`` with all whitespace removed and case folded: for matching terms
+    that spammers split with spaces or zero-width characters (``ส ล็ อ ต``)."""
+    return _WHITESPACE.sub("", normalise_text(text)).casefold()
+
+
+def normalise_tag(tag: str) -> str:
+    """A tag as compared with a campaign keyword: NFC, zero-width characters removed,
+    leading ``#`` removed, trimmed, whitespace squashed, case folded."""
+    text = normalise_text(tag)
+    text = text.lstrip("#＃").strip()
+    return text.casefold()
+
+
+# --- dates --------------------------------------------------------------------------------
+
+_MONTHS_FULL = [
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+]
+_MONTHS_SHORT = [
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+]
+_MONTH_LOOKUP: dict[str, int] = {}
+for _i, (_full, _short) in enumerate(zip(_MONTHS_FULL, _MONTHS_SHORT, strict=True), start=1):
+    _MONTH_LOOKUP[_full] = _i
+    _MONTH_LOOKUP[_short.replace(".", "")] = _i  # ส.ค., สค., ส.ค all become สค
+_MONTH_LOOKUP["กพ"] = 2
+
+_DATE_PATTERN = re.compile(
+    r"(?P<day>\d{1,2})\s*(?P<month>[\u0E00-\u0E7F.]+)\s*(?P<year>\d{4})"
+    r"(?:\s*(?:เวลา\s*)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
+)
+
+
+class ThaiDateError(ValueError):
+    """A date that could not be read; the message quotes it."""
+
+
+def _year_to_ce(year: int) -> int:
+    # Any year past 2400 is Buddhist era (2400 BE = 1857 CE, long before the web).
+    return year - BUDDHIST_ERA_OFFSET if year > 2400 else year
+
+
+def parse_thai_datetime(text: str) -> datetime:
+    """Parse a site date into an aware datetime in Asia/Bangkok.
+
+    Also accepts ISO 8601 (``2013-08-22T10:05:00+07:00``), as the comments JSON uses.
+    A date without a time is midnight.
+    """
+    if text is None:
+        raise ThaiDateError("no date given")
+    cleaned = normalise_text(text)
+    iso = _parse_iso(cleaned)
+    if iso is not None:
+        return iso
+    match = _DATE_PATTERN.search(cleaned)
+    if not match:
+        raise ThaiDateError(f"not a date: {text!r}")
+    month_key = match["month"].replace(".", "")
+    month = _MONTH_LOOKUP.get(month_key)
+    if month is None:
+        raise ThaiDateError(f"unknown month {match['month']!r} in {text!r}")
+    try:
+        return datetime(
+            _year_to_ce(int(match["year"])),
+            month,
+            int(match["day"]),
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            tzinfo=BANGKOK,
+        )
+    except ValueError as exc:
+        raise ThaiDateError(f"impossible date {text!r}: {exc}") from None
+
+
+def parse_thai_date(text: str) -> date:
+    return parse_thai_datetime(text).date()
+
+
+def _parse_iso(text: str) -> datetime | None:
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ThaiDateError(f"not a date: {text!r} ({exc})") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=BANGKOK)
+    return value.astimezone(BANGKOK)
+
+
+def parse_user_datetime(text: str, *, end_of_day: bool = False) -> datetime:
+    """A date typed by an operator: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (Asia/Bangkok
+    unless an offset is given), or any Thai site form. A date without a time means the
+    whole day: its start, or with ``end_of_day`` 23:59:59."""
+    cleaned = normalise_text(text or "")
+    has_time = bool(re.search(r"\d{1,2}[:.]\d{2}", cleaned.split(" ", 1)[-1])) or "T" in cleaned
+    value = parse_thai_datetime(cleaned)
+    if end_of_day and not has_time:
+        value = datetime.combine(value.date(), time(23, 59, 59), tzinfo=BANGKOK)
+    return value
+
+
+def format_thai_date(
+    value: datetime | date, *, era: str = "BE", short: bool = False, with_time: bool = True
+) -> str:
+    """``6 สิงหาคม 2556 15:00 น.`` (era ``BE``) or ``6 สิงหาคม 2013 15:00 น.`` (``CE``)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(BANGKOK)
+    year = value.year + (BUDDHIST_ERA_OFFSET if era.upper() == "BE" else 0)
+    month = (_MONTHS_SHORT if short else _MONTHS_FULL)[value.month - 1]
+    text = f"{value.day} {month} {year}"
+    if with_time and isinstance(value, datetime):
+        text += f" {value:%H:%M} น."
+    return text
