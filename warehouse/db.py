@@ -156,7 +156,9 @@ def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     ).fetchone()
     if not exists or not exists[0]:
         return []
-    return [row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+    return [
+        row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+    ]
 
 
 def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> list[str]:

@@ -131,7 +131,7 @@ CREATE TABLE crawl_errors (
     http_status INTEGER,
     saved_html_path VARCHAR,
     permanent BOOLEAN NOT NULL,
-    at TIMESTAMPTZ NOT NULL
+    "at" TIMESTAMPTZ NOT NULL               -- quote it: AT is a keyword in DuckDB 2.0
 );
 
 -- One crawl per campaign at a time; a lock whose holder died is taken over.
@@ -164,7 +164,7 @@ CREATE INDEX decisions_entry ON decisions (campaign_slug, post_number);
 CREATE SEQUENCE audit_seq START 1;
 CREATE TABLE audit_log (
     audit_id BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
-    at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "at" TIMESTAMPTZ NOT NULL DEFAULT now(),  -- quote it: AT is a keyword in DuckDB 2.0
     actor VARCHAR NOT NULL,
     action VARCHAR NOT NULL,
     campaign_slug VARCHAR,

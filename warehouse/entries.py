@@ -1,0 +1,235 @@
+"""Entries: every candidate post of a campaign, with its rule facts and current decision,
+computed in one SQL query.
+
+Candidates are the posts a campaign's keyword listing named (``campaign_posts`` with
+source ``listing``), plus every stored post whose tags (now, or in any earlier version)
+include a campaign keyword. The announcement post is a candidate only if it carries the
+keyword (and then its author is an organiser).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from warehouse.campaigns import get_campaign
+from warehouse.decisions import Decision, current_decisions
+from warehouse.thai import BANGKOK
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    in_window: bool  # opens_at <= created_at <= closes_at
+    early: bool  # created_at < opens_at
+    late: bool  # created_at > closes_at
+    tagged: bool  # carries a campaign keyword now
+    keyword_removed: bool  # not tagged now, but an earlier stored version was
+    organiser: bool  # author excluded, or the announcement post's author
+    gone: bool  # deleted or private at the last crawl
+    edited_after_close: bool  # updated_at > closes_at, or a new version seen after close
+    author_entry_count: int  # counted entries (tagged, in window, not gone) by this author
+    over_author_limit: bool  # beyond max_entries_per_author, by created_at
+
+    def reasons(self) -> list[str]:
+        """The rule reason codes these facts give (empty = nothing against the entry)."""
+        out = []
+        if self.early:
+            out.append("early")
+        if self.late:
+            out.append("late")
+        if not self.tagged:
+            out.append("untagged")
+        if self.organiser:
+            out.append("organiser")
+        if self.gone:
+            out.append("gone")
+        if self.edited_after_close:
+            out.append("edited_after_close")
+        if self.over_author_limit:
+            out.append("over_author_limit")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    campaign_slug: str
+    post_number: int
+    url: str
+    title: str
+    author_username: str | None
+    author_name: str | None
+    author_key: str | None  # lower-cased username
+    created_at: datetime | None
+    updated_at: datetime | None
+    tags: tuple[str, ...]
+    comment_count: int | None
+    facts: RuleFacts
+    decision: Decision | None
+    status: str  # the latest decision's status, or "pending"
+    listed: bool = False  # on the keyword listing at the last crawl
+    fetched: bool = True  # False: only known from a listing (its page never stored)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "campaign_slug": self.campaign_slug,
+            "post_number": self.post_number,
+            "url": self.url,
+            "title": self.title,
+            "author_username": self.author_username,
+            "author_name": self.author_name,
+            "author_key": self.author_key,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "tags": list(self.tags),
+            "comment_count": self.comment_count,
+            "facts": self.facts.to_json(),
+            "rule_reasons": self.facts.reasons(),
+            "decision": self.decision.to_json() if self.decision else None,
+            "status": self.status,
+            "listed": self.listed,
+            "fetched": self.fetched,
+        }
+
+
+ENTRIES_SQL = """
+WITH c AS (
+    SELECT * FROM campaigns WHERE slug = $slug
+),
+announcer AS (
+    SELECT lower(p.author_username) AS author_key
+    FROM posts p, c WHERE p.post_number = c.announcement_post AND p.author_username IS NOT NULL
+),
+listed AS (
+    SELECT cp.* FROM campaign_posts cp WHERE cp.campaign_slug = $slug AND cp.source = 'listing'
+),
+ever_tagged AS (
+    SELECT DISTINCT v.post_number FROM post_versions v, c WHERE list_has_any(v.tags, c.keywords)
+),
+candidates AS (
+    SELECT post_number FROM listed
+    UNION
+    SELECT p.post_number FROM posts p, c WHERE list_has_any(p.tags, c.keywords)
+    UNION
+    SELECT post_number FROM ever_tagged
+),
+base AS (
+    SELECT
+        k.post_number,
+        coalesce(p.url, l.listing_url, '/posts/' || k.post_number::VARCHAR) AS url,
+        coalesce(nullif(p.title, ''), l.listing_title, '') AS title,
+        coalesce(p.author_username, l.listing_author_username) AS author_username,
+        coalesce(p.author_name, l.listing_author_name) AS author_name,
+        lower(coalesce(p.author_username, l.listing_author_username)) AS author_key,
+        p.created_at,
+        p.updated_at,
+        coalesce(p.tags, []::VARCHAR[]) AS tags,
+        coalesce(p.comment_count_declared, l.listing_comment_count) AS comment_count,
+        p.content_hash IS NOT NULL AS fetched,
+        coalesce(l.listed, false) AS listed,
+        coalesce(p.gone, false) AS gone,
+        -- A post whose page was never stored counts as tagged when the keyword listing named it.
+        CASE WHEN p.content_hash IS NOT NULL THEN list_has_any(p.tags, c.keywords)
+             ELSE l.post_number IS NOT NULL END AS tagged,
+        k.post_number IN (SELECT post_number FROM ever_tagged) AS ever_tagged,
+        coalesce(p.created_at < c.opens_at, false) AS early,
+        coalesce(p.created_at > c.closes_at, false) AS late,
+        coalesce(p.created_at BETWEEN c.opens_at AND c.closes_at, false) AS in_window,
+        coalesce(
+            list_contains(c.excluded_authors,
+                          lower(coalesce(p.author_username, l.listing_author_username)))
+            OR lower(coalesce(p.author_username, l.listing_author_username))
+               IN (SELECT author_key FROM announcer),
+            false) AS organiser,
+        coalesce(p.updated_at > c.closes_at, false)
+            OR EXISTS (SELECT 1 FROM post_versions v
+                       WHERE v.post_number = k.post_number AND v.version_no > 1
+                         AND v.seen_at > c.closes_at) AS edited_after_close,
+        c.max_entries_per_author
+    FROM candidates k
+    CROSS JOIN c
+    LEFT JOIN posts p USING (post_number)
+    LEFT JOIN listed l USING (post_number)
+),
+counted AS (
+    SELECT *,
+        tagged AND NOT gone AND in_window AND author_key IS NOT NULL AS counts
+    FROM base
+)
+SELECT
+    post_number, url, title, author_username, author_name, author_key, created_at, updated_at,
+    tags, comment_count, fetched, listed,
+    in_window, early, late, tagged, NOT tagged AND ever_tagged AS keyword_removed, organiser,
+    gone, edited_after_close,
+    CASE WHEN author_key IS NULL THEN 0
+         ELSE count(*) FILTER (WHERE counts) OVER (PARTITION BY author_key) END
+        AS author_entry_count,
+    counts AND max_entries_per_author IS NOT NULL
+        AND row_number() OVER (PARTITION BY author_key, counts ORDER BY created_at, post_number)
+            > max_entries_per_author AS over_author_limit
+FROM counted
+ORDER BY post_number
+"""
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(BANGKOK)
+
+
+def list_entries(con: duckdb.DuckDBPyConnection, slug: str) -> list[Entry]:
+    """Every candidate post of the campaign, by post number, with rule facts and decision."""
+    get_campaign(con, slug)
+    decisions = current_decisions(con, slug)
+    rows = con.execute(ENTRIES_SQL, {"slug": slug}).fetchall()
+    entries = []
+    for row in rows:
+        (
+            post_number,
+            url,
+            title,
+            author_username,
+            author_name,
+            author_key,
+            created_at,
+            updated_at,
+            tags,
+            comment_count,
+            fetched,
+            listed,
+            *fact_values,
+        ) = row
+        decision = decisions.get(post_number)
+        entries.append(
+            Entry(
+                campaign_slug=slug,
+                post_number=post_number,
+                url=url,
+                title=title,
+                author_username=author_username,
+                author_name=author_name,
+                author_key=author_key,
+                created_at=_aware(created_at),
+                updated_at=_aware(updated_at),
+                tags=tuple(tags),
+                comment_count=comment_count,
+                facts=RuleFacts(*fact_values),
+                decision=decision,
+                status=decision.status if decision else "pending",
+                listed=listed,
+                fetched=fetched,
+            )
+        )
+    return entries
+
+
+def get_entry(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
+    """One candidate (computed with the whole campaign, since author counts need it)."""
+    for entry in list_entries(con, slug):
+        if entry.post_number == post_number:
+            return entry
+    return None
