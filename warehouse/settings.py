@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     concurrency: int = 4
     request_timeout_s: float = 20.0
     max_attempts: int = 5
+    retry_backoff_s: float = 1.0  # first retry waits about this long, doubling, with jitter
+    max_retry_after_s: float = 300.0  # longest Retry-After the crawler honours before failing
     context_recycle_pages: int = 200  # new browser context after this many pages
     write_batch_size: int = 50
     failed_pages_dir: Path = Path("data/failed-pages")
