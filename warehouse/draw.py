@@ -1,0 +1,528 @@
+"""The draw, tagdraw-draw-v1: a fair, repeatable, publicly verifiable ranking of the pool.
+
+Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
+
+1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
+   LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
+2. The randomness string is each published value, trimmed, followed by ``/``.
+3. ``prk = HMAC-SHA256(bytes.fromhex(pool_hash), randomness)``;
+   ``score = HMAC-SHA256(prk, str(post_number) + b"\\x01")`` as a big-endian integer;
+   rank ascending by ``(score, post_number)``.
+4. Walk the ranking, skipping (with one prize per author) authors already chosen; the first
+   ``prizes`` chosen win in prize order, the next ``alternates`` are the alternates in order.
+5. A certificate holds every input and output; :func:`verify_certificate` re-derives it.
+
+Nothing here uses ``random``: Python does not promise that a seeded sequence stays the same.
+
+The first half of this module is pure (no database); the second half is the stateful freeze /
+unfreeze / run / replace over the warehouse, each in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+
+from warehouse.errors import UserError
+from warehouse.thai import BANGKOK
+
+ALGORITHM = "tagdraw-draw-v1"
+POOL_HEADER = "post_number,author_key"
+CERTIFICATE_KEYS = (
+    "algorithm",
+    "campaign",
+    "pool",
+    "pool_hash",
+    "randomness",
+    "sources",
+    "prizes",
+    "alternates",
+    "one_prize_per_author",
+    "ranking",
+    "winners",
+    "alternate_list",
+    "replacements",
+    "created_at",
+    "version",
+)
+# How many individual ranking differences verify lists before summarising the rest.
+_MAX_LISTED_DIFFERENCES = 10
+
+
+def code_version() -> str:
+    try:
+        return f"tagdraw {metadata.version('tagdraw')}"
+    except metadata.PackageNotFoundError:  # running from a source tree without install
+        return "tagdraw (source)"
+
+
+# --- the pure algorithm -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    post_number: int
+    author_key: str
+    score_hex: str  # 64 lower-case hex digits
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "post_number": self.post_number,
+            "author_key": self.author_key,
+            "score": self.score_hex,
+        }
+
+
+def _check_author_key(post_number: int, author_key: str) -> None:
+    if not author_key or any(ch in author_key for ch in ",\r\n"):
+        raise UserError(
+            f"post {post_number}: author key {author_key!r} cannot go into the pool "
+            "(it must be non-empty and hold no comma or line break)"
+        )
+
+
+def pool_text(rows: Iterable[tuple[int, str]]) -> str:
+    """The frozen pool file's text: header, ``post_number,author_key`` rows sorted by post
+    number, LF line ends, a final LF. ``author_key`` is lower-cased here."""
+    seen: set[int] = set()
+    lines = [POOL_HEADER]
+    for post_number, author_key in sorted(rows, key=lambda row: int(row[0])):
+        number = int(post_number)
+        if number < 0:
+            raise UserError(f"post number {number} cannot be negative")
+        if number in seen:
+            raise UserError(f"post {number} is in the pool twice")
+        seen.add(number)
+        key = (author_key or "").strip().lower()
+        _check_author_key(number, key)
+        lines.append(f"{number},{key}")
+    return "\n".join(lines) + "\n"
+
+
+def pool_hash(text: str) -> str:
+    """SHA-256 hex of the pool text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def randomness_string(values: Sequence[str]) -> str:
+    """Each published value, trimmed, followed by ``/``, in the announced order."""
+    if isinstance(values, str):
+        raise TypeError("randomness_string takes a sequence of values, not one string")
+    if not values:
+        raise UserError("give at least one published randomness value")
+    parts = []
+    for value in values:
+        trimmed = str(value).strip()
+        if not trimmed or "/" in trimmed:
+            raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
+        parts.append(trimmed + "/")
+    return "".join(parts)
+
+
+def split_randomness(randomness: str) -> list[str]:
+    """The values of a randomness string (``'123456/789/'`` -> ``['123456', '789']``)."""
+    if not randomness.endswith("/"):
+        raise UserError(f"randomness string {randomness!r} must end with '/' (e.g. '123456/')")
+    values = randomness[:-1].split("/")
+    if any(not v or v != v.strip() for v in values):
+        raise UserError(
+            f"randomness string {randomness!r}: each value must be non-empty, trimmed, "
+            "and followed by '/'"
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    post_number: int
+    author_key: str
+
+
+def parse_pool(text: str) -> tuple[list[PoolRow], list[str]]:
+    """Rows of a pool text and every way it departs from the canonical form."""
+    problems: list[str] = []
+    if not text.endswith("\n"):
+        problems.append("pool: the text must end with a line feed")
+    if "\r" in text:
+        problems.append("pool: line ends must be LF, not CR LF")
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    if not lines or lines[0] != POOL_HEADER:
+        problems.append(f"pool: the first line must be {POOL_HEADER!r}")
+        body = lines[1:] if lines and "," in lines[0] and not lines[0][:1].isdigit() else lines
+    else:
+        body = lines[1:]
+    rows: list[PoolRow] = []
+    previous: int | None = None
+    for line_no, line in enumerate(body, start=2):
+        number_text, sep, author_key = line.partition(",")
+        if not sep or not number_text.isascii() or not number_text.isdigit():
+            problems.append(f"pool line {line_no}: {line!r} is not 'post_number,author_key'")
+            continue
+        number = int(number_text)
+        if str(number) != number_text:
+            problems.append(f"pool line {line_no}: post number {number_text!r} has leading zeros")
+        if not author_key or author_key != author_key.strip().lower():
+            problems.append(
+                f"pool line {line_no}: author key {author_key!r} must be non-empty, trimmed "
+                "and lower-case"
+            )
+        if previous is not None and number <= previous:
+            problems.append(
+                f"pool line {line_no}: post {number} is out of order or repeated (after {previous})"
+            )
+        previous = number
+        rows.append(PoolRow(number, author_key))
+    return rows, problems
+
+
+def _prk(pool_hash_hex: str, randomness: str) -> bytes:
+    return hmac.new(
+        bytes.fromhex(pool_hash_hex), randomness.encode("utf-8"), hashlib.sha256
+    ).digest()
+
+
+def score_hex(prk: bytes, post_number: int) -> str:
+    return hmac.new(prk, str(post_number).encode("ascii") + b"\x01", hashlib.sha256).hexdigest()
+
+
+def rank_rows(rows: Sequence[PoolRow], pool_hash_hex: str, randomness: str) -> list[RankedEntry]:
+    prk = _prk(pool_hash_hex, randomness)
+    ranked = [RankedEntry(r.post_number, r.author_key, score_hex(prk, r.post_number)) for r in rows]
+    # Fixed-width lower-case hex sorts like the big-endian integer it spells.
+    ranked.sort(key=lambda e: (int(e.score_hex, 16), e.post_number))
+    return ranked
+
+
+def rank(pool_text: str, randomness: str) -> list[RankedEntry]:
+    """The whole pool ranked by score (ascending), ties by post number."""
+    rows, problems = parse_pool(pool_text)
+    if problems:
+        raise UserError("; ".join(problems))
+    return rank_rows(rows, pool_hash(pool_text), randomness)
+
+
+def choose(
+    ranking: Sequence[RankedEntry], prizes: int, alternates: int, one_prize_per_author: bool = True
+) -> tuple[list[int], list[int]]:
+    """(winners in prize order, alternates in order) by walking the ranking."""
+    if prizes < 0 or alternates < 0:
+        raise UserError("prizes and alternates cannot be negative")
+    chosen: list[int] = []
+    authors: set[str] = set()
+    for entry in ranking:
+        if len(chosen) >= prizes + alternates:
+            break
+        if one_prize_per_author and entry.author_key in authors:
+            continue
+        chosen.append(entry.post_number)
+        authors.add(entry.author_key)
+    return chosen[:prizes], chosen[prizes:]
+
+
+# --- replacements ---------------------------------------------------------------------------
+
+
+def next_alternate(
+    ranking_authors: Mapping[int, str],
+    alternate_list: Sequence[int],
+    current_winners: Sequence[int | None],
+    used: set[int],
+    vacated_rank: int,
+    one_prize_per_author: bool,
+) -> int | None:
+    """The first alternate not yet used whose author holds no other current prize."""
+    others = {
+        ranking_authors.get(p)
+        for i, p in enumerate(current_winners)
+        if p is not None and i != vacated_rank - 1
+    }
+    for candidate in alternate_list:
+        if candidate in used:
+            continue
+        if one_prize_per_author and ranking_authors.get(candidate) in others:
+            continue
+        return candidate
+    return None
+
+
+def apply_replacement(
+    certificate: dict[str, Any],
+    disqualified: int,
+    *,
+    reason: str,
+    by: str,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A new certificate where the next unused alternate takes ``disqualified``'s prize.
+
+    The ranking, winners and alternates stay as drawn; the change is appended to
+    ``replacements`` and ``final_winners`` shows who holds each prize now.
+    """
+    if not reason or not reason.strip():
+        raise UserError("a replacement needs a reason")
+    cert = json.loads(json.dumps(certificate))  # deep copy: the caller's dict stays as it was
+    current = current_winners(cert)
+    if disqualified not in current:
+        raise UserError(
+            f"post {disqualified} holds no prize in this draw (current winners: "
+            f"{', '.join(str(p) for p in current if p is not None) or 'none'})"
+        )
+    prize_rank = current.index(disqualified) + 1
+    authors = {r["post_number"]: r["author_key"] for r in cert["ranking"]}
+    used = {r["replacement"] for r in cert.get("replacements", []) if r.get("replacement")}
+    replacement = next_alternate(
+        authors,
+        cert["alternate_list"],
+        current,
+        used,
+        prize_rank,
+        bool(cert["one_prize_per_author"]),
+    )
+    cert.setdefault("replacements", []).append(
+        {
+            "prize_rank": prize_rank,
+            "disqualified": disqualified,
+            "replacement": replacement,
+            "reason": reason.strip(),
+            "by": by,
+            "at": (at or datetime.now(BANGKOK)).isoformat(),
+        }
+    )
+    cert["final_winners"] = current_winners(cert)
+    return cert
+
+
+def current_winners(certificate: Mapping[str, Any]) -> list[int | None]:
+    """Who holds each prize after the certificate's replacements (None: vacant)."""
+    holders: list[int | None] = list(certificate.get("winners", []))
+    for item in certificate.get("replacements", []):
+        index = int(item["prize_rank"]) - 1
+        if 0 <= index < len(holders):
+            holders[index] = item.get("replacement")
+    return holders
+
+
+# --- the certificate ------------------------------------------------------------------------
+
+
+def build_certificate(
+    *,
+    campaign: str,
+    pool: str,
+    randomness: str,
+    sources: Sequence[Mapping[str, Any]],
+    prizes: int,
+    alternates: int,
+    one_prize_per_author: bool = True,
+    created_at: datetime | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the draw on a pool text and randomness string and return its certificate."""
+    split_randomness(randomness)  # refuse a malformed string before anything is derived
+    ranking = rank(pool, randomness)
+    winners, alternate_list = choose(ranking, prizes, alternates, one_prize_per_author)
+    cert: dict[str, Any] = {
+        "algorithm": ALGORITHM,
+        "campaign": campaign,
+        "pool": pool,
+        "pool_hash": pool_hash(pool),
+        "randomness": randomness,
+        "sources": [dict(s) for s in sources],
+        "prizes": int(prizes),
+        "alternates": int(alternates),
+        "one_prize_per_author": bool(one_prize_per_author),
+        "ranking": [e.as_json() for e in ranking],
+        "winners": winners,
+        "alternate_list": alternate_list,
+        "replacements": [],
+        "final_winners": list(winners),
+        "pool_size": len(ranking),
+        "created_at": (created_at or datetime.now(BANGKOK)).isoformat(),
+        "version": code_version(),
+    }
+    if extra:
+        cert.update({k: v for k, v in extra.items() if k not in cert})
+    return cert
+
+
+def certificate_json(cert: Mapping[str, Any]) -> str:
+    return json.dumps(cert, ensure_ascii=False, indent=2) + "\n"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    differences: list[str] = field(default_factory=list)
+
+
+def _short(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
+    """Re-derive everything from the certificate alone; list exactly what differs."""
+    if not isinstance(cert, Mapping):
+        return VerifyResult(False, ["the certificate is not a JSON object"])
+    diffs: list[str] = [f"missing key {key!r}" for key in CERTIFICATE_KEYS if key not in cert]
+    if cert.get("algorithm") != ALGORITHM:
+        diffs.append(
+            f"algorithm: {cert.get('algorithm')!r} is unknown (this verifier knows {ALGORITHM!r})"
+        )
+        return VerifyResult(False, diffs)
+    if not isinstance(cert.get("version"), str) or not cert.get("version"):
+        diffs.append("version: must name the code version that made the certificate")
+    pool = cert.get("pool")
+    randomness = cert.get("randomness")
+    if not isinstance(pool, str) or not isinstance(randomness, str):
+        diffs.append("pool and randomness must be strings; nothing else can be re-derived")
+        return VerifyResult(False, diffs)
+
+    rows, problems = parse_pool(pool)
+    diffs.extend(problems)
+    derived_hash = pool_hash(pool)
+    if cert.get("pool_hash") != derived_hash:
+        diffs.append(
+            f"pool_hash: the certificate says {cert.get('pool_hash')!r} but its pool text "
+            f"hashes to {derived_hash!r} (the pool was changed)"
+        )
+    try:
+        values = split_randomness(randomness)
+    except UserError as exc:
+        diffs.append(f"randomness: {exc}")
+        values = []
+    sources = cert.get("sources")
+    if not isinstance(sources, list):
+        diffs.append("sources: must be a list")
+    elif values and sources and all(isinstance(s, Mapping) and "value" in s for s in sources):
+        listed = [str(s["value"]).strip() for s in sources]
+        if listed != values:
+            diffs.append(
+                f"sources: the published values {_short(listed)} do not spell the randomness "
+                f"string {randomness!r}"
+            )
+
+    ranking = rank_rows(rows, derived_hash, randomness)
+    claimed = cert.get("ranking")
+    if not isinstance(claimed, list):
+        diffs.append("ranking: must be a list")
+        claimed = []
+    if len(claimed) != len(ranking):
+        diffs.append(
+            f"ranking: the certificate lists {len(claimed)} entries, the pool has {len(ranking)}"
+        )
+    ranking_diffs = []
+    for index, (mine, theirs) in enumerate(zip(ranking, claimed, strict=False)):
+        expected = mine.as_json()
+        if not isinstance(theirs, Mapping):
+            ranking_diffs.append(f"ranking[{index}]: not an object")
+            continue
+        for key in ("post_number", "author_key", "score"):
+            if theirs.get(key) != expected[key]:
+                ranking_diffs.append(
+                    f"ranking[{index}].{key}: the certificate says {_short(theirs.get(key))}, "
+                    f"re-derived {_short(expected[key])}"
+                )
+    diffs.extend(ranking_diffs[:_MAX_LISTED_DIFFERENCES])
+    if len(ranking_diffs) > _MAX_LISTED_DIFFERENCES:
+        diffs.append(
+            f"ranking: {len(ranking_diffs) - _MAX_LISTED_DIFFERENCES} more differences not listed"
+        )
+
+    prizes, alternates = cert.get("prizes"), cert.get("alternates")
+    one_per_author = cert.get("one_prize_per_author")
+    if (
+        not isinstance(prizes, int)
+        or not isinstance(alternates, int)
+        or prizes < 0
+        or alternates < 0
+    ):
+        diffs.append("prizes and alternates must be whole numbers, 0 or more")
+        return VerifyResult(False, diffs)
+    if not isinstance(one_per_author, bool):
+        diffs.append("one_prize_per_author must be true or false")
+        one_per_author = True
+    winners, alternate_list = choose(ranking, prizes, alternates, one_per_author)
+    if cert.get("winners") != winners:
+        diffs.append(
+            f"winners: the certificate says {_short(cert.get('winners'))}, "
+            f"re-derived {_short(winners)}"
+        )
+    if cert.get("alternate_list") != alternate_list:
+        diffs.append(
+            f"alternate_list: the certificate says {_short(cert.get('alternate_list'))}, "
+            f"re-derived {_short(alternate_list)}"
+        )
+    diffs.extend(_verify_replacements(cert, ranking, winners, alternate_list, one_per_author))
+    return VerifyResult(not diffs, diffs)
+
+
+def _verify_replacements(
+    cert: Mapping[str, Any],
+    ranking: Sequence[RankedEntry],
+    winners: Sequence[int],
+    alternate_list: Sequence[int],
+    one_prize_per_author: bool,
+) -> list[str]:
+    replacements = cert.get("replacements", [])
+    if not isinstance(replacements, list):
+        return ["replacements: must be a list"]
+    diffs: list[str] = []
+    authors = {e.post_number: e.author_key for e in ranking}
+    current: list[int | None] = list(winners)
+    used: set[int] = set()
+    for index, item in enumerate(replacements):
+        where = f"replacements[{index}]"
+        if not isinstance(item, Mapping):
+            diffs.append(f"{where}: not an object")
+            continue
+        disqualified, prize_rank = item.get("disqualified"), item.get("prize_rank")
+        if not isinstance(prize_rank, int) or not 1 <= prize_rank <= len(current):
+            diffs.append(f"{where}: prize_rank {prize_rank!r} is not a prize of this draw")
+            continue
+        if current[prize_rank - 1] != disqualified:
+            diffs.append(
+                f"{where}: prize {prize_rank} was held by {current[prize_rank - 1]}, "
+                f"not by the disqualified post {disqualified}"
+            )
+        if not str(item.get("reason") or "").strip():
+            diffs.append(f"{where}: no reason given")
+        expected = next_alternate(
+            authors, alternate_list, current, used, prize_rank, one_prize_per_author
+        )
+        if item.get("replacement") != expected:
+            diffs.append(
+                f"{where}: the certificate gives prize {prize_rank} to "
+                f"{_short(item.get('replacement'))}, but the next unused alternate is "
+                f"{_short(expected)}"
+            )
+        current[prize_rank - 1] = expected
+        if expected is not None:
+            used.add(expected)
+    if "final_winners" in cert and cert["final_winners"] != current:
+        diffs.append(
+            f"final_winners: the certificate says {_short(cert['final_winners'])}, "
+            f"re-derived {_short(current)}"
+        )
+    return diffs
+
+
+def load_certificate(path: str) -> dict[str, Any]:
+    """Read a certificate file; one clear line if it is missing or not JSON."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise UserError(f"no certificate file at {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not a JSON certificate: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a JSON certificate (expected an object)")
+    return data
