@@ -14,7 +14,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -29,9 +30,8 @@ T = TypeVar("T")
 _LOCK_PATTERN = re.compile(r"Could not set lock", re.IGNORECASE)
 _HOLDER_PATTERN = re.compile(r"held in (?P<prog>.+?) \(PID (?P<pid>\d+)\)")
 # Conflicts between threads of one process (Streamlit sessions) are retried as well.
-_CONFLICT_PATTERN = re.compile(r"(Transaction conflict|write-write conflict)", re.IGNORECASE)
+_CONFLICT_PATTERN = re.compile(r"conflict", re.IGNORECASE)
 
-_migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
 
@@ -54,17 +54,17 @@ def describe_lock_holder(message: str) -> str:
     return f"process {pid} ({cmd})"
 
 
-def _open(path: Path, read_only: bool, deadline_s: float) -> duckdb.DuckDBPyConnection:
+def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
     delay = 0.01
     started = time.monotonic()
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path))
             con.execute(f"SET TimeZone = '{TIMEZONE}'")
             return con
         except duckdb.IOException as exc:
             if not _LOCK_PATTERN.search(str(exc)):
-                raise
+                raise UserError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
             waited = time.monotonic() - started
             if waited >= deadline_s:
                 raise DatabaseBusy(
@@ -74,6 +74,19 @@ def _open(path: Path, read_only: bool, deadline_s: float) -> duckdb.DuckDBPyConn
             # Full jitter keeps several waiting processes from retrying in lock-step.
             time.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 0.25)
+        except (duckdb.SerializationException, duckdb.InvalidInputException) as exc:
+            # Not a DuckDB file, or one written by an incompatible version.
+            raise UserError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed ROLLBACK must not hide the error that caused it.
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
 
 
 @contextmanager
@@ -87,23 +100,27 @@ def connect(
     """Open the warehouse, run the body in one transaction, commit and close.
 
     The body should be short: the file is locked against every other process until it
-    returns. An exception rolls the transaction back.
+    returns. An exception rolls the transaction back. ``read_only`` rolls back instead
+    of committing and never creates or migrates the file (DuckDB's own read-only mode is
+    not used: it would not let other threads of this process open the file read-write).
     """
     db_path = resolve_db_path(path)
     deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
-    if migrate and not read_only:
-        ensure_migrated(db_path, deadline)
-    elif read_only and not db_path.exists():
-        raise UserError(f"No warehouse at {db_path}: create a campaign or run a crawl first.")
-    con = _open(db_path, read_only, deadline)
+    if not db_path.exists():
+        if read_only:
+            raise UserError(f"No warehouse at {db_path}: create a campaign or run a crawl first.")
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(db_path, deadline)
     try:
+        if migrate and not read_only:
+            _migrate_if_needed(con)
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback_quietly(con)
             raise
-        con.execute("COMMIT")
+        con.execute("ROLLBACK" if read_only else "COMMIT")
     finally:
         con.close()
 
@@ -116,7 +133,8 @@ def run(
     deadline_s: float | None = None,
 ) -> T:
     """Run ``fn(con)`` in one transaction; retry the whole transaction on a conflict
-    between threads of this process (the file lock itself is retried by ``connect``)."""
+    between threads of this process (the file lock itself is retried by ``connect``).
+    ``fn`` may therefore run more than once: keep side effects out of it."""
     deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
     started = time.monotonic()
     delay = 0.01
@@ -179,22 +197,42 @@ def migrate(con: duckdb.DuckDBPyConnection, up_to: int | None = None) -> list[st
     return applied
 
 
-def ensure_migrated(path: Path, deadline_s: float | None = None) -> None:
-    key = str(path.resolve())
-    with _migrate_lock:
-        if key in _migrated:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
-        con = _open(path, False, deadline)
+@lru_cache(maxsize=1)
+def _available_versions() -> frozenset[int]:
+    return frozenset(v for v, _, _ in available_migrations())
+
+
+def latest_version() -> int:
+    return max(_available_versions(), default=0)
+
+
+def _applied_versions(con: duckdb.DuckDBPyConnection) -> frozenset[int]:
+    try:
+        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
+    except duckdb.CatalogException:
+        return frozenset()
+    return frozenset(r[0] for r in rows)
+
+
+def _migrate_if_needed(con: duckdb.DuckDBPyConnection) -> None:
+    """One cheap query per connection; a file restored from an older backup (or replaced
+    by another process) is brought up to date the next time anyone opens it."""
+    # Compare sets, not the highest number: parts add their numbered migrations in any order.
+    if _available_versions() <= _applied_versions(con):
+        return
+    with _migrate_lock:  # threads of one process share the database instance
+        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                migrate(con)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        finally:
-            con.close()
-        _migrated.add(key)
+            migrate(con)
+        except BaseException:
+            _rollback_quietly(con)
+            raise
+        con.execute("COMMIT")
+
+
+def ensure_migrated(
+    path: str | os.PathLike[str] | None = None, deadline_s: float | None = None
+) -> None:
+    """Create the file if needed and apply any pending migrations."""
+    with connect(path, deadline_s=deadline_s):
+        pass
