@@ -1,0 +1,211 @@
+"""Dashboard labels: Thai first, English on request. ``t(key, lang)``; a missing key shows
+the key itself, so a typo is visible rather than fatal."""
+
+from __future__ import annotations
+
+LANGS = ("th", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # shell
+    "app_title": ("tagdraw · ระบบตรวจผลงานชิงรางวัล", "tagdraw · campaign moderation"),
+    "sign_in": ("เข้าสู่ระบบ", "Sign in"),
+    "sign_in_title": ("เข้าสู่ระบบเพื่อใช้งาน", "Sign in to continue"),
+    "sign_in_oidc": ("เข้าสู่ระบบด้วยบัญชีองค์กร", "Sign in with your organisation account"),
+    "sign_out": ("ออกจากระบบ", "Sign out"),
+    "username": ("ชื่อผู้ใช้", "Username"),
+    "password": ("รหัสผ่าน", "Password"),
+    "bad_login": ("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password"),
+    "no_account_oidc": (
+        "ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ",
+        "No account for this e-mail address; ask an admin",
+    ),
+    "demo_banner": (
+        "โหมดสาธิต: ไม่ต้องเข้าสู่ระบบ ทุกคนที่เข้าถึงหน้านี้มีสิทธิ์ผู้ดูแล อย่าใช้กับข้อมูลจริง",
+        "DEMO MODE: no sign-in; everyone who can reach this page is an admin. "
+        "Not for real campaigns.",
+    ),
+    "db_busy": ("ฐานข้อมูลกำลังถูกใช้งาน กำลังลองใหม่…", "Database busy, retrying…"),
+    "db_gave_up": ("ฐานข้อมูลไม่ว่างนานเกินไป ลองใหม่อีกครั้ง", "The database stayed busy; try again"),
+    "language": ("ภาษา", "Language"),
+    "era": ("ปีศักราช", "Year era"),
+    "era_be": ("พ.ศ.", "Buddhist era"),
+    "era_ce": ("ค.ศ.", "Common era"),
+    "campaign": ("แคมเปญ", "Campaign"),
+    "no_campaigns": (
+        "ยังไม่มีแคมเปญ สร้างด้วยคำสั่ง tagdraw campaign create",
+        "No campaigns yet: create one with tagdraw campaign create",
+    ),
+    "signed_in_as": ("ผู้ใช้", "Signed in as"),
+    "role_viewer": ("ผู้ชม", "viewer"),
+    "role_moderator": ("ผู้ตรวจ", "moderator"),
+    "role_admin": ("ผู้ดูแล", "admin"),
+    "page": ("หน้า", "Page"),
+    "not_allowed": ("บัญชีนี้ไม่มีสิทธิ์ใช้หน้านี้", "Your role cannot use this page"),
+    # pages
+    "page_overview": ("ภาพรวม", "Overview"),
+    "page_review": ("คิวตรวจ", "Review queue"),
+    "page_duplicates": ("ผลงานซ้ำ", "Duplicates"),
+    "page_audit": ("บันทึกการทำงาน", "Audit log"),
+    "page_crawls": ("ประวัติการเก็บข้อมูล", "Crawl history"),
+    "page_draw": ("จับรางวัล", "Draw"),
+    "page_users": ("ผู้ใช้", "Users"),
+    # statuses
+    "status_pending": ("รอตรวจ", "pending"),
+    "status_eligible": ("ผ่าน", "eligible"),
+    "status_duplicate": ("ซ้ำ", "duplicate"),
+    "status_spam": ("สแปม", "spam"),
+    "status_ineligible": ("ไม่ผ่านเกณฑ์", "ineligible"),
+    # reasons
+    "reason_early": ("ส่งก่อนเปิดรับ", "before the window"),
+    "reason_late": ("ส่งหลังปิดรับ", "after the deadline"),
+    "reason_untagged": ("ไม่มีแท็ก", "tag missing"),
+    "reason_organiser": ("ผู้จัด/ผู้ถูกยกเว้น", "organiser or excluded"),
+    "reason_gone": ("ถูกลบหรือปิด", "deleted or private"),
+    "reason_edited_after_close": ("แก้ไขหลังปิดรับ", "edited after close"),
+    "reason_over_author_limit": ("เกินจำนวนต่อคน", "over the per-author limit"),
+    "reason_duplicate": ("ซ้ำ", "duplicate"),
+    "reason_spam": ("สแปม", "spam"),
+    "reason_other": ("อื่น ๆ", "other"),
+    # suggestion kinds
+    "kind_duplicate": ("อาจซ้ำ", "possible duplicate"),
+    "kind_spam": ("อาจเป็นสแปม", "possible spam"),
+    "kind_rule": ("กฎ", "rule"),
+    "kind_near_miss": ("เกือบเข้าเกณฑ์", "near miss"),
+    # overview
+    "counts_by_status": ("จำนวนตามสถานะ", "Entries by status"),
+    "entries_per_day": ("ผลงานต่อวัน", "Entries per day"),
+    "crawl_health": ("สถานะการเก็บข้อมูล", "Crawl health"),
+    "last_run": ("รอบล่าสุด", "Last run"),
+    "last_good_run": ("รอบที่สำเร็จล่าสุด", "Last good run"),
+    "no_crawls": ("ยังไม่เคยเก็บข้อมูล", "Never crawled"),
+    "crawl_stale": (
+        "ไม่ได้เก็บข้อมูลสำเร็จมา {hours} ชั่วโมงแล้ว",
+        "No good crawl for {hours} hours",
+    ),
+    "crawl_errors_rising": (
+        "ข้อผิดพลาดในการเก็บข้อมูลเพิ่มขึ้น ({recent} ครั้งในรอบล่าสุด)",
+        "Crawl errors are rising ({recent} in the last run)",
+    ),
+    "before_draw": ("ก่อนจับรางวัล", "Before the draw"),
+    "undecided": ("ยังไม่ตัดสิน", "Undecided"),
+    "frozen_since": ("ล็อกรายชื่อแล้วเมื่อ", "Frozen since"),
+    "not_frozen": ("ยังไม่ล็อกรายชื่อ", "Not frozen yet"),
+    "window": ("ช่วงรับผลงาน", "Entry window"),
+    "prizes": ("รางวัล", "Prizes"),
+    "total": ("ทั้งหมด", "Total"),
+    "status": ("สถานะ", "Status"),
+    "duration": ("ใช้เวลา (วินาที)", "Duration (s)"),
+    "errors": ("ข้อผิดพลาด", "Errors"),
+    "pages": ("หน้าเว็บ", "Pages"),
+    "started": ("เริ่ม", "Started"),
+    "next_run": ("รอบถัดไป", "Next scheduled run"),
+    # review
+    "filters": ("ตัวกรอง", "Filters"),
+    "search": ("ค้นหาข้อความ", "Search text"),
+    "author": ("ผู้เขียน", "Author"),
+    "date_from": ("ตั้งแต่วันที่", "From"),
+    "date_to": ("ถึงวันที่", "To"),
+    "suggestion": ("ข้อเสนอแนะ", "Suggestion"),
+    "any": ("ทั้งหมด", "any"),
+    "none": ("ไม่มี", "none"),
+    "queue_count": ("พบ {n} รายการ", "{n} entries"),
+    "page_of": ("หน้า {page} จาก {pages}", "page {page} of {pages}"),
+    "open_entry": ("เปิดดูผลงาน", "Open entry"),
+    "post": ("บันทึก", "Post"),
+    "title": ("ชื่อเรื่อง", "Title"),
+    "created": ("เขียนเมื่อ", "Written"),
+    "updated": ("แก้ไขเมื่อ", "Edited"),
+    "tags": ("แท็ก", "Tags"),
+    "comments": ("ความเห็น", "Comments"),
+    "no_comments": ("ไม่มีความเห็น", "No comments"),
+    "rule_facts": ("ข้อเท็จจริงตามกติกา", "Rule facts"),
+    "suggestions": ("ข้อเสนอแนะพร้อมหลักฐาน", "Suggestions with evidence"),
+    "no_suggestions": ("ไม่มีข้อเสนอแนะ", "No suggestions"),
+    "original_link": ("เปิดต้นฉบับ", "Open the original"),
+    "body": ("เนื้อหา (แสดงเป็นข้อความล้วน)", "Text (shown as plain text)"),
+    "body_clipped": ("เนื้อหายาวมาก แสดงเพียงบางส่วน", "Very long text: only the start is shown"),
+    "history": ("ประวัติการตัดสิน", "Decision history"),
+    "decide": ("ตัดสิน", "Decide"),
+    "note": ("หมายเหตุ (ไม่บังคับ)", "Note (optional)"),
+    "btn_eligible": ("ผ่าน", "Eligible"),
+    "btn_duplicate": ("ซ้ำกับ #", "Duplicate of #"),
+    "btn_spam": ("สแปม", "Spam"),
+    "btn_ineligible": ("ไม่ผ่านเกณฑ์", "Ineligible"),
+    "btn_undo": ("ย้อนกลับ", "Undo"),
+    "btn_next": ("ถัดไป", "Next"),
+    "btn_prev": ("ก่อนหน้า", "Previous"),
+    "duplicate_of": ("ซ้ำกับบันทึกหมายเลข", "Duplicate of post number"),
+    "ineligible_reason": ("เหตุผลที่ไม่ผ่าน", "Reason"),
+    "shortcuts_help": (
+        "คีย์ลัด: E ผ่าน · D ซ้ำ · S สแปม · I ไม่ผ่าน · U ย้อนกลับ · J ถัดไป · K ก่อนหน้า",
+        "Shortcuts: E eligible · D duplicate · S spam · I ineligible · U undo · "
+        "J next · K previous",
+    ),
+    "decided": ("บันทึกแล้ว: #{post} → {status}", "Saved: #{post} → {status}"),
+    "stale": (
+        "ผลงานนี้ถูกเปลี่ยนระหว่างที่คุณดูอยู่ แสดงสถานะล่าสุดแล้ว โปรดตรวจอีกครั้ง",
+        "This entry changed while you were looking; the latest is shown. Decide again.",
+    ),
+    "viewer_cannot_decide": (
+        "บัญชีผู้ชมดูได้อย่างเดียว ตัดสินไม่ได้",
+        "Viewers can look but not decide",
+    ),
+    "frozen_no_decide": (
+        "แคมเปญนี้ล็อกรายชื่อแล้ว ตัดสินเพิ่มไม่ได้",
+        "The campaign is frozen for the draw: decisions are locked",
+    ),
+    "bulk": ("ตัดสินหลายรายการที่เลือก", "Decide the selected entries"),
+    "bulk_apply": ("ใช้กับ {n} รายการที่เลือก", "Apply to {n} selected"),
+    "bulk_done": (
+        "บันทึก {ok} รายการ, ข้าม {stale} รายการที่ถูกเปลี่ยน",
+        "Saved {ok}, skipped {stale} changed",
+    ),
+    "select_hint": ("เลือกแถวในตารางเพื่อตัดสินหลายรายการ", "Select rows to decide several at once"),
+    "nothing_found": ("ไม่พบรายการ", "Nothing found"),
+    "current_status": ("สถานะปัจจุบัน", "Current status"),
+    "decided_by": ("โดย", "by"),
+    "attention": ("ความสำคัญ", "Attention"),
+    # duplicates
+    "clusters": ("กลุ่มผลงานซ้ำ", "Duplicate clusters"),
+    "original": ("ต้นฉบับ", "Original"),
+    "copy": ("ฉบับซ้ำ", "Copy"),
+    "similarity": ("ความคล้าย", "Similarity"),
+    "keep_original": (
+        "เก็บต้นฉบับ ตัดสินที่เหลือว่าซ้ำ",
+        "Keep the original, mark the rest duplicate",
+    ),
+    "no_clusters": ("ไม่พบผลงานซ้ำ", "No duplicate clusters"),
+    "cluster_done": ("ตัดสินว่าซ้ำแล้ว {n} รายการ", "Marked {n} as duplicate"),
+    # audit
+    "actor": ("ผู้กระทำ", "Actor"),
+    "action": ("การกระทำ", "Action"),
+    "when": ("เวลา", "When"),
+    "details": ("รายละเอียด", "Details"),
+    "download_csv": ("ดาวน์โหลด CSV", "Download CSV"),
+    "all_campaigns": ("ทุกแคมเปญ", "all campaigns"),
+    # crawls
+    "run_errors": ("ข้อผิดพลาดของรอบที่เลือก", "Errors of the selected run"),
+    "no_errors": ("ไม่มีข้อผิดพลาด", "No errors"),
+    # draw
+    "draw_not_available": ("หน้าจับรางวัลยังไม่พร้อมใช้งาน", "The draw page is not available yet"),
+    # users
+    "add_user": ("เพิ่มผู้ใช้", "Add a user"),
+    "display_name": ("ชื่อที่แสดง", "Display name"),
+    "role": ("บทบาท", "Role"),
+    "save": ("บันทึก", "Save"),
+    "disable": ("ระงับ", "Disable"),
+    "enable": ("เปิดใช้", "Enable"),
+    "reset_password": ("ตั้งรหัสผ่านใหม่", "Set a new password"),
+    "user_saved": ("บันทึกแล้ว", "Saved"),
+    "cannot_change_self": ("เปลี่ยนบัญชีของตัวเองที่นี่ไม่ได้", "You cannot change your own account here"),
+    "last_login": ("เข้าระบบล่าสุด", "Last sign-in"),
+    "disabled": ("ระงับแล้ว", "disabled"),
+    "active": ("ใช้งาน", "active"),
+}
+
+
+def t(key: str, lang: str = "th", **values: object) -> str:
+    """The label for ``key`` in ``lang`` ("th" or "en"), with ``{name}`` placeholders filled."""
+    pair = LABELS.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**values) if values else text
