@@ -29,6 +29,10 @@ from datetime import datetime
 from importlib import metadata
 from typing import Any
 
+from warehouse.audit import audit
+from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
+from warehouse.decisions import record_decision
+from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
 from warehouse.thai import BANGKOK
 
@@ -526,3 +530,404 @@ def load_certificate(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"{path} is not a JSON certificate (expected an object)")
     return data
+
+
+# --- over the warehouse: freeze, unfreeze, run, replace ---------------------------------------
+# Each function works in the caller's transaction (warehouse.db.connect / run).
+
+
+@dataclass(frozen=True)
+class FrozenPool:
+    pool_id: int
+    campaign_slug: str
+    state: str  # 'frozen' | 'voided' | 'drawn'
+    pool_text: str
+    pool_hash: str
+    pool_size: int
+    left_out: tuple[int, ...]
+    randomness_source: str
+    randomness_due: datetime
+    frozen_at: datetime
+    frozen_by: str
+    voided_at: datetime | None
+    voided_by: str | None
+    void_reason: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["left_out"] = list(self.left_out)
+        for key in ("randomness_due", "frozen_at", "voided_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+@dataclass(frozen=True)
+class FreezePlan:
+    """What a freeze would do now: the pool and the undecided entries it would leave out."""
+
+    campaign_slug: str
+    pool_rows: tuple[tuple[int, str], ...]
+    pool_text: str
+    pool_hash: str
+    undecided: tuple[Entry, ...]  # status 'pending'
+    status_counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DrawStatus:
+    campaign_slug: str
+    frozen_at: datetime | None
+    pool: FrozenPool | None  # the pool in force ('frozen' or 'drawn')
+    voided: tuple[FrozenPool, ...]
+    certificate: dict[str, Any] | None
+
+
+_POOL_COLUMNS = (
+    "pool_id, campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
+    "randomness_source, randomness_due, frozen_at, frozen_by, voided_at, voided_by, void_reason"
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(BANGKOK)
+
+
+def _pool_from_row(row: Sequence[Any]) -> FrozenPool:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6]) if isinstance(values[6], str) else values[6] or ())
+    for index in (8, 9, 11):
+        values[index] = _aware(values[index])
+    return FrozenPool(*values)
+
+
+def _pools(con: Any, slug: str) -> list[FrozenPool]:
+    rows = con.execute(
+        f"SELECT {_POOL_COLUMNS} FROM draw_pools WHERE campaign_slug = ? ORDER BY pool_id",
+        [slug],
+    ).fetchall()
+    return [_pool_from_row(r) for r in rows]
+
+
+def current_pool(con: Any, slug: str) -> FrozenPool | None:
+    """The pool in force for the campaign ('frozen' or 'drawn'), if any."""
+    for pool in reversed(_pools(con, slug)):
+        if pool.state in ("frozen", "drawn"):
+            return pool
+    return None
+
+
+def _now(now: datetime | None) -> datetime:
+    value = now or datetime.now(BANGKOK)
+    if value.tzinfo is None:
+        raise UserError("times must carry a time zone")
+    return value.astimezone(BANGKOK)
+
+
+def plan_freeze(con: Any, slug: str) -> FreezePlan:
+    """The pool as it would be frozen now, and which entries are still undecided."""
+    entries = list_entries(con, slug)
+    counts: dict[str, int] = {}
+    rows: list[tuple[int, str]] = []
+    for entry in entries:
+        counts[entry.status] = counts.get(entry.status, 0) + 1
+        if entry.status != "eligible":
+            continue
+        if not entry.author_key:
+            raise UserError(
+                f"post {entry.post_number} is eligible but its author is unknown (its page was "
+                "never stored); crawl it again or decide it otherwise before freezing"
+            )
+        rows.append((entry.post_number, entry.author_key))
+    text = pool_text(rows)
+    return FreezePlan(
+        campaign_slug=slug,
+        pool_rows=tuple(sorted(rows)),
+        pool_text=text,
+        pool_hash=pool_hash(text),
+        undecided=tuple(e for e in entries if e.status == "pending"),
+        status_counts=counts,
+    )
+
+
+def freeze(
+    con: Any,
+    slug: str,
+    *,
+    actor: str,
+    randomness_source: str,
+    randomness_due: datetime,
+    leave_out_undecided: bool = False,
+    now: datetime | None = None,
+) -> FrozenPool:
+    """Freeze the pool of eligible entries and announce the source of randomness.
+
+    Refused while entries are undecided, unless the admin confirms leaving them out
+    (``leave_out_undecided``); refused when the randomness is already due (it might be
+    known). Decisions on the campaign are locked until :func:`unfreeze`.
+    """
+    when = _now(now)
+    campaign = get_campaign(con, slug)
+    if con.execute("SELECT 1 FROM draws WHERE campaign_slug = ?", [slug]).fetchone():
+        raise UserError(f"campaign {slug!r} has been drawn already; its pool cannot change")
+    if campaign.frozen_at is not None:
+        raise UserError(
+            f"campaign {slug!r} is already frozen since {campaign.frozen_at.isoformat()}; "
+            "unfreeze it first (logged) to freeze a new pool"
+        )
+    if not randomness_source or not randomness_source.strip():
+        raise UserError("say which public value will seed the draw (--randomness-source)")
+    if randomness_due.tzinfo is None:
+        raise UserError("the randomness due time needs a time zone")
+    if randomness_due <= when:
+        raise UserError(
+            f"the randomness is due {randomness_due.astimezone(BANGKOK).isoformat()}, which is "
+            "not in the future: announce a value that nobody can know yet"
+        )
+    plan = plan_freeze(con, slug)
+    left_out = tuple(e.post_number for e in plan.undecided)
+    if left_out and not leave_out_undecided:
+        shown = ", ".join(str(n) for n in left_out[:20]) + (" ..." if len(left_out) > 20 else "")
+        raise UserError(
+            f"{len(left_out)} entries of {slug!r} are undecided ({shown}): decide them, or "
+            "confirm that they are left out of the draw (--leave-out-undecided)"
+        )
+    if not plan.pool_rows:
+        raise UserError(f"campaign {slug!r} has no eligible entries: nothing to draw from")
+    # A stale 'frozen' pool (campaign unfrozen by other means) is void now.
+    con.execute(
+        "UPDATE draw_pools SET state = 'voided', voided_at = ?, voided_by = ?, "
+        "void_reason = 'campaign was unfrozen outside the draw' "
+        "WHERE campaign_slug = ? AND state = 'frozen'",
+        [when, actor, slug],
+    )
+    row = con.execute(
+        "INSERT INTO draw_pools (campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
+        "randomness_source, randomness_due, frozen_at, frozen_by) "
+        f"VALUES (?, 'frozen', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_POOL_COLUMNS}",
+        [
+            slug,
+            plan.pool_text,
+            plan.pool_hash,
+            len(plan.pool_rows),
+            json.dumps(list(left_out)),
+            randomness_source.strip(),
+            randomness_due,
+            when,
+            actor,
+        ],
+    ).fetchone()
+    pool = _pool_from_row(row)
+    freeze_campaign(
+        con,
+        slug,
+        actor=actor,
+        at=when,
+        pool_id=pool.pool_id,
+        pool_hash=pool.pool_hash,
+        pool_size=pool.pool_size,
+        randomness_source=pool.randomness_source,
+        randomness_due=pool.randomness_due,
+        left_out_undecided=list(left_out),
+    )
+    return pool
+
+
+def unfreeze(con: Any, slug: str, *, actor: str, reason: str) -> FrozenPool | None:
+    """Unlock decisions; the frozen pool and its announcement become void. Refused once the
+    draw has run."""
+    if not reason or not reason.strip():
+        raise UserError("say why the pool is unfrozen (--reason); it is logged and published")
+    get_campaign(con, slug)
+    if con.execute("SELECT 1 FROM draws WHERE campaign_slug = ?", [slug]).fetchone():
+        raise UserError(
+            f"the draw of {slug!r} has run: the pool stays frozen (replace a disqualified "
+            "winner with `draw replace` instead)"
+        )
+    pool = current_pool(con, slug)
+    when = _now(None)
+    if pool is not None:
+        con.execute(
+            "UPDATE draw_pools SET state = 'voided', voided_at = ?, voided_by = ?, void_reason = ? "
+            "WHERE pool_id = ?",
+            [when, actor, reason.strip(), pool.pool_id],
+        )
+    unfreeze_campaign(
+        con,
+        slug,
+        actor=actor,
+        reason=reason,
+        voided_pool_id=pool.pool_id if pool else None,
+        voided_pool_hash=pool.pool_hash if pool else None,
+    )
+    if pool is None:
+        return None  # frozen by other means (campaign freeze): nothing was announced
+    return next(p for p in _pools(con, slug) if p.pool_id == pool.pool_id)
+
+
+def run_draw(
+    con: Any,
+    slug: str,
+    *,
+    randomness: str | Sequence[str],
+    actor: str,
+    sources_published_at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Draw the frozen pool with the published value(s); store and return the certificate.
+
+    ``randomness`` is the randomness string (``'123456/'``) or the list of values. Refused
+    before the announced value is due, without a frozen pool, and for a second run.
+    """
+    when = _now(now)
+    campaign = get_campaign(con, slug)
+    done = con.execute("SELECT ran_at FROM draws WHERE campaign_slug = ?", [slug]).fetchone()
+    if done:
+        raise UserError(
+            f"the draw of {slug!r} already ran at {_aware(done[0]).isoformat()}; it is never "
+            "re-run (replace a disqualified winner with `draw replace`)"
+        )
+    pool = current_pool(con, slug)
+    if pool is None or pool.state != "frozen" or campaign.frozen_at is None:
+        raise UserError(f"campaign {slug!r} has no frozen pool: freeze it first (`draw freeze`)")
+    if when < pool.randomness_due:
+        raise UserError(
+            f"the randomness ({pool.randomness_source}) is due "
+            f"{pool.randomness_due.isoformat()}: run the draw after it is published"
+        )
+    if pool_hash(pool.pool_text) != pool.pool_hash:
+        raise UserError(f"the stored pool of {slug!r} no longer matches its hash: investigate")
+    if isinstance(randomness, str):
+        values = split_randomness(randomness.strip())
+    else:
+        values = [str(v).strip() for v in randomness]
+    text = randomness_string(values)
+    published = (
+        sources_published_at.astimezone(BANGKOK).isoformat() if sources_published_at else None
+    )
+    sources = [
+        {
+            "position": index,
+            "value": value,
+            "source": pool.randomness_source
+            if len(values) == 1
+            else f"{pool.randomness_source} (value {index} of {len(values)})",
+            "due": pool.randomness_due.isoformat(),
+            "published_at": published,
+        }
+        for index, value in enumerate(values, start=1)
+    ]
+    cert = build_certificate(
+        campaign=slug,
+        pool=pool.pool_text,
+        randomness=text,
+        sources=sources,
+        prizes=campaign.prizes,
+        alternates=campaign.alternates,
+        one_prize_per_author=campaign.one_prize_per_author,
+        created_at=when,
+        extra={
+            "campaign_title": campaign.title,
+            "frozen_at": pool.frozen_at.isoformat(),
+            "randomness_source": pool.randomness_source,
+            "randomness_due": pool.randomness_due.isoformat(),
+            "left_out_undecided": list(pool.left_out),
+        },
+    )
+    if cert["pool_hash"] != pool.pool_hash:  # cannot happen unless the code is broken
+        raise UserError("internal error: the certificate's pool hash differs from the frozen one")
+    con.execute(
+        "INSERT INTO draws (campaign_slug, pool_id, pool_hash, randomness, winners, "
+        "alternate_list, final_winners, certificate, ran_at, ran_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            slug,
+            pool.pool_id,
+            pool.pool_hash,
+            text,
+            json.dumps(cert["winners"]),
+            json.dumps(cert["alternate_list"]),
+            json.dumps(cert["final_winners"]),
+            json.dumps(cert, ensure_ascii=False),
+            when,
+            actor,
+        ],
+    )
+    con.execute("UPDATE draw_pools SET state = 'drawn' WHERE pool_id = ?", [pool.pool_id])
+    audit(
+        con,
+        actor,
+        "draw.run",
+        slug,
+        pool_id=pool.pool_id,
+        pool_hash=pool.pool_hash,
+        randomness=text,
+        winners=cert["winners"],
+        alternate_list=cert["alternate_list"],
+    )
+    return cert
+
+
+def get_certificate(con: Any, slug: str) -> dict[str, Any] | None:
+    """The campaign's current certificate (with replacements), or None before the draw."""
+    row = con.execute("SELECT certificate FROM draws WHERE campaign_slug = ?", [slug]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def require_certificate(con: Any, slug: str) -> dict[str, Any]:
+    get_campaign(con, slug)
+    cert = get_certificate(con, slug)
+    if cert is None:
+        raise UserError(f"the draw of {slug!r} has not run yet (`draw run`)")
+    return cert
+
+
+def replace_winner(
+    con: Any, slug: str, post_number: int, *, reason: str, actor: str
+) -> dict[str, Any]:
+    """Disqualify a current winner; the next unused alternate takes the prize. Also records
+    an 'ineligible' decision for the post. Returns the updated certificate."""
+    cert = require_certificate(con, slug)
+    when = _now(None)
+    updated = apply_replacement(cert, int(post_number), reason=reason, by=actor, at=when)
+    item = updated["replacements"][-1]
+    record_decision(
+        con,
+        slug,
+        int(post_number),
+        "ineligible",
+        decided_by=actor,
+        reason="other",
+        note=f"disqualified after the draw: {item['reason']}",
+        allow_frozen=True,
+    )
+    con.execute(
+        "INSERT INTO draw_replacements (campaign_slug, prize_rank, disqualified, replacement, "
+        "reason, replaced_by, replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            slug,
+            item["prize_rank"],
+            item["disqualified"],
+            item["replacement"],
+            item["reason"],
+            actor,
+            when,
+        ],
+    )
+    con.execute(
+        "UPDATE draws SET certificate = ?, final_winners = ? WHERE campaign_slug = ?",
+        [json.dumps(updated, ensure_ascii=False), json.dumps(updated["final_winners"]), slug],
+    )
+    audit(con, actor, "draw.replace", slug, **item)
+    return updated
+
+
+def draw_status(con: Any, slug: str) -> DrawStatus:
+    campaign = get_campaign(con, slug)
+    pools = _pools(con, slug)
+    return DrawStatus(
+        campaign_slug=slug,
+        frozen_at=campaign.frozen_at,
+        pool=current_pool(con, slug),
+        voided=tuple(p for p in pools if p.state == "voided"),
+        certificate=get_certificate(con, slug),
+    )

@@ -1,0 +1,244 @@
+"""The draw over a real warehouse file: freeze, unfreeze, run, replace, and their refusals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from warehouse import draw
+from warehouse.audit import audit_entries
+from warehouse.campaigns import create_campaign, get_campaign
+from warehouse.db import connect
+from warehouse.decisions import current_decisions, record_decision
+from warehouse.errors import UserError
+from warehouse.models import Post
+from warehouse.store import store_posts
+from warehouse.thai import BANGKOK
+
+SLUG = "social-2013"
+KEYWORD = "สังคมออนไลน์"
+FIRST_POST = 545001
+# (title, username, display name); some authors hold several entries.
+POSTS = [
+    ("การใช้สังคมออนไลน์ของหน่วยงานภาครัฐ", "Somchai", "สมชาย ใจดี"),
+    ('=HYPERLINK("http://evil.example","คลิก")', "mallory", "มัลลอรี"),
+    ("<script>alert('x')</script> & <b>ตัวหนา</b>", "Eve", "อีฟ <i>"),
+    ("เฟซบุ๊กกับงานราชการ", "somchai", "สมชาย ใจดี"),
+    ("+ลุ้นรางวัล -สังคมออนไลน์ @ทุกคน", "nok", "นก"),
+    ("ไลน์กลุ่มของโรงเรียน", "kanya", "กันยา"),
+    ("ทวิตเตอร์ในห้องสมุด", "preecha", "ปรีชา"),
+    ("บล็อกกับการเรียนรู้", "malee", "มาลี"),
+    ("สังคมออนไลน์ในชุมชน", "kanya", "กันยา"),
+    ("ข่าวปลอมบนโซเชียล", "wit", "วิทย์"),
+    ("เครือข่ายครูออนไลน์", "dao", "ดาว"),
+    ("ความปลอดภัยบนสังคมออนไลน์", "ton", "ต้น"),
+]
+
+
+def seed_campaign(db_path: Path, *, decide: bool = True, pending: int = 0) -> list[int]:
+    """A campaign with the posts above; all eligible except one spam and ``pending`` left
+    undecided (the last ones). Returns the post numbers."""
+    created = datetime(2013, 8, 10, 9, 0, tzinfo=BANGKOK)
+    posts = [
+        Post(
+            post_number=FIRST_POST + i,
+            url=f"/posts/{FIRST_POST + i}",
+            title=title,
+            author_username=username,
+            author_name=name,
+            book_slug=None,
+            created_at=created + timedelta(hours=i),
+            updated_at=None,
+            tags=(KEYWORD,),
+            raw_tags=(KEYWORD,),
+            body_text=f"เนื้อหาบันทึก {i}",
+            license_text=None,
+            comment_count_declared=i,
+        )
+        for i, (title, username, name) in enumerate(POSTS)
+    ]
+    numbers = [p.post_number for p in posts]
+    with connect(db_path) as con:
+        create_campaign(
+            con,
+            SLUG,
+            title="ร่วมบันทึกการใช้สังคมออนไลน์",
+            keywords=[KEYWORD],
+            opens_at="2013-08-06",
+            closes_at="2013-08-31",
+            prizes=3,
+            alternates=2,
+            prize_description="เงินสด 2,500 บาท",
+            site_url="https://www.gotoknow.org",
+        )
+        store_posts(con, posts, seen_at=datetime(2013, 9, 1, tzinfo=BANGKOK))
+        if decide:
+            for number in numbers[: len(numbers) - pending]:
+                if number == numbers[-1] and not pending:
+                    record_decision(con, SLUG, number, "spam", decided_by="mod", note="โฆษณา")
+                else:
+                    record_decision(con, SLUG, number, "eligible", decided_by="mod")
+    return numbers
+
+
+def future(minutes: int = 60) -> datetime:
+    return datetime.now(BANGKOK) + timedelta(minutes=minutes)
+
+
+def freeze_and_run(db_path: Path, randomness: str = "123456/") -> dict:
+    """Freeze with a due time in the near future, then run as if after it."""
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con,
+            SLUG,
+            actor="admin",
+            randomness_source="สลากกินแบ่งรัฐบาล รางวัลที่ 1 งวด 1 กันยายน 2556",
+            randomness_due=future(),
+        )
+    with connect(db_path) as con:
+        return draw.run_draw(
+            con,
+            SLUG,
+            randomness=randomness,
+            actor="admin",
+            now=pool.randomness_due + timedelta(minutes=1),
+        )
+
+
+def test_freeze_records_the_pool_and_locks_decisions(db_path: Path) -> None:
+    numbers = seed_campaign(db_path)
+    due = future()
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con, SLUG, actor="admin", randomness_source="หวย 1 ก.ย.", randomness_due=due
+        )
+    # Eligible entries only (the spam one is out); author keys lower-cased.
+    expected_rows = [(n, POSTS[i][1].lower()) for i, n in enumerate(numbers[:-1])]
+    assert pool.pool_text == draw.pool_text(expected_rows)
+    assert pool.pool_text.splitlines()[1] == f"{numbers[0]},somchai"
+    assert pool.pool_hash == draw.pool_hash(pool.pool_text)
+    assert pool.pool_size == len(numbers) - 1
+    assert pool.randomness_source == "หวย 1 ก.ย." and pool.randomness_due == due
+    with connect(db_path) as con:
+        assert get_campaign(con, SLUG).frozen_at is not None
+        with pytest.raises(UserError, match="frozen"):
+            record_decision(con, SLUG, numbers[0], "spam", decided_by="mod")
+        assert current_decisions(con, SLUG)[numbers[0]].status == "eligible"
+        actions = [a.action for a in audit_entries(con, SLUG)]
+        assert "campaign.freeze" in actions
+        with pytest.raises(UserError, match="already frozen"):
+            draw.freeze(con, SLUG, actor="admin", randomness_source="x", randomness_due=due)
+
+
+def test_freeze_refuses_undecided_entries_unless_confirmed(db_path: Path) -> None:
+    numbers = seed_campaign(db_path, pending=2)
+    with connect(db_path) as con:
+        plan = draw.plan_freeze(con, SLUG)
+        assert [e.post_number for e in plan.undecided] == numbers[-2:]
+        with pytest.raises(UserError, match=r"2 entries .* undecided") as refused:
+            draw.freeze(con, SLUG, actor="admin", randomness_source="x", randomness_due=future())
+        assert str(numbers[-1]) in str(refused.value)
+    with connect(db_path) as con:
+        assert get_campaign(con, SLUG).frozen_at is None  # nothing was written
+        pool = draw.freeze(
+            con,
+            SLUG,
+            actor="admin",
+            randomness_source="x",
+            randomness_due=future(),
+            leave_out_undecided=True,
+        )
+    assert pool.left_out == tuple(numbers[-2:])
+    assert all(f"\n{n}," not in pool.pool_text for n in numbers[-2:])
+
+
+def test_freeze_refuses_a_randomness_already_due(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con, pytest.raises(UserError, match="not in the future"):
+        draw.freeze(con, SLUG, actor="admin", randomness_source="x", randomness_due=future(-1))
+
+
+def test_unfreeze_voids_the_announcement_and_unlocks_decisions(db_path: Path) -> None:
+    numbers = seed_campaign(db_path)
+    with connect(db_path) as con:
+        draw.freeze(con, SLUG, actor="admin", randomness_source="x", randomness_due=future())
+    with connect(db_path) as con, pytest.raises(UserError, match="why"):
+        draw.unfreeze(con, SLUG, actor="admin", reason=" ")
+    with connect(db_path) as con:
+        voided = draw.unfreeze(con, SLUG, actor="admin", reason="a late complaint about 545003")
+        assert voided is not None and voided.state == "voided"
+        assert voided.void_reason == "a late complaint about 545003"
+        record_decision(con, SLUG, numbers[2], "ineligible", reason="other", decided_by="mod")
+        status = draw.draw_status(con, SLUG)
+        assert status.pool is None and len(status.voided) == 1 and status.frozen_at is None
+        assert any(a.action == "campaign.unfreeze" for a in audit_entries(con, SLUG))
+        with pytest.raises(UserError, match="no frozen pool"):
+            draw.run_draw(con, SLUG, randomness="1/", actor="admin", now=future(120))
+
+
+def test_run_stores_a_verifiable_certificate_and_refuses_a_second_run(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con, SLUG, actor="admin", randomness_source="หวย", randomness_due=future()
+        )
+    with connect(db_path) as con, pytest.raises(UserError, match="after it is published"):
+        draw.run_draw(con, SLUG, randomness="123456/", actor="admin")
+    with connect(db_path) as con:
+        cert = draw.run_draw(
+            con,
+            SLUG,
+            randomness=[" 123456 "],
+            actor="admin",
+            now=pool.randomness_due + timedelta(hours=1),
+        )
+    assert cert["randomness"] == "123456/"
+    assert cert["pool_hash"] == pool.pool_hash and cert["pool"] == pool.pool_text
+    assert cert["sources"][0]["value"] == "123456" and cert["sources"][0]["source"] == "หวย"
+    assert (cert["prizes"], cert["alternates"], cert["one_prize_per_author"]) == (3, 2, True)
+    assert draw.verify_certificate(cert).ok
+    ranked = draw.rank(pool.pool_text, "123456/")
+    assert (cert["winners"], cert["alternate_list"]) == draw.choose(ranked, 3, 2, True)
+    with connect(db_path) as con:
+        assert draw.get_certificate(con, SLUG) == cert
+        with pytest.raises(UserError, match="already ran"):
+            draw.run_draw(con, SLUG, randomness="999999/", actor="admin", now=future(999))
+        with pytest.raises(UserError, match="has run"):
+            draw.unfreeze(con, SLUG, actor="admin", reason="try again")
+        assert [a.action for a in audit_entries(con, SLUG, action="draw.run")] == ["draw.run"]
+
+
+def test_one_prize_per_author_in_a_real_draw(db_path: Path) -> None:
+    seed_campaign(db_path)
+    # Whatever the value, somchai and kanya (two entries each) win at most once.
+    for value in ("1/", "2/", "3/"):
+        with connect(db_path) as con:
+            text = draw.plan_freeze(con, SLUG).pool_text
+        winners, alternates = draw.choose(draw.rank(text, value), 3, 2, True)
+        authors = dict((int(n), a) for n, a in (line.split(",") for line in text.splitlines()[1:]))
+        chosen = [authors[n] for n in winners + alternates]
+        assert len(chosen) == len(set(chosen)) == 5
+
+
+def test_replace_uses_the_next_alternate_and_still_verifies(db_path: Path) -> None:
+    seed_campaign(db_path)
+    cert = freeze_and_run(db_path)
+    loser = cert["winners"][1]
+    with connect(db_path) as con, pytest.raises(UserError, match="holds no prize"):
+        draw.replace_winner(con, SLUG, cert["alternate_list"][0], reason="x", actor="admin")
+    with connect(db_path) as con:
+        after = draw.replace_winner(con, SLUG, loser, reason="คัดลอกผลงาน", actor="admin")
+    assert after["final_winners"][1] == cert["alternate_list"][0]
+    assert after["winners"] == cert["winners"] and after["ranking"] == cert["ranking"]
+    assert after["replacements"][0]["reason"] == "คัดลอกผลงาน"
+    assert draw.verify_certificate(after).ok
+    with connect(db_path) as con:
+        assert draw.get_certificate(con, SLUG) == after
+        assert current_decisions(con, SLUG)[loser].status == "ineligible"
+        rows = con.execute(
+            "SELECT prize_rank, disqualified, replacement FROM draw_replacements"
+        ).fetchall()
+        assert rows == [(2, loser, cert["alternate_list"][0])]
+        assert audit_entries(con, SLUG, action="draw.replace")[0].details["disqualified"] == loser
