@@ -1,9 +1,87 @@
-"""Subcommands of this part (filled in by its issue)."""
+"""``tagdraw crawl SLUG [--full]``: a thin call into ``scraper.crawl.run_crawl``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this part's subcommands to the ``tagdraw`` parser."""
+    crawl = sub.add_parser(
+        "crawl",
+        help="collect every post (and comment) on the campaign's keyword listing",
+        description=(
+            "Collect every post carrying the campaign's keyword(s), with all comments, into "
+            "the warehouse. Incremental by default (only new and changed posts are fetched); "
+            "a killed crawl resumes where it stopped. Exit 0 when every listed post is stored "
+            "or known gone; 1 when some pages failed for good (run again to resume)."
+        ),
+    )
+    crawl.add_argument("slug", metavar="SLUG", help="the campaign")
+    crawl.add_argument(
+        "--full", action="store_true", help="fetch every post page (catches silent edits)"
+    )
+    crawl.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="requests per second to the site (default $TAGDRAW_RATE_PER_S, 1)",
+    )
+    crawl.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pages in flight at once (default $TAGDRAW_CONCURRENCY, 4)",
+    )
+    crawl.add_argument(
+        "--unthrottled",
+        action="store_true",
+        help="no rate limit; honoured ONLY when the site is 127.0.0.1/localhost (a replica)",
+    )
+    crawl.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds before a request is given up and retried (default 20)",
+    )
+    crawl.add_argument(
+        "--quiet", action="store_true", help="no progress bar or log lines; summary only"
+    )
+    crawl.set_defaults(func=_crawl)
+
+
+def _crawl(args: argparse.Namespace) -> int:
+    from scraper.crawl import run_crawl
+
+    if args.rate is not None and args.rate <= 0:
+        from warehouse.errors import UserError
+
+        raise UserError("--rate must be a positive number of requests per second.")
+    if args.concurrency is not None and args.concurrency < 1:
+        from warehouse.errors import UserError
+
+        raise UserError("--concurrency must be at least 1.")
+    if not args.quiet:
+        logging.basicConfig(
+            level=logging.INFO if not sys.stderr.isatty() else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(message)s",
+            stream=sys.stderr,
+        )
+    summary = run_crawl(
+        args.db,
+        args.slug,
+        full=args.full,
+        trigger="cli",
+        progress=not args.quiet,
+        unthrottled=args.unthrottled,
+        rate_per_s=args.rate,
+        concurrency=args.concurrency,
+        request_timeout_s=args.timeout,
+    )
+    print(summary.format())
+    return summary.exit_code

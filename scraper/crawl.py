@@ -1,0 +1,876 @@
+"""``tagdraw crawl SLUG``: every post on the campaign's keyword listing(s), with every
+comment, into the warehouse; politely, resumably and incrementally.
+
+Steps: lock the campaign -> robots.txt -> walk each listing to its last page -> plan (one
+short transaction: what changed since the last crawl, which posts to fetch; the plan is
+written to ``crawl_frontier``) -> fetch post pages with bounded concurrency, writing in
+batches (each batch stores posts AND marks their frontier rows done in one transaction,
+so a SIGKILL never loses a finished page and never stores one twice) -> record the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urljoin
+
+import duckdb
+
+from scraper.errors import RobotsForbidden
+from scraper.fetch import Fetcher, FetchFailed, Slot
+from scraper.locks import (
+    HEARTBEAT_EVERY_S,
+    CrawlLock,
+    acquire_crawl_lock,
+    heartbeat_crawl_lock,
+    release_crawl_lock,
+)
+from scraper.parse import parse_comments_json, parse_listing, parse_post, renumber
+from warehouse.campaigns import Campaign, get_campaign
+from warehouse.db import resolve_db_path, run
+from warehouse.errors import TagdrawError
+from warehouse.models import ListingItem, ListingPage, Post
+from warehouse.settings import Settings, get_settings
+from warehouse.store import mark_gone, mark_unlisted, record_campaign_posts, store_posts
+from warehouse.thai import squash_whitespace
+
+log = logging.getLogger("tagdraw.crawl")
+
+# How many extra passes over a listing when it names fewer posts than its "พบ N บันทึก"
+# count (a post deleted while we page shifts the rest up by one and hides one from us).
+LISTING_REPASSES = 2
+FLUSH_EVERY_S = 1.0
+
+
+@dataclass
+class CrawlSummary:
+    slug: str
+    run_id: int
+    mode: str  # 'incremental' | 'full'
+    status: str = "running"  # 'ok' | 'partial' | 'failed' | 'interrupted'
+    resumed_from: int | None = None
+    listing_pages: int = 0
+    post_pages: int = 0
+    comment_pages: int = 0
+    requests: int = 0
+    listed: int = 0  # posts on the keyword listing(s)
+    near_miss_listed: int = 0
+    planned: int = 0  # post pages this run set out to fetch
+    posts_new: int = 0
+    posts_changed: int = 0
+    posts_unchanged: int = 0
+    posts_gone: list[int] = field(default_factory=list)
+    comments_new: int = 0
+    comments_collected: int = 0
+    comment_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    requests_per_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "ok" else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def format(self) -> str:
+        lines = [
+            f"crawl of {self.slug!r} (run {self.run_id}, {self.mode}): {self.status}"
+            + (f", resumed run {self.resumed_from}" if self.resumed_from else ""),
+            f"  pages: {self.listing_pages} listing, {self.post_pages} post, "
+            f"{self.comment_pages} comments; {self.requests} requests "
+            f"in {self.duration_s:.1f} s ({self.requests_per_s:.1f}/s)",
+            f"  posts: {self.listed} listed, {self.near_miss_listed} near-miss, "
+            f"{self.planned} fetched: {self.posts_new} new, {self.posts_changed} changed, "
+            f"{self.posts_unchanged} unchanged, {len(self.posts_gone)} gone",
+            f"  comments: {self.comments_new} new ({self.comments_collected} collected)",
+        ]
+        lines += [f"  {message}" for message in self.messages]
+        for mismatch in self.comment_mismatches:
+            lines.append(
+                f"  comment count differs on post {mismatch['post_number']}: declared "
+                f"{mismatch['declared']}, collected {mismatch['collected']}"
+            )
+        if self.errors:
+            lines.append(f"  errors ({len(self.errors)}):")
+            for error in self.errors[:50]:
+                kind = "failed" if error.get("permanent") else "retried"
+                lines.append(f"    [{kind}] {error['url']}: {error['error']}")
+            if len(self.errors) > 50:
+                lines.append(f"    … and {len(self.errors) - 50} more (see crawl_errors)")
+        if self.status == "partial":
+            lines.append("  Some pages failed for good; run the same command again to resume.")
+        return "\n".join(lines)
+
+
+@dataclass
+class _PostResult:
+    post_number: int
+    url: str
+    post: Post | None = None
+    gone_reason: str | None = None
+    error: str | None = None  # permanent failure (nothing or an incomplete thread stored)
+    http_status: int | None = None
+    saved_html: str | None = None
+    comment_pages: int = 0
+    source: str = "listing"
+
+
+@dataclass
+class _Plan:
+    to_fetch: dict[int, str]  # post number -> source
+    vanished: list[int]
+    done_before: set[int]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def listing_url(site_url: str, tag: str) -> str:
+    return f"{site_url.rstrip('/')}/posts?tag={quote(tag, safe='')}&page=1"
+
+
+def post_url(site_url: str, post_number: int) -> str:
+    return f"{site_url.rstrip('/')}/posts/{post_number}"
+
+
+# --- runs and frontier ---------------------------------------------------------------------
+
+
+def _start_run(
+    con: duckdb.DuckDBPyConnection, slug: str, mode: str, trigger: str
+) -> tuple[int, int | None]:
+    """Insert the run; an earlier run still 'running' (its holder died: we hold the lock)
+    becomes 'interrupted' and its frontier is continued."""
+    now = _now()
+    earlier = con.execute(
+        "UPDATE crawl_runs SET status = 'interrupted', finished_at = ? "
+        "WHERE campaign_slug = ? AND status = 'running' RETURNING run_id",
+        [now, slug],
+    ).fetchall()
+    resumed_from = max((r[0] for r in earlier), default=None)
+    if resumed_from is None:
+        # A fresh crawl: forget what the last one finished; keep what it left pending/failed.
+        con.execute(
+            "DELETE FROM crawl_frontier WHERE campaign_slug = ? AND state IN ('done', 'gone')",
+            [slug],
+        )
+    row = con.execute(
+        "INSERT INTO crawl_runs (campaign_slug, mode, status, started_at, pid, host, trigger) "
+        "VALUES (?, ?, 'running', ?, ?, ?, ?) RETURNING run_id",
+        [slug, mode, now, os.getpid(), socket.gethostname(), trigger],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), resumed_from
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, summary: CrawlSummary, stats_requests: int) -> None:
+    con.execute(
+        """
+        UPDATE crawl_runs SET status = ?, finished_at = ?, requests = ?, listing_pages = ?,
+            post_pages = ?, comment_pages = ?, posts_new = ?, posts_changed = ?,
+            posts_unchanged = ?, posts_gone = ?, comments_new = ?, errors = ?, duration_s = ?,
+            summary = ?
+        WHERE run_id = ?
+        """,
+        [
+            summary.status,
+            _now(),
+            stats_requests,
+            summary.listing_pages,
+            summary.post_pages,
+            summary.comment_pages,
+            summary.posts_new,
+            summary.posts_changed,
+            summary.posts_unchanged,
+            len(summary.posts_gone),
+            summary.comments_new,
+            sum(1 for e in summary.errors if e.get("permanent")),
+            summary.duration_s,
+            json.dumps(summary.to_json(), ensure_ascii=False, default=str),
+            summary.run_id,
+        ],
+    )
+
+
+def _record_error(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    url: str,
+    kind: str,
+    error: str,
+    *,
+    http_status: int | None = None,
+    saved: str | None = None,
+    permanent: bool = True,
+) -> None:
+    con.execute(
+        "INSERT INTO crawl_errors (run_id, url, kind, error, http_status, saved_html_path, "
+        'permanent, "at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [run_id, url, kind, error, http_status, saved, permanent, _now()],
+    )
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    campaign: Campaign,
+    run_id: int,
+    full: bool,
+    resuming: bool,
+    keyword_items: dict[int, ListingItem],
+    near_miss_items: dict[int, ListingItem],
+    keyword_complete: bool,
+    near_miss_complete: bool,
+    seen_at: datetime,
+) -> _Plan:
+    """Decide what to fetch and write the listing facts and the frontier, in one go.
+
+    A post is fetched when it is new; when what the listing shows about it (title, comment
+    count) differs from the last listing or from what we stored; when its last fetch did not
+    finish (frontier pending/failed) or collected fewer comments than declared; when it
+    vanished from the keyword listing (to learn whether it is gone or lost the tag); and
+    always with ``full``. A page an interrupted run already finished is not fetched again.
+    """
+    slug = campaign.slug
+    previous = {
+        int(r[0]): (r[1], r[2], bool(r[3]), r[4])
+        for r in con.execute(
+            "SELECT post_number, listing_title, listing_comment_count, listed, source "
+            "FROM campaign_posts WHERE campaign_slug = ?",
+            [slug],
+        ).fetchall()
+    }
+    stored = {
+        int(r[0]): (r[1], r[2], r[3], bool(r[4]))
+        for r in con.execute(
+            "SELECT p.post_number, p.content_hash, p.comment_count_declared, "
+            "p.comments_collected, p.gone FROM posts p "
+            "JOIN (SELECT unnest(?::BIGINT[]) AS post_number) w USING (post_number)",
+            [sorted(set(keyword_items) | set(near_miss_items) | set(previous))],
+        ).fetchall()
+    }
+    frontier = {
+        int(r[0]): r[1]
+        for r in con.execute(
+            "SELECT post_number, state FROM crawl_frontier "
+            "WHERE campaign_slug = ? AND kind = 'post'",
+            [slug],
+        ).fetchall()
+    }
+    done_before = (
+        {n for n, state in frontier.items() if state in ("done", "gone")} if resuming else set()
+    )
+
+    def needs_fetch(item: ListingItem) -> bool:
+        number = item.post_number
+        if full or frontier.get(number) in ("pending", "failed"):
+            return True
+        old = previous.get(number)
+        listing_changed = (
+            old is None
+            or squash_whitespace(old[0] or "") != squash_whitespace(item.title)
+            or old[1] != item.comment_count
+        )
+        facts = stored.get(number)
+        if facts is None:
+            return True
+        content_hash, declared, collected, gone = facts
+        if gone:
+            return listing_changed  # a stale index keeps listing gone posts: check on change
+        if content_hash is None:
+            return True
+        if item.comment_count is None or item.comment_count != declared:
+            return True
+        return listing_changed or (collected or 0) < (declared or 0)
+
+    to_fetch: dict[int, str] = {}
+    for number, item in keyword_items.items():
+        if needs_fetch(item):
+            to_fetch[number] = "listing"
+    for number, item in near_miss_items.items():
+        if number not in keyword_items and needs_fetch(item):
+            to_fetch[number] = "near_miss_listing"
+    vanished: list[int] = []
+    if keyword_complete:
+        for number, (_title, _count, listed, source) in previous.items():
+            if source == "listing" and listed and number not in keyword_items:
+                vanished.append(number)
+                to_fetch.setdefault(number, "vanished")
+    announcement = campaign.announcement_post
+    if announcement and announcement not in keyword_items:
+        # Not on the listing: nothing tells us whether its thread grew, so fetch it.
+        to_fetch.setdefault(announcement, "announcement")
+    for number in done_before:
+        to_fetch.pop(number, None)
+
+    record_campaign_posts(
+        con, slug, list(keyword_items.values()), source="listing", seen_at=seen_at
+    )
+    near_only = [i for n, i in near_miss_items.items() if n not in keyword_items]
+    record_campaign_posts(con, slug, near_only, source="near_miss_listing", seen_at=seen_at)
+    if keyword_complete:
+        mark_unlisted(con, slug, list(keyword_items), source="listing")
+    if near_miss_complete:
+        mark_unlisted(con, slug, list(near_miss_items), source="near_miss_listing")
+
+    site = campaign.site_url
+    now = _now()
+    if to_fetch:
+        con.executemany(
+            "INSERT INTO crawl_frontier (campaign_slug, url, kind, post_number, state, attempts,"
+            " run_id, updated_at) VALUES (?, ?, 'post', ?, 'pending', 0, ?, ?) "
+            "ON CONFLICT (campaign_slug, url) DO UPDATE SET state = 'pending', "
+            "run_id = excluded.run_id, updated_at = excluded.updated_at",
+            [[slug, post_url(site, n), n, run_id, now] for n in sorted(to_fetch)],
+        )
+    return _Plan(to_fetch=to_fetch, vanished=vanished, done_before=done_before)
+
+
+# --- the crawl -----------------------------------------------------------------------------
+
+
+class _Crawl:
+    def __init__(
+        self,
+        db_path: Path,
+        campaign: Campaign,
+        settings: Settings,
+        *,
+        full: bool,
+        run_id: int,
+        resumed_from: int | None,
+        lock: CrawlLock,
+        progress: bool,
+        unthrottled: bool,
+        comments_mode: str,
+    ) -> None:
+        self.db_path = db_path
+        self.campaign = campaign
+        self.settings = settings
+        self.full = full
+        self.lock = lock
+        self.progress = progress
+        self.unthrottled = unthrottled
+        self.comments_mode = comments_mode
+        self.site = campaign.site_url.rstrip("/")
+        self.summary = CrawlSummary(
+            slug=campaign.slug,
+            run_id=run_id,
+            mode="full" if full else "incremental",
+            resumed_from=resumed_from,
+        )
+        self.started = time.monotonic()
+        self.fetcher: Fetcher | None = None
+        self._buffer: list[_PostResult] = []
+        self._db_lock = asyncio.Lock()
+        self._last_flush = time.monotonic()
+        self._bar: Any = None
+
+    async def _db(self, fn: Any) -> Any:
+        """One short transaction off the event loop (fetching goes on meanwhile)."""
+        async with self._db_lock:
+            return await asyncio.to_thread(run, fn, self.db_path)
+
+    def _error(self, url: str, error: str, *, permanent: bool = True, **extra: Any) -> None:
+        self.summary.errors.append({"url": url, "error": error, "permanent": permanent, **extra})
+
+    async def execute(self) -> CrawlSummary:
+        async with Fetcher(
+            self.settings,
+            self.site,
+            unthrottled=self.unthrottled,
+            javascript=self.comments_mode == "click",
+        ) as fetcher:
+            self.fetcher = fetcher
+            heartbeat = asyncio.create_task(self._heartbeat())
+            try:
+                await self._crawl(fetcher)
+            finally:
+                heartbeat.cancel()
+                self.summary.requests = fetcher.stats.requests
+        return self.summary
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+            await self._db(lambda con: heartbeat_crawl_lock(con, self.lock))
+
+    async def _crawl(self, fetcher: Fetcher) -> None:
+        campaign = self.campaign
+        await fetcher.load_robots()
+        keyword_urls = [listing_url(self.site, kw) for kw in campaign.keywords]
+        near_urls = [listing_url(self.site, t) for t in campaign.near_miss_tags]
+        for url in keyword_urls:
+            if not fetcher.allowed(url):
+                raise RobotsForbidden(
+                    f"robots.txt at {self.site} forbids the tag listing {url}; nothing was "
+                    "crawled or written."
+                )
+        if not fetcher.allowed(post_url(self.site, 1)):
+            raise RobotsForbidden(
+                f"robots.txt at {self.site} forbids post pages (/posts/<n>); nothing was written."
+            )
+
+        keyword_items: dict[int, ListingItem] = {}
+        keyword_complete = True
+        for kw, url in zip(campaign.keywords, keyword_urls, strict=True):
+            items, complete = await self._walk_listing(url, kw)
+            keyword_items.update({n: i for n, i in items.items() if n not in keyword_items})
+            keyword_complete &= complete
+        near_items: dict[int, ListingItem] = {}
+        near_complete = True
+        for tag, url in zip(campaign.near_miss_tags, near_urls, strict=True):
+            if not fetcher.allowed(url):
+                self._error(url, "robots.txt forbids this near-miss listing", permanent=False)
+                near_complete = False
+                continue
+            items, complete = await self._walk_listing(url, tag)
+            near_items.update({n: i for n, i in items.items() if n not in near_items})
+            near_complete &= complete
+        self.summary.listed = len(keyword_items)
+        self.summary.near_miss_listed = len(near_items)
+        if keyword_complete and not keyword_items:
+            self.summary.messages.append(
+                "No posts carry this keyword yet: "
+                + ", ".join(campaign.keywords)
+                + f" (listing at {keyword_urls[0]})."
+            )
+
+        seen_at = _now()
+        plan: _Plan = await self._db(
+            lambda con: _plan(
+                con,
+                campaign=campaign,
+                run_id=self.summary.run_id,
+                full=self.full,
+                resuming=self.summary.resumed_from is not None,
+                keyword_items=keyword_items,
+                near_miss_items=near_items,
+                keyword_complete=keyword_complete,
+                near_miss_complete=near_complete,
+                seen_at=seen_at,
+            )
+        )
+        self.summary.planned = len(plan.to_fetch)
+        if plan.done_before:
+            self.summary.messages.append(
+                f"Resumed: {len(plan.done_before)} post pages finished by run "
+                f"{self.summary.resumed_from} were not fetched again."
+            )
+        log.info(
+            "listing: %d posts (%d near-miss); fetching %d post pages",
+            len(keyword_items),
+            len(near_items),
+            len(plan.to_fetch),
+        )
+        await self._fetch_posts(plan.to_fetch)
+        if not keyword_complete:
+            self.summary.messages.append(
+                "The keyword listing could not be read to its end; run again to complete it."
+            )
+
+    async def _walk_listing(self, start_url: str, tag: str) -> tuple[dict[int, ListingItem], bool]:
+        """Follow rel=next from page 1 to the last page. The whole listing is read every
+        time, by design: it is sorted by creation date, so a new comment or an edit on an
+        old post shows up only deep in the listing, and a deleted post shifts every later
+        page. Stopping at the first known page would miss both; the listing is cheap (20
+        posts a request) next to the post pages it lets us skip."""
+        assert self.fetcher is not None
+        items: dict[int, ListingItem] = {}
+        complete = False
+        expected: int | None = None
+        for _pass in range(1 + LISTING_REPASSES):
+            url: str | None = start_url
+            seen_urls: set[str] = set()
+            complete = True
+            while url and url not in seen_urls:
+                seen_urls.add(url)
+                if not self.fetcher.allowed(url):
+                    self._error(url, "robots.txt forbids this listing page")
+                    complete = False
+                    break
+                try:
+                    async with self.fetcher.slot() as slot:
+                        fetched = await self.fetcher.get(slot, url, parse_listing, html=True)
+                except FetchFailed as exc:
+                    self._error(url, exc.reason, http_status=exc.status, kind="listing")
+                    await self._db(
+                        lambda con, e=exc, u=url: _record_error(
+                            con,
+                            self.summary.run_id,
+                            u,
+                            "listing",
+                            e.reason,
+                            http_status=e.status,
+                        )
+                    )
+                    complete = False
+                    break
+                self.summary.listing_pages += 1
+                if fetched.gone_reason:
+                    break  # an unknown tag may answer 404: no posts carry it
+                page: ListingPage = fetched.value  # type: ignore[assignment]
+                if page.page == 1 and page.result_count is not None:
+                    expected = page.result_count
+                for item in page.items:
+                    items.setdefault(item.post_number, item)
+                log.info("listing %s page %d: %d posts", tag, page.page, len(page.items))
+                url = urljoin(url, page.next_url) if page.next_url else None
+            if not complete or expected is None or len(items) >= expected:
+                break
+            log.info(
+                "listing %s named %d posts but %d were found; reading it again",
+                tag,
+                expected,
+                len(items),
+            )
+        if complete and expected is not None and len(items) < expected:
+            self._error(
+                start_url,
+                f"the listing says {expected} posts but only {len(items)} could be found",
+                permanent=False,
+                kind="listing",
+            )
+        return items, complete
+
+    async def _fetch_posts(self, to_fetch: dict[int, str]) -> None:
+        assert self.fetcher is not None
+        queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+        for number in sorted(to_fetch, reverse=True):
+            queue.put_nowait((number, to_fetch[number]))
+        if self.progress and sys.stderr.isatty() and to_fetch:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=len(to_fetch), unit="post", desc=self.campaign.slug)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    number, source = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                result = await self._fetch_post(number, source)
+                self._buffer.append(result)
+                if self._bar is not None:
+                    self._bar.update(1)
+                if (
+                    len(self._buffer) >= self.settings.write_batch_size
+                    or time.monotonic() - self._last_flush >= FLUSH_EVERY_S
+                ):
+                    await self._flush()
+
+        workers = [asyncio.create_task(worker()) for _ in range(max(1, self.settings.concurrency))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            if self._bar is not None:
+                self._bar.close()
+        await self._flush()
+
+    async def _fetch_post(self, number: int, source: str) -> _PostResult:
+        assert self.fetcher is not None
+        url = post_url(self.site, number)
+        result = _PostResult(number, url, source=source)
+        if not self.fetcher.allowed(url):
+            result.error = "robots.txt forbids this post page"
+            return result
+        try:
+            async with self.fetcher.slot() as slot:
+                if self.comments_mode == "click":
+                    fetched = await self.fetcher.load_with_clicks(
+                        slot, url, parse_post, "ดูความเห็นเพิ่มเติม"
+                    )
+                else:
+                    fetched = await self.fetcher.load(slot, url, parse_post)
+                self.summary.post_pages += 1
+                if fetched.gone_reason:
+                    result.gone_reason = fetched.gone_reason
+                    log.info("post %d: gone (%s)", number, fetched.gone_reason)
+                    return result
+                post: Post = fetched.value  # type: ignore[assignment]
+                post = await self._all_comments(slot, post, result)
+        except FetchFailed as exc:
+            result.error = exc.reason
+            result.http_status = exc.status
+            if exc.text:
+                result.saved_html = self._save_failed_page(number, exc.text)
+            log.warning("post %d: failed: %s", number, exc.reason)
+            return result
+        result.post = post
+        declared = post.comment_count_declared
+        if declared is not None and declared != len(post.comments):
+            self.summary.comment_mismatches.append(
+                {"post_number": number, "declared": declared, "collected": len(post.comments)}
+            )
+        log.info("post %d: %d comments", number, len(post.comments))
+        return result
+
+    async def _all_comments(self, slot: Slot, post: Post, result: _PostResult) -> Post:
+        """Follow the load-more chain (``data-next`` -> JSON ``next``) through the context's
+        request API: the same requests the page's script makes, minus the rendering."""
+        assert self.fetcher is not None
+        comments = list(post.comments)
+        next_url = post.comments_next_url if self.comments_mode != "click" else None
+        seen: set[str] = set()
+        while next_url:
+            absolute = urljoin(self.site + "/", next_url)
+            if absolute in seen:
+                break
+            seen.add(absolute)
+            try:
+                fetched = await self.fetcher.get(
+                    slot,
+                    absolute,
+                    lambda text, _u: parse_comments_json(json.loads(text), post.post_number),
+                )
+            except FetchFailed as exc:
+                # Keep what we have (the entry itself is complete); the frontier row stays
+                # failed so the next run fetches the thread again.
+                result.error = f"comments page {absolute}: {exc.reason}"
+                result.http_status = exc.status
+                break
+            self.summary.comment_pages += 1
+            result.comment_pages += 1
+            page = fetched.value
+            if page is None:
+                break
+            comments.extend(page.comments)
+            next_url = page.next_url
+        return replace(post, comments=renumber(comments), comments_next_url=None)
+
+    def _save_failed_page(self, number: int, text: str) -> str:
+        directory = Path(self.settings.failed_pages_dir) / self.campaign.slug
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"post-{number}-run{self.summary.run_id}.html"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    async def _flush(self) -> None:
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        self._last_flush = time.monotonic()
+        slug, run_id = self.campaign.slug, self.summary.run_id
+        seen_at = _now()
+
+        def write(con: duckdb.DuckDBPyConnection) -> tuple[Any, list[int]]:
+            posts = [r.post for r in batch if r.post is not None]
+            stored = store_posts(con, posts, seen_at=seen_at)
+            gone: list[int] = []
+            for reason in ("not_found", "private"):
+                numbers = [r.post_number for r in batch if r.gone_reason == reason]
+                if numbers:
+                    before = {
+                        int(row[0])
+                        for row in con.execute(
+                            "SELECT post_number FROM posts WHERE gone AND post_number IN "
+                            "(SELECT unnest(?::BIGINT[]))",
+                            [numbers],
+                        ).fetchall()
+                    }
+                    mark_gone(con, numbers, reason, seen_at=seen_at)
+                    gone += [n for n in numbers if n not in before]
+            announcement = [
+                ListingItem(
+                    r.post.post_number,
+                    r.post.url,
+                    r.post.title,
+                    r.post.author_username,
+                    r.post.author_name,
+                    None,
+                    r.post.comment_count_declared,
+                )
+                for r in batch
+                if r.post is not None and r.source == "announcement"
+            ]
+            if announcement:
+                record_campaign_posts(
+                    con, slug, announcement, source="announcement", seen_at=seen_at
+                )
+            now = _now()
+            rows = []
+            for r in batch:
+                state = "failed" if r.error else ("gone" if r.gone_reason else "done")
+                rows.append([state, r.error, run_id, now, slug, r.url])
+                if r.error:
+                    _record_error(
+                        con,
+                        run_id,
+                        r.url,
+                        "post",
+                        r.error,
+                        http_status=r.http_status,
+                        saved=r.saved_html,
+                    )
+            con.executemany(
+                "UPDATE crawl_frontier SET state = ?, attempts = attempts + 1, last_error = ?, "
+                "run_id = ?, updated_at = ? WHERE campaign_slug = ? AND url = ?",
+                rows,
+            )
+            con.execute(
+                "UPDATE crawl_runs SET post_pages = ?, comment_pages = ?, listing_pages = ? "
+                "WHERE run_id = ?",
+                [
+                    self.summary.post_pages,
+                    self.summary.comment_pages,
+                    self.summary.listing_pages,
+                    run_id,
+                ],
+            )
+            heartbeat_crawl_lock(con, self.lock)
+            return stored, gone
+
+        stored, gone = await self._db(write)
+        self.summary.posts_new += len(stored.new)
+        self.summary.posts_changed += len(stored.changed)
+        self.summary.posts_unchanged += len(stored.unchanged)
+        self.summary.comments_new += stored.comments_new
+        self.summary.comments_collected += sum(len(r.post.comments) for r in batch if r.post)
+        self.summary.posts_gone += gone
+        for r in batch:
+            if r.error:
+                self._error(r.url, r.error, http_status=r.http_status, saved_html=r.saved_html)
+
+
+def _settings_with(overrides: dict[str, Any]) -> Settings:
+    settings = get_settings()
+    known = {k: v for k, v in overrides.items() if v is not None}
+    unknown = set(known) - set(Settings.model_fields)
+    if unknown:
+        raise TypeError(f"unknown crawl settings: {', '.join(sorted(unknown))}")
+    return settings.model_copy(update=known)
+
+
+async def crawl_campaign(
+    db_path: str | os.PathLike[str] | None,
+    slug: str,
+    *,
+    full: bool = False,
+    trigger: str = "cli",
+    progress: bool = True,
+    unthrottled: bool = False,
+    comments_mode: str = "request",
+    **overrides: Any,
+) -> CrawlSummary:
+    """Crawl one campaign. ``overrides`` are Settings fields (rate_per_s, concurrency,
+    request_timeout_s, max_attempts, retry_backoff_s, context_recycle_pages,
+    write_batch_size, failed_pages_dir, ...). ``comments_mode``: 'request' (follow the
+    load-more chain through the browser context; the default) or 'click'.
+
+    Raises UserError (unknown campaign), CrawlLocked, SiteUnreachable, RobotsForbidden;
+    returns the summary otherwise (``summary.exit_code`` is 1 when pages failed for good).
+    """
+    settings = _settings_with(overrides)
+    path = resolve_db_path(db_path)
+    campaign: Campaign = run(lambda con: get_campaign(con, slug), path)
+    lock = acquire_crawl_lock(path, slug)
+    try:
+        run_id, resumed_from = run(
+            lambda con: _start_run(con, slug, "full" if full else "incremental", trigger), path
+        )
+        crawl = _Crawl(
+            path,
+            campaign,
+            settings,
+            full=full,
+            run_id=run_id,
+            resumed_from=resumed_from,
+            lock=lock,
+            progress=progress,
+            unthrottled=unthrottled,
+            comments_mode=comments_mode,
+        )
+        summary = crawl.summary
+        try:
+            await crawl.execute()
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            summary.status = "interrupted"
+            raise
+        except TagdrawError as exc:
+            summary.status = "failed"
+            summary.messages.append(str(exc))
+            raise
+        except BaseException as exc:
+            summary.status = "failed"
+            summary.messages.append(f"{type(exc).__name__}: {exc}")
+            raise
+        else:
+            failed = any(e.get("permanent") for e in summary.errors)
+            summary.status = "partial" if failed or _listing_incomplete(summary) else "ok"
+        finally:
+            summary.duration_s = time.monotonic() - crawl.started
+            summary.requests_per_s = (
+                summary.requests / summary.duration_s if summary.duration_s else 0
+            )
+            run(lambda con: _finish_run(con, summary, summary.requests), path)
+        return summary
+    finally:
+        release_crawl_lock(path, lock)
+
+
+def _listing_incomplete(summary: CrawlSummary) -> bool:
+    return any("listing could not be read" in m for m in summary.messages)
+
+
+def run_crawl(
+    db_path: str | os.PathLike[str] | None,
+    slug: str,
+    *,
+    full: bool = False,
+    trigger: str = "cli",
+    progress: bool = True,
+    **overrides: Any,
+) -> CrawlSummary:
+    """Synchronous ``crawl_campaign``; SIGTERM stops it like Ctrl-C (run marked interrupted)."""
+
+    async def main() -> CrawlSummary:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if task is not None and threading_is_main():
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        return await crawl_campaign(
+            db_path, slug, full=full, trigger=trigger, progress=progress, **overrides
+        )
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+def threading_is_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def unfinished_posts(con: duckdb.DuckDBPyConnection, slug: str) -> Sequence[int]:
+    """Post numbers of the campaign's frontier not yet done (pending or failed)."""
+    return [
+        int(r[0])
+        for r in con.execute(
+            "SELECT post_number FROM crawl_frontier WHERE campaign_slug = ? AND kind = 'post' "
+            "AND state IN ('pending', 'failed') ORDER BY post_number",
+            [slug],
+        ).fetchall()
+    ]

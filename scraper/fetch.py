@@ -1,0 +1,436 @@
+"""The fetching layer: the only module that drives Playwright.
+
+A pool of ``concurrency`` slots, each a browser context with one page. Post pages are
+real browser navigations (JavaScript off by default, images/fonts/media/stylesheets
+blocked); listing pages, robots.txt and the comments JSON are fetched through the same
+context's request API (same cookies, same User-Agent) because nothing there needs
+rendering. Every request passes one rate limiter (1/s by default; unthrottled only for
+127.0.0.1/localhost when asked), honours Retry-After on 429/503, and is retried with
+exponential backoff and jitter on 5xx, timeouts, dropped connections and truncated
+bodies. Contexts are replaced every ``context_recycle_pages`` pages so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
+
+from scraper.browser import BLOCKED_RESOURCE_TYPES, launch
+from scraper.errors import SiteUnreachable
+from scraper.parse import ParseError, classify_response, looks_truncated
+from warehouse.settings import Settings
+
+log = logging.getLogger("tagdraw.crawl")
+T = TypeVar("T")
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Chromium's words for a connection that never produced an answer.
+_UNREACHABLE_MARKERS = (
+    "ERR_CONNECTION_REFUSED",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_ADDRESS_UNREACHABLE",
+    "ERR_INTERNET_DISCONNECTED",
+    "ECONNREFUSED",
+    "ENOTFOUND",
+    "getaddrinfo",
+)
+
+
+def is_local(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in LOCAL_HOSTS
+
+
+def request_interval(site_url: str, settings: Settings, unthrottled: bool = False) -> float:
+    """Seconds between requests: 0 only for a local site when asked, else 1/rate_per_s."""
+    if is_local(site_url) and (unthrottled or settings.unthrottled_local):
+        return 0.0
+    rate = settings.rate_per_s if settings.rate_per_s > 0 else 1.0
+    return 1.0 / rate
+
+
+class RateLimiter:
+    """Spaces request starts by ``interval`` seconds across every worker; can be paused
+    (Retry-After) for everyone."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next_at = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause_until(self, when: float) -> None:
+        self._paused_until = max(self._paused_until, when)
+
+    async def wait(self) -> None:
+        if self.interval <= 0 and self._paused_until <= time.monotonic():
+            return
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_at, self._paused_until)
+            if start > now:
+                await asyncio.sleep(start - now)
+            self._next_at = start + self.interval
+
+
+@dataclass
+class Fetched(Generic[T]):
+    url: str
+    final_url: str
+    status: int
+    text: str
+    value: T | None = None  # what the parser made of it (None when gone)
+    gone_reason: str | None = None  # 'not_found' | 'private'
+    attempts: int = 1
+
+
+class FetchFailed(Exception):
+    """A URL that could not be fetched (or parsed) after every attempt, or failed for good."""
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        text: str | None = None,
+        attempts: int = 0,
+        unreachable: bool = False,
+    ) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.text = text
+        self.attempts = attempts
+        self.unreachable = unreachable
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    pages: int = 0  # browser navigations
+    api_requests: int = 0  # request-API GETs (listing, JSON, robots)
+    retries: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+def _retry_after(headers: dict[str, str], now: float) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Slot:
+    """One browser context with one page; replaced every ``recycle_after`` pages."""
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self.fetcher = fetcher
+        self.context: Any = None
+        self.page: Any = None
+        self.uses = 0
+
+    async def open(self) -> None:
+        f = self.fetcher
+        self.context = await f.browser.new_context(
+            user_agent=f.settings.user_agent,
+            java_script_enabled=f.javascript,
+            service_workers="block",
+        )
+        self.context.set_default_timeout(f.settings.request_timeout_s * 1000)
+        self.context.set_default_navigation_timeout(f.settings.request_timeout_s * 1000)
+        self.page = await self.context.new_page()
+        await self.page.route("**/*", _block_heavy_resources)
+        self.uses = 0
+
+    async def close(self) -> None:
+        if self.context is not None:
+            with suppress(PlaywrightError):
+                await self.context.close()
+        self.context = self.page = None
+
+    async def recycle_if_due(self) -> None:
+        if self.uses >= self.fetcher.settings.context_recycle_pages:
+            await self.close()
+            await self.open()
+
+
+async def _block_heavy_resources(route: Any) -> None:
+    if route.request.resource_type in BLOCKED_RESOURCE_TYPES:
+        await route.abort()
+    else:
+        await route.continue_()
+
+
+class Fetcher:
+    """``async with Fetcher(settings, site_url) as f:`` then ``async with f.slot() as s``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        site_url: str,
+        *,
+        unthrottled: bool = False,
+        javascript: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.site_url = site_url.rstrip("/")
+        self.javascript = javascript
+        self.limiter = RateLimiter(request_interval(site_url, settings, unthrottled))
+        self.stats = FetchStats()
+        self.robots: RobotFileParser | None = None
+        self._pw_cm: Any = None
+        self.playwright: Any = None
+        self.browser: Any = None
+        self._slots: asyncio.Queue[Slot] = asyncio.Queue()
+        self._all_slots: list[Slot] = []
+
+    async def __aenter__(self) -> Fetcher:
+        self._pw_cm = async_playwright()
+        self.playwright = await self._pw_cm.__aenter__()
+        try:
+            self.browser = await launch(self.playwright)
+            for _ in range(max(1, self.settings.concurrency)):
+                slot = Slot(self)
+                await slot.open()
+                self._all_slots.append(slot)
+                self._slots.put_nowait(slot)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for slot in self._all_slots:
+            await slot.close()
+        if self.browser is not None:
+            with suppress(PlaywrightError):
+                await self.browser.close()
+        if self._pw_cm is not None:
+            await self._pw_cm.__aexit__(None, None, None)
+
+    def browser_pid(self) -> int | None:
+        """Not exposed by Playwright; the bench finds Chromium as a child process instead."""
+        return None
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        slot = await self._slots.get()
+        try:
+            await slot.recycle_if_due()
+            yield slot
+        finally:
+            self._slots.put_nowait(slot)
+
+    # --- robots.txt -----------------------------------------------------------------------
+
+    async def load_robots(self) -> RobotFileParser:
+        """Fetch and parse robots.txt. Missing (4xx) means everything is allowed; a site that
+        cannot be reached raises ``SiteUnreachable`` before anything is written."""
+        url = urljoin(self.site_url + "/", "/robots.txt")
+        parser = RobotFileParser(url)
+        async with self.slot() as slot:
+            try:
+                fetched = await self.get(slot, url, lambda text, _u: text, allow_status=True)
+            except FetchFailed as exc:
+                raise SiteUnreachable(
+                    f"Cannot reach {self.site_url} ({exc.reason}); nothing was written. "
+                    "Check the campaign's site URL and the network, then run the crawl again."
+                ) from None
+        if 400 <= fetched.status < 500:
+            parser.allow_all = True
+        else:
+            parser.parse(fetched.text.splitlines())
+        self.robots = parser
+        delay = parser.crawl_delay(self.settings.user_agent)
+        if delay and self.limiter.interval > 0:
+            self.limiter.interval = max(self.limiter.interval, float(delay))
+        return parser
+
+    def allowed(self, url: str) -> bool:
+        return self.robots is None or self.robots.can_fetch(self.settings.user_agent, url)
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.retry_backoff_s * (2 ** (attempt - 1))
+        return min(base, 60.0) * random.uniform(0.5, 1.5)
+
+    async def _attempts(
+        self,
+        url: str,
+        do: Callable[[], Any],
+        parse: Callable[[str, str], T],
+        *,
+        html: bool,
+        allow_status: bool = False,
+    ) -> Fetched[T]:
+        """The retry loop shared by page loads and request-API GETs."""
+        last_reason = "no attempt made"
+        last_status: int | None = None
+        last_text: str | None = None
+        unreachable_only = True
+        max_attempts = max(1, self.settings.max_attempts)
+        for attempt in range(1, max_attempts + 1):
+            await self.limiter.wait()
+            self.stats.requests += 1
+            delay = self._backoff(attempt)
+            try:
+                status, final_url, text, headers = await do()
+            except PlaywrightError as exc:
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                last_reason = message
+                if not any(marker in message for marker in _UNREACHABLE_MARKERS):
+                    unreachable_only = False
+                log.debug("attempt %d of %s failed: %s", attempt, url, message)
+            else:
+                unreachable_only = False
+                self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+                last_status, last_text = status, text
+                verdict = classify_response(status, url, final_url)
+                if allow_status and verdict.kind in ("gone", "failed"):
+                    return Fetched(url, final_url, status, text, None, None, attempt)
+                if verdict.kind == "gone":
+                    return Fetched(url, final_url, status, text, None, verdict.reason, attempt)
+                if verdict.kind == "failed":
+                    raise FetchFailed(
+                        url,
+                        verdict.reason or f"HTTP {status}",
+                        status=status,
+                        text=text,
+                        attempts=attempt,
+                    )
+                if verdict.kind == "retry":
+                    last_reason = verdict.reason or f"HTTP {status}"
+                    if status in (429, 503):
+                        wait = _retry_after(headers, time.time())
+                        if wait is not None:
+                            if wait > self.settings.max_retry_after_s:
+                                raise FetchFailed(
+                                    url,
+                                    f"HTTP {status} with Retry-After {wait:.0f} s",
+                                    status=status,
+                                    attempts=attempt,
+                                )
+                            delay = max(delay, wait)
+                        # Slow everyone down, not just this worker.
+                        self.limiter.pause_until(time.monotonic() + delay)
+                elif html and looks_truncated(text):
+                    last_reason = "truncated page (no </html>)"
+                else:
+                    try:
+                        value = parse(text, final_url)
+                    except (ParseError, ValueError) as exc:
+                        last_reason = f"parse error: {exc}"
+                    else:
+                        return Fetched(url, final_url, status, text, value, None, attempt)
+            if attempt < max_attempts:
+                self.stats.retries += 1
+                await asyncio.sleep(delay)
+        raise FetchFailed(
+            url,
+            f"{last_reason} (after {max_attempts} attempts)",
+            status=last_status,
+            text=last_text,
+            attempts=max_attempts,
+            unreachable=unreachable_only,
+        )
+
+    async def get(
+        self,
+        slot: Slot,
+        url: str,
+        parse: Callable[[str, str], T],
+        *,
+        html: bool = False,
+        allow_status: bool = False,
+    ) -> Fetched[T]:
+        """GET through the slot's context request API (no rendering)."""
+        timeout_ms = self.settings.request_timeout_s * 1000
+
+        async def do() -> tuple[int, str, str, dict[str, str]]:
+            self.stats.api_requests += 1
+            response = await slot.context.request.get(url, timeout=timeout_ms, max_redirects=5)
+            try:
+                body = await response.body()
+                return (
+                    response.status,
+                    response.url,
+                    body.decode("utf-8", "replace"),
+                    {k.lower(): v for k, v in response.headers.items()},
+                )
+            finally:
+                await response.dispose()
+
+        return await self._attempts(url, do, parse, html=html, allow_status=allow_status)
+
+    async def load(self, slot: Slot, url: str, parse: Callable[[str, str], T]) -> Fetched[T]:
+        """A real browser navigation to ``url``; ``parse`` reads the raw HTML the server sent
+        (so a truncated body is seen as truncated, not repaired by the DOM)."""
+
+        async def do() -> tuple[int, str, str, dict[str, str]]:
+            self.stats.pages += 1
+            slot.uses += 1
+            response = await slot.page.goto(url, wait_until="domcontentloaded")
+            if response is None:
+                raise PlaywrightError("navigation produced no response")
+            body = await response.body()
+            return (
+                response.status,
+                response.url,
+                body.decode("utf-8", "replace"),
+                {k.lower(): v for k, v in (await response.all_headers()).items()},
+            )
+
+        return await self._attempts(url, do, parse, html=True)
+
+    async def load_with_clicks(
+        self, slot: Slot, url: str, parse: Callable[[str, str], T], button_text: str
+    ) -> Fetched[T]:
+        """Like ``load``, then click the button named ``button_text`` until it is gone and
+        parse the final DOM (needs ``javascript=True``)."""
+
+        async def do() -> tuple[int, str, str, dict[str, str]]:
+            self.stats.pages += 1
+            slot.uses += 1
+            response = await slot.page.goto(url, wait_until="domcontentloaded")
+            if response is None:
+                raise PlaywrightError("navigation produced no response")
+            raw = (await response.body()).decode("utf-8", "replace")
+            headers = {k.lower(): v for k, v in (await response.all_headers()).items()}
+            if response.status != 200 or looks_truncated(raw):
+                return response.status, response.url, raw, headers
+            button = slot.page.get_by_role("button", name=button_text)
+            clicks = 0
+            while await button.count() > 0 and clicks < 10_000:
+                async with slot.page.expect_response(lambda r: "/comments" in r.url) as info:
+                    await button.first.click()
+                answer = await info.value
+                self.stats.requests += 1
+                clicks += 1
+                if answer.status != 200:
+                    raise PlaywrightError(f"comments page answered HTTP {answer.status}")
+                await slot.page.wait_for_load_state("domcontentloaded")
+                await asyncio.sleep(0)
+            return response.status, response.url, await slot.page.content(), headers
+
+        return await self._attempts(url, do, parse, html=True)
