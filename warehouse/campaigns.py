@@ -75,8 +75,9 @@ def parse_campaign_time(value: datetime | date | str, *, end_of_day: bool) -> da
     try:
         return parse_user_datetime(text, end_of_day=end_of_day).astimezone(BANGKOK)
     except (ThaiDateError, ValueError) as exc:
+        reason = str(exc) if repr(text) in str(exc) else f"not a date: {text!r} ({exc})"
         raise UserError(
-            f"Not a date: {text!r} ({exc}); use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Bangkok)."
+            f"{reason[:1].upper()}{reason[1:]}; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Bangkok)."
         ) from None
 
 

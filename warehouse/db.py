@@ -125,6 +125,24 @@ def connect(
         con.close()
 
 
+@contextmanager
+def locked(
+    path: str | os.PathLike[str] | None = None, *, deadline_s: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the (migrated) warehouse WITHOUT starting a transaction, for the few
+    statements that cannot run inside one (CHECKPOINT, ATTACH). Holds the file lock
+    until the block ends; keep it short."""
+    db_path = resolve_db_path(path)
+    deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(db_path, deadline)
+    try:
+        _migrate_if_needed(con)
+        yield con
+    finally:
+        con.close()
+
+
 def run(
     fn: Callable[[duckdb.DuckDBPyConnection], T],
     path: str | os.PathLike[str] | None = None,
