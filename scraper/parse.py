@@ -54,6 +54,7 @@ _LISTING_COMMENT_COUNT = re.compile(rf"ความเห็น\s*[:：]?\s*\(?\
 _RESULT_COUNT = re.compile(rf"พบ\s*(?P<n>[{_DIGITS},]+)\s*บันทึก")
 _SHORT_DATE = re.compile(rf"[{_DIGITS}]{{1,2}}\s*[\u0E01-\u0E4F.]+\s*[{_DIGITS}]{{4}}")
 _CREATED_LABEL = "เขียนเมื่อ"
+_CREATED_VALUE = re.compile(rf"เขียนเมื่อ\s*[:：]?\s*[{_DIGITS}]")
 _UPDATED_LABEL = "แก้ไขเมื่อ"
 _LICENSE_LABEL = re.compile(r"สัญญาอนุญาต\s*[:：]?\s*")
 # Text that ends a label's value on the meta line (the copy of a real page runs them together).
@@ -287,10 +288,13 @@ def _comments_section(root: Tag, title: Tag | None) -> Tag | None:
     """The element around the comments: from the ``ความเห็น (N)`` heading (or the first
     ``id="comment-N"`` element) up to just below the element that holds the post title."""
     start: Tag | None = None
-    heading = _find_text_node(root, _COMMENT_COUNT_HEADING)
-    if heading is not None:
-        start = heading.parent
-    else:
+    for string in root.find_all(string=_COMMENT_COUNT_HEADING):
+        # The heading, not a post that happens to say "ความเห็น (3)" in its text.
+        heading = string.find_parent(["h1", "h2", "h3", "h4", "h5", "h6", "header"])
+        if heading is not None and heading is not title:
+            start = heading
+            break
+    if start is None:
         first = root.find(id=COMMENT_ID)
         start = first if isinstance(first, Tag) else None
     if start is None:
@@ -324,10 +328,11 @@ def _best_body(root: Tag, avoid: list[Tag | NavigableString]) -> Tag | None:
 
 
 def _label_value(text: str, label: str) -> str | None:
-    index = text.find(label)
-    if index < 0:
+    """The value after ``label`` (a date starts with a digit), up to the next label."""
+    match = re.search(rf"{label}\s*[:：]?\s*(?=[{_DIGITS}])", text)
+    if match is None:
         return None
-    rest = text[index + len(label) :]
+    rest = text[match.end() :]
     stop = _META_STOP.search(rest)
     return (rest[: stop.start()] if stop else rest)[:80].strip(" :：")
 
@@ -422,10 +427,14 @@ def parse_post(html: str, url: str) -> Post:
     if label is not None:
         avoid.append(label)
     created_node = None
-    for string in main.find_all(string=re.compile(_CREATED_LABEL)):
-        if outside_comments(string):
-            created_node = string
-            break
+    # The written-date label nearest the post number label (a body may say "เขียนเมื่อ…").
+    scope: Tag | None = label.parent if label is not None else main
+    while scope is not None and created_node is None:
+        for string in scope.find_all(string=_CREATED_VALUE):
+            if outside_comments(string):
+                created_node = string
+                break
+        scope = scope.parent if scope is not main else None
     if created_node is not None:
         avoid.append(created_node)
     avoid.extend(tag_links)
