@@ -51,6 +51,9 @@ def describe_lock_holder(message: str) -> str:
         cmd = " ".join(psutil.Process(pid).cmdline()) or match.group("prog")
     except Exception:  # the holder may have exited meanwhile
         cmd = match.group("prog")
+    cmd = " ".join(cmd.split())  # one line, however the holder was started
+    if len(cmd) > 160:
+        cmd = cmd[:157] + "..."
     return f"process {pid} ({cmd})"
 
 
