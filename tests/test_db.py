@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -283,12 +284,13 @@ KILLED_WRITER = textwrap.dedent(
             ready.write_text("ready")
             time.sleep(60)
     else:  # commit batch after batch until killed at a random moment
-        ready.write_text("ready")
-        start = first
+        start, done = first, 0
         while True:
             with connect(db) as con:
                 store_posts(con, batch(start), seen_at=now)
-            start += n
+            start, done = start + n, done + 1
+            ready.with_suffix(".tmp").write_text(str(done))
+            ready.with_suffix(".tmp").replace(ready)
     """
 )
 
@@ -317,7 +319,9 @@ def test_sigkill_mid_stream_leaves_whole_batches_only(db_path: Path, tmp_path: P
     proc = _start(KILLED_WRITER, str(db_path), str(ready), "1", str(batch), "loop")
     try:
         _wait_for(ready, proc, timeout=60)
-        time.sleep(2.3)  # several batches committed, one most likely in flight
+        while int(ready.read_text() or 0) < 2:
+            time.sleep(0.01)
+        time.sleep(random.uniform(0.0, 0.3))  # somewhere inside the next batch
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -327,4 +331,5 @@ def test_sigkill_mid_stream_leaves_whole_batches_only(db_path: Path, tmp_path: P
         ).fetchone()
         versions = con.execute("SELECT count(*) FROM post_versions").fetchone()[0]
     print(f"after SIGKILL: {posts} posts in {posts // batch} whole batches")
+    assert posts >= 2 * batch
     assert posts % batch == 0 and posts == top and versions == posts
