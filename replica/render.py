@@ -16,8 +16,9 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote as _quote
 
 from replica.site import (
     COMMENTS_PER_PAGE,
@@ -34,6 +35,13 @@ LICENSE_URL = "https://creativecommons.org/licenses/by-nc-nd/3.0/th/"
 GUEST_LABEL = "ผู้อ่านทั่วไป"
 LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
 FOOTER = "พบปัญหาการใช้งานกรุณาแจ้ง LINE ID @gotoknow"
+
+
+@lru_cache(maxsize=262_144)
+def quote(text: str, safe: str = "/") -> str:
+    return _quote(text, safe=safe)
+
+
 _TO_THAI_DIGITS = str.maketrans("0123456789", THAI_DIGITS)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n+")
@@ -99,6 +107,7 @@ def attrs(v: Variant, *pairs: tuple[str, str]) -> str:
     return "".join(f' {k}="{html.escape(val, quote=True)}"' for k, val in items)
 
 
+@lru_cache(maxsize=262_144)
 def thai_date(value: datetime, era: str, thai_digits: bool, *, short: bool = False) -> str:
     text = format_thai_date(value, era=era, short=short, with_time=not short)
     return text.translate(_TO_THAI_DIGITS) if thai_digits else text
