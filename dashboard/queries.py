@@ -1,0 +1,799 @@
+"""The queries behind the dashboard's pages: plain functions over a DuckDB connection,
+testable without Streamlit. Pages never write SQL; they call these (through
+``Ctx.call``) and the warehouse's own functions.
+
+The review queue reuses ``warehouse.entries.ENTRIES_SQL`` (the one definition of
+candidates and rule facts) and pages in SQL, so it stays fast with 100k entries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from warehouse.campaigns import Campaign, get_campaign
+from warehouse.decisions import Decision, decision_history, latest_decision
+from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
+from warehouse.thai import BANGKOK
+
+SUGGESTION_KINDS = ("duplicate", "spam", "rule", "near_miss")
+RULE_FACT_NAMES = (
+    "early",
+    "late",
+    "untagged",
+    "keyword_removed",
+    "organiser",
+    "gone",
+    "edited_after_close",
+    "over_author_limit",
+)
+DEFAULT_PAGE_SIZE = 50
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(BANGKOK)
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """Per post: strongest suggestion score and the kinds present (empty if the review
+    part's ``suggestions`` table is not there yet)."""
+    if not _table_exists(con, "suggestions"):
+        return (
+            "SELECT NULL::BIGINT AS post_number, NULL::DOUBLE AS max_score, "
+            "NULL::VARCHAR[] AS kinds, NULL::VARCHAR AS top_kind WHERE false"
+        )
+    return (
+        "SELECT post_number, max(score) AS max_score, list_distinct(list(kind)) AS kinds, "
+        "arg_max(kind, score) AS top_kind "
+        "FROM suggestions WHERE campaign_slug = $slug AND post_number IS NOT NULL "
+        "GROUP BY post_number"
+    )
+
+
+# --- the review queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    statuses: tuple[str, ...] = ()  # empty = any
+    kinds: tuple[str, ...] = ()  # suggestion kinds; "none" = entries without suggestions
+    author: str | None = None  # part of username or display name
+    date_from: date | None = None  # created_at on or after (Asia/Bangkok)
+    date_to: date | None = None  # created_at on or before
+    text: str | None = None  # in title or body, case-insensitive
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    post_number: int
+    title: str
+    author_username: str | None
+    author_name: str | None
+    created_at: datetime | None
+    status: str
+    decision_id: int | None
+    decided_by: str | None
+    decision_source: str | None
+    reason: str | None
+    duplicate_of: int | None
+    rule_reasons: tuple[str, ...]
+    suggestion_kinds: tuple[str, ...]
+    top_kind: str | None
+    top_score: float | None
+    url: str
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
+    clauses = ["true"]
+    if filters.statuses:
+        params["statuses"] = list(filters.statuses)
+        clauses.append("list_contains($statuses, status)")
+    if filters.kinds:
+        kinds = [k for k in filters.kinds if k != "none"]
+        parts = []
+        if kinds:
+            params["kinds"] = kinds
+            parts.append("list_has_any(coalesce(kinds, []::VARCHAR[]), $kinds)")
+        if "none" in filters.kinds:
+            parts.append("coalesce(len(kinds), 0) = 0")
+        clauses.append("(" + " OR ".join(parts) + ")")
+    if filters.author and filters.author.strip():
+        params["author"] = f"%{filters.author.strip().lower()}%"
+        clauses.append(
+            "(lower(coalesce(author_username, '')) LIKE $author "
+            "OR lower(coalesce(author_name, '')) LIKE $author)"
+        )
+    if filters.date_from:
+        params["date_from"] = datetime.combine(filters.date_from, datetime.min.time(), BANGKOK)
+        clauses.append("created_at >= $date_from")
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BANGKOK)
+        params["date_to"] = end
+        clauses.append("created_at < $date_to")
+    if filters.text and filters.text.strip():
+        params["text"] = f"%{filters.text.strip().lower()}%"
+        clauses.append(
+            "(lower(title) LIKE $text OR post_number IN "
+            "(SELECT post_number FROM posts WHERE lower(body_text) LIKE $text))"
+        )
+    return " AND ".join(clauses)
+
+
+def review_queue(
+    con: duckdb.DuckDBPyConnection,
+    slug: str,
+    filters: QueueFilters | None = None,
+    *,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> QueuePage:
+    """One page of the campaign's entries, most in need of attention first: undecided
+    entries before rule decisions before moderator decisions; within each, the strongest
+    suggestion first, then rule problems, then oldest post."""
+    filters = filters or QueueFilters()
+    page = max(1, int(page))
+    page_size = max(1, min(int(page_size), 500))
+    params: dict[str, Any] = {"slug": slug}
+    where = _queue_where(filters, params)
+    params["limit"] = page_size
+    params["offset"] = (page - 1) * page_size
+    sql = f"""
+    WITH e AS ({ENTRIES_SQL}),
+    d AS (
+        SELECT post_number, decision_id, status, reason, duplicate_of, decided_by, source
+        FROM decisions WHERE campaign_slug = $slug
+        QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+    ),
+    s AS ({_suggestions_sql(con)}),
+    q AS (
+        SELECT e.post_number, e.title, e.author_username, e.author_name, e.created_at, e.url,
+               coalesce(d.status, 'pending') AS status, d.decision_id, d.decided_by,
+               d.source AS decision_source, d.reason, d.duplicate_of,
+               e.early, e.late, NOT e.tagged AS untagged, e.keyword_removed, e.organiser,
+               e.gone, e.edited_after_close, e.over_author_limit,
+               s.kinds, s.top_kind, s.max_score
+        FROM e LEFT JOIN d USING (post_number) LEFT JOIN s USING (post_number)
+    )
+    SELECT *, count(*) OVER () AS total FROM q
+    WHERE {where}
+    ORDER BY
+        CASE WHEN status = 'pending' THEN 0 WHEN decision_source = 'rule' THEN 1 ELSE 2 END,
+        coalesce(max_score, 0) DESC,
+        (early::INT + late::INT + untagged::INT + organiser::INT + gone::INT
+         + edited_after_close::INT + over_author_limit::INT) DESC,
+        created_at NULLS LAST, post_number
+    LIMIT $limit OFFSET $offset
+    """
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    total = int(rows[0]["total"]) if rows else _queue_count(con, slug, filters)
+    return QueuePage(
+        rows=[_queue_row(r) for r in rows], total=total, page=page, page_size=page_size
+    )
+
+
+def _queue_count(con: duckdb.DuckDBPyConnection, slug: str, filters: QueueFilters) -> int:
+    """The total when the requested page is past the end (the windowed count is empty)."""
+    if filters == QueueFilters():
+        row = con.execute(f"SELECT count(*) FROM ({ENTRIES_SQL})", {"slug": slug}).fetchone()
+        return int(row[0]) if row else 0
+    page = review_queue(con, slug, filters, page=1, page_size=1)
+    return page.total
+
+
+def _queue_row(r: dict[str, Any]) -> QueueRow:
+    return QueueRow(
+        post_number=r["post_number"],
+        title=r["title"] or "",
+        author_username=r["author_username"],
+        author_name=r["author_name"],
+        created_at=_aware(r["created_at"]),
+        status=r["status"],
+        decision_id=r["decision_id"],
+        decided_by=r["decided_by"],
+        decision_source=r["decision_source"],
+        reason=r["reason"],
+        duplicate_of=r["duplicate_of"],
+        rule_reasons=tuple(name for name in RULE_FACT_NAMES if r.get(name)),
+        suggestion_kinds=tuple(sorted(r["kinds"] or ())),
+        top_kind=r["top_kind"],
+        top_score=r["max_score"],
+        url=r["url"],
+    )
+
+
+# --- one entry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    kind: str
+    score: float
+    duplicate_of: int | None
+    why: str
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CommentView:
+    comment_id: int
+    author_username: str | None
+    author_name: str | None
+    created_at: datetime | None
+    body_text: str
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    entry: Entry
+    body_text: str
+    raw_tags: tuple[str, ...]
+    versions: int
+    comments: list[CommentView]
+    comments_total: int
+    suggestions: list[SuggestionView]
+    history: list[Decision]
+    campaign_frozen: bool
+    site_url: str
+
+
+def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
+    """One entry with its rule facts: the warehouse's entries query filtered in SQL (rule
+    facts such as per-author counts need the whole campaign, but only one row comes back)."""
+    row = con.execute(
+        f"SELECT * FROM ({ENTRIES_SQL}) WHERE post_number = $n", {"slug": slug, "n": post_number}
+    ).fetchone()
+    if row is None:
+        return None
+    (
+        number,
+        url,
+        title,
+        author_username,
+        author_name,
+        author_key,
+        created_at,
+        updated_at,
+        tags,
+        comment_count,
+        fetched,
+        listed,
+        *fact_values,
+    ) = row
+    decision = latest_decision(con, slug, post_number)
+    return Entry(
+        campaign_slug=slug,
+        post_number=number,
+        url=url,
+        title=title,
+        author_username=author_username,
+        author_name=author_name,
+        author_key=author_key,
+        created_at=_aware(created_at),
+        updated_at=_aware(updated_at),
+        tags=tuple(tags),
+        comment_count=comment_count,
+        facts=RuleFacts(*fact_values),
+        decision=decision,
+        status=decision.status if decision else "pending",
+        listed=listed,
+        fetched=fetched,
+    )
+
+
+def entry_suggestions(
+    con: duckdb.DuckDBPyConnection, slug: str, post_number: int
+) -> list[SuggestionView]:
+    if not _table_exists(con, "suggestions"):
+        return []
+    rows = con.execute(
+        "SELECT kind, score, duplicate_of, why, evidence FROM suggestions "
+        "WHERE campaign_slug = ? AND post_number = ? ORDER BY score DESC, kind",
+        [slug, post_number],
+    ).fetchall()
+    out = []
+    for kind, score, duplicate_of, why, evidence in rows:
+        if isinstance(evidence, str):
+            try:
+                evidence = json.loads(evidence)
+            except ValueError:
+                evidence = {"raw": evidence}
+        out.append(SuggestionView(kind, float(score or 0), duplicate_of, why or "", evidence or {}))
+    return out
+
+
+def entry_detail(
+    con: duckdb.DuckDBPyConnection,
+    slug: str,
+    post_number: int,
+    *,
+    max_comments: int = 200,
+) -> EntryDetail | None:
+    """Everything the entry view shows, in one transaction."""
+    entry = get_entry_fast(con, slug, post_number)
+    if entry is None:
+        return None
+    post = con.execute(
+        "SELECT body_text, raw_tags, "
+        "(SELECT count(*) FROM post_versions v WHERE v.post_number = p.post_number) "
+        "FROM posts p WHERE post_number = ?",
+        [post_number],
+    ).fetchone()
+    comment_rows = con.execute(
+        "SELECT comment_id, author_username, author_name, created_at, body_text, "
+        "count(*) OVER () FROM comments WHERE post_number = ? "
+        "ORDER BY position NULLS LAST, created_at, comment_id LIMIT ?",
+        [post_number, max_comments],
+    ).fetchall()
+    campaign_row = con.execute(
+        "SELECT frozen_at IS NOT NULL, site_url FROM campaigns WHERE slug = ?", [slug]
+    ).fetchone()
+    return EntryDetail(
+        entry=entry,
+        body_text=post[0] if post else "",
+        raw_tags=tuple(post[1] or ()) if post else (),
+        versions=int(post[2]) if post else 0,
+        comments=[CommentView(r[0], r[1], r[2], _aware(r[3]), r[4] or "") for r in comment_rows],
+        comments_total=int(comment_rows[0][5]) if comment_rows else 0,
+        suggestions=entry_suggestions(con, slug, post_number),
+        history=decision_history(con, slug, post_number),
+        campaign_frozen=bool(campaign_row and campaign_row[0]),
+        site_url=campaign_row[1] if campaign_row else "",
+    )
+
+
+def undo_target(history: Sequence[Decision]) -> tuple[str, str | None, int | None]:
+    """(status, reason, duplicate_of) that undoing the latest decision restores: what the
+    latest decision superseded, or pending when there was nothing before it."""
+    if not history:
+        raise ValueError("nothing to undo")
+    latest = history[-1]
+    by_id = {d.decision_id: d for d in history}
+    previous = by_id.get(latest.supersedes) if latest.supersedes is not None else None
+    if previous is None:
+        return ("pending", None, None)
+    return (previous.status, previous.reason, previous.duplicate_of)
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrawlRun:
+    run_id: int
+    mode: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    trigger: str | None
+    requests: int
+    listing_pages: int
+    post_pages: int
+    comment_pages: int
+    posts_new: int
+    posts_changed: int
+    posts_gone: int
+    comments_new: int
+    errors: int
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class CrawlHealth:
+    last_run: CrawlRun | None
+    last_good_run: CrawlRun | None
+    stale_hours: float | None  # hours since the last good crawl finished, if too old
+    errors_rising: bool
+    next_run_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    campaign: Campaign
+    total: int
+    by_status: dict[str, int]
+    per_day: list[tuple[date, int]]
+    undecided: int
+    health: CrawlHealth
+    suggestion_counts: dict[str, int] = field(default_factory=dict)
+
+
+_RUN_COLUMNS = (
+    "run_id, mode, status, started_at, finished_at, trigger, requests, listing_pages, "
+    "post_pages, comment_pages, posts_new, posts_changed, posts_gone, comments_new, errors, "
+    "duration_s"
+)
+
+
+def _run(row: Sequence[Any]) -> CrawlRun:
+    values = list(row)
+    values[3] = _aware(values[3])
+    values[4] = _aware(values[4])
+    return CrawlRun(*values)
+
+
+def crawl_runs(con: duckdb.DuckDBPyConnection, slug: str, *, limit: int = 200) -> list[CrawlRun]:
+    """The campaign's crawl runs, newest first."""
+    rows = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? "
+        "ORDER BY started_at DESC, run_id DESC LIMIT ?",
+        [slug, limit],
+    ).fetchall()
+    return [_run(r) for r in rows]
+
+
+def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 500) -> list[dict]:  # type: ignore[type-arg]
+    rows = con.execute(
+        'SELECT "at", kind, url, http_status, permanent, error FROM crawl_errors '
+        'WHERE run_id = ? ORDER BY "at" LIMIT ?',
+        [run_id, limit],
+    ).fetchall()
+    return [
+        {
+            "at": _aware(r[0]),
+            "kind": r[1],
+            "url": r[2],
+            "http_status": r[3],
+            "permanent": r[4],
+            "error": r[5],
+        }
+        for r in rows
+    ]
+
+
+def crawl_health(
+    con: duckdb.DuckDBPyConnection,
+    slug: str,
+    *,
+    stale_after_hours: float = 6.0,
+    now: datetime | None = None,
+) -> CrawlHealth:
+    """The last run, the last good run, and warnings: no good crawl for too long, or more
+    errors in the last finished run than the average of the five before it (and > 0)."""
+    runs = crawl_runs(con, slug, limit=6)
+    now = now or datetime.now(BANGKOK)
+    last = runs[0] if runs else None
+    good_row = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? AND status = 'ok' "
+        "ORDER BY started_at DESC LIMIT 1",
+        [slug],
+    ).fetchone()
+    good = _run(good_row) if good_row else None
+    stale: float | None = None
+    if runs:
+        reference = (good.finished_at or good.started_at) if good else None
+        hours = (now - reference).total_seconds() / 3600 if reference else None
+        if hours is None or hours > stale_after_hours:
+            stale = round(hours, 1) if hours is not None else float("inf")
+    finished = [r for r in runs if r.status != "running"]
+    rising = False
+    if len(finished) >= 2:
+        before = finished[1:6]
+        average = sum(r.errors for r in before) / len(before)
+        rising = finished[0].errors > 0 and finished[0].errors > max(average * 1.5, average + 2)
+    return CrawlHealth(
+        last_run=last,
+        last_good_run=good,
+        stale_hours=stale,
+        errors_rising=rising,
+        next_run_at=_next_scheduled_run(con, slug),
+    )
+
+
+def _next_scheduled_run(con: duckdb.DuckDBPyConnection, slug: str) -> datetime | None:
+    """When the scheduler says it will crawl next, if it records that (table
+    ``schedule_state`` with ``campaign_slug`` and ``next_run_at``, written by the
+    scheduler part); None otherwise."""
+    if not _table_exists(con, "schedule_state"):
+        return None
+    try:
+        row = con.execute(
+            "SELECT max(next_run_at) FROM schedule_state WHERE campaign_slug = ?", [slug]
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    return _aware(row[0]) if row and row[0] else None
+
+
+def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:
+    campaign = get_campaign(con, slug)
+    rows = con.execute(
+        f"""
+        WITH e AS ({ENTRIES_SQL}),
+        d AS (
+            SELECT post_number, status FROM decisions WHERE campaign_slug = $slug
+            QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+        )
+        SELECT coalesce(d.status, 'pending') AS status, count(*)
+        FROM e LEFT JOIN d USING (post_number) GROUP BY ALL
+        """,
+        {"slug": slug},
+    ).fetchall()
+    by_status = {status: 0 for status in ("pending", "eligible", "duplicate", "spam", "ineligible")}
+    for status, count in rows:
+        by_status[status] = int(count)
+    per_day_rows = con.execute(
+        f"""
+        SELECT (created_at AT TIME ZONE 'Asia/Bangkok')::DATE AS day, count(*)
+        FROM ({ENTRIES_SQL}) WHERE created_at IS NOT NULL GROUP BY ALL ORDER BY day
+        """,
+        {"slug": slug},
+    ).fetchall()
+    suggestion_counts: dict[str, int] = {}
+    if _table_exists(con, "suggestions"):
+        for kind, count in con.execute(
+            "SELECT kind, count(DISTINCT post_number) FROM suggestions "
+            "WHERE campaign_slug = ? GROUP BY ALL",
+            [slug],
+        ).fetchall():
+            suggestion_counts[kind] = int(count)
+    return Overview(
+        campaign=campaign,
+        total=sum(by_status.values()),
+        by_status=by_status,
+        per_day=[(r[0], int(r[1])) for r in per_day_rows],
+        undecided=by_status.get("pending", 0),
+        health=crawl_health(con, slug),
+        suggestion_counts=suggestion_counts,
+    )
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    post_number: int
+    title: str
+    author_username: str | None
+    author_name: str | None
+    created_at: datetime | None
+    status: str
+    decision_id: int | None
+    score: float | None  # similarity with the original (None for the original)
+    passages: tuple[str, ...]  # shared passages, as the evidence gives them
+    body_text: str
+
+
+@dataclass(frozen=True)
+class DuplicateCluster:
+    original: ClusterMember
+    copies: list[ClusterMember]
+
+
+def duplicate_clusters(
+    con: duckdb.DuckDBPyConnection, slug: str, *, limit: int = 50, offset: int = 0
+) -> tuple[list[DuplicateCluster], int]:
+    """Clusters of duplicate suggestions (original = the suggestions' duplicate_of), clusters
+    with undecided copies first; and how many clusters there are in all."""
+    if not _table_exists(con, "suggestions"):
+        return [], 0
+    sug = con.execute(
+        """
+        WITH d AS (
+            SELECT post_number, decision_id, status FROM decisions WHERE campaign_slug = $slug
+            QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+        ),
+        s AS (
+            SELECT post_number, duplicate_of, score, evidence FROM suggestions
+            WHERE campaign_slug = $slug AND kind = 'duplicate' AND duplicate_of IS NOT NULL
+              AND post_number IS NOT NULL
+        ),
+        c AS (
+            SELECT duplicate_of AS original,
+                   count(*) FILTER (WHERE coalesce(d.status, 'pending') = 'pending') AS open
+            FROM s LEFT JOIN d USING (post_number) GROUP BY ALL
+        ),
+        picked AS (
+            SELECT original, open, count(*) OVER () AS n_clusters FROM c
+            ORDER BY open DESC, original LIMIT $limit OFFSET $offset
+        )
+        SELECT p.original, s.post_number, s.score, s.evidence, p.n_clusters, p.open
+        FROM picked p JOIN s ON s.duplicate_of = p.original
+        ORDER BY p.open DESC, p.original, s.post_number
+        """,
+        {"slug": slug, "limit": limit, "offset": offset},
+    ).fetchall()
+    if not sug:
+        return [], 0
+    n_clusters = int(sug[0][4])
+    wanted = sorted({r[0] for r in sug} | {r[1] for r in sug})
+    posts = {
+        r[0]: r
+        for r in con.execute(
+            """
+            WITH d AS (
+                SELECT post_number, decision_id, status FROM decisions
+                WHERE campaign_slug = $slug
+                QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+            )
+            SELECT p.post_number, p.title, p.author_username, p.author_name, p.created_at,
+                   coalesce(d.status, 'pending'), d.decision_id, p.body_text
+            FROM posts p LEFT JOIN d USING (post_number)
+            WHERE list_contains($wanted, p.post_number)
+            """,
+            {"slug": slug, "wanted": wanted},
+        ).fetchall()
+    }
+
+    def member(number: int, score: float | None, evidence: Any) -> ClusterMember:
+        row = posts.get(number)
+        if isinstance(evidence, str):
+            try:
+                evidence = json.loads(evidence)
+            except ValueError:
+                evidence = {}
+        passages = tuple(
+            str(p.get("text", "") if isinstance(p, dict) else p).rstrip("…")
+            for p in (evidence or {}).get("passages", ())
+        )
+        return ClusterMember(
+            post_number=number,
+            title=(row[1] if row else "") or "",
+            author_username=row[2] if row else None,
+            author_name=row[3] if row else None,
+            created_at=_aware(row[4]) if row else None,
+            status=row[5] if row else "pending",
+            decision_id=row[6] if row else None,
+            score=score,
+            passages=passages,
+            body_text=(row[7] if row else "") or "",
+        )
+
+    clusters: dict[int, DuplicateCluster] = {}
+    for original, number, score, evidence, _, _ in sug:
+        if original not in clusters:
+            clusters[original] = DuplicateCluster(original=member(original, None, {}), copies=[])
+        clusters[original].copies.append(member(number, score, evidence))
+    # The original shows every passage any copy shares with it.
+    result = [
+        DuplicateCluster(
+            original=replace(c.original, passages=tuple(p for m in c.copies for p in m.passages)),
+            copies=c.copies,
+        )
+        for c in clusters.values()
+    ]
+    return result, n_clusters
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    campaign_slug: str | None = None  # None = every campaign and global actions
+    include_global: bool = True  # with a campaign: also actions without one (users, ...)
+    actor: str | None = None
+    action: str | None = None  # prefix, e.g. "decision" or "user_"
+    since: date | None = None
+    until: date | None = None
+    text: str | None = None  # in the details JSON
+
+
+def audit_rows(
+    con: duckdb.DuckDBPyConnection,
+    filters: AuditFilters | None = None,
+    *,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Audit rows, newest first, as plain dicts (at, actor, action, campaign_slug, details)."""
+    filters = filters or AuditFilters()
+    clauses = ["true"]
+    params: list[Any] = []
+    if filters.campaign_slug:
+        clauses.append(
+            "(campaign_slug = ? OR campaign_slug IS NULL)"
+            if filters.include_global
+            else "campaign_slug = ?"
+        )
+        params.append(filters.campaign_slug)
+    if filters.actor and filters.actor.strip():
+        clauses.append("lower(actor) LIKE ?")
+        params.append(f"%{filters.actor.strip().lower()}%")
+    if filters.action and filters.action.strip():
+        clauses.append("starts_with(action, ?)")
+        params.append(filters.action.strip())
+    if filters.since:
+        clauses.append('"at" >= ?')
+        params.append(datetime.combine(filters.since, datetime.min.time(), BANGKOK))
+    if filters.until:
+        clauses.append('"at" < ?')
+        params.append(
+            datetime.combine(filters.until + timedelta(days=1), datetime.min.time(), BANGKOK)
+        )
+    if filters.text and filters.text.strip():
+        clauses.append("lower(CAST(details AS VARCHAR)) LIKE ?")
+        params.append(f"%{filters.text.strip().lower()}%")
+    params.append(int(limit))
+    rows = con.execute(
+        'SELECT audit_id, "at", actor, action, campaign_slug, CAST(details AS VARCHAR) '
+        f"FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY audit_id DESC LIMIT ?",
+        params,
+    ).fetchall()
+    return [
+        {
+            "audit_id": r[0],
+            "at": _aware(r[1]),
+            "actor": r[2],
+            "action": r[3],
+            "campaign_slug": r[4],
+            "details": r[5] or "{}",
+        }
+        for r in rows
+    ]
+
+
+def audit_actions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0] for r in con.execute("SELECT DISTINCT action FROM audit_log ORDER BY 1").fetchall()
+    ]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> bytes:
+    """CSV in UTF-8 with a BOM (Excel shows Thai), formula-like cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        out = []
+        for column in columns:
+            value = row.get(column)
+            text = (
+                value.isoformat()
+                if isinstance(value, datetime)
+                else ""
+                if value is None
+                else str(value)
+            )
+            if text.startswith(_FORMULA_START):
+                text = "'" + text
+            out.append(text)
+        writer.writerow(out)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- small lookups for the shell ------------------------------------------------------------
+
+
+def campaign_slugs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute("SELECT slug FROM campaigns ORDER BY created_at DESC, slug").fetchall()
+    ]
+
+
+def campaign_frozen(con: duckdb.DuckDBPyConnection, slug: str) -> bool:
+    row = con.execute(
+        "SELECT frozen_at IS NOT NULL FROM campaigns WHERE slug = ?", [slug]
+    ).fetchone()
+    return bool(row and row[0])

@@ -1,0 +1,232 @@
+"""The app shell: page setup, sign-in, sidebar (language, era, campaign, page) and the
+page dispatch. Nothing is shown before sign-in except the sign-in form."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import queries
+from dashboard.context import Ctx, call_db
+from dashboard.i18n import t
+from warehouse import users
+from warehouse.db import resolve_db_path
+from warehouse.errors import DatabaseBusy, TagdrawError
+from warehouse.users import User
+
+DEMO_USER = User(
+    username="demo-mode",
+    display_name="Demo",
+    role="admin",
+    disabled=False,
+    created_at=None,
+    updated_at=None,
+    last_login_at=None,
+)
+# How often a signed-in session re-reads its account (a disabled user is signed out).
+RECHECK_USER_S = 30.0
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    needs: str  # "view" | "decide" | "admin"
+    render: Callable[[Ctx], None]
+
+
+def _pages() -> list[PageSpec]:
+    from dashboard.views import audit, crawls, draw, duplicates, overview, review, users_admin
+
+    return [
+        PageSpec("overview", "view", overview.render),
+        PageSpec("review", "view", review.render),
+        PageSpec("duplicates", "view", duplicates.render),
+        PageSpec("audit", "view", audit.render),
+        PageSpec("crawls", "view", crawls.render),
+        PageSpec("draw", "admin", draw.render),
+        PageSpec("users", "admin", users_admin.render),
+    ]
+
+
+def _allowed(spec: PageSpec, user: User) -> bool:
+    if spec.needs == "admin":
+        return users.is_admin(user)
+    if spec.needs == "decide":
+        return users.can_decide(user)
+    return users.can_view(user)
+
+
+def demo_mode_requested() -> bool:
+    return os.environ.get("TAGDRAW_DASHBOARD_DEMO_MODE", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
+
+
+def db_path_from_env() -> Path:
+    # Read the environment on every run (not the cached settings): tests and the
+    # ``dashboard`` command pass the path this way.
+    value = os.environ.get("TAGDRAW_DB")
+    return Path(value) if value else resolve_db_path(None)
+
+
+def _oidc_configured() -> bool:
+    """OIDC via st.login only when .streamlit/secrets.toml has an [auth] section."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sidebar_preferences() -> tuple[str, str]:
+    lang = st.session_state.setdefault("lang", "th")
+    st.session_state.setdefault("era", "BE")
+    with st.sidebar:
+        st.radio(
+            t("language", lang),
+            options=["th", "en"],
+            format_func=lambda v: "ไทย" if v == "th" else "English",
+            key="lang",
+            horizontal=True,
+        )
+        lang = st.session_state["lang"]
+        st.radio(
+            t("era", lang),
+            options=["BE", "CE"],
+            format_func=lambda v: t("era_be" if v == "BE" else "era_ce", lang),
+            key="era",
+            horizontal=True,
+        )
+    return st.session_state["lang"], st.session_state["era"]
+
+
+def _sign_in_form(db_path: Path, lang: str) -> None:
+    st.title(t("sign_in_title", lang))
+    with st.form("sign_in_form"):
+        username = st.text_input(t("username", lang), key="sign_in_username")
+        password = st.text_input(t("password", lang), type="password", key="sign_in_password")
+        submitted = st.form_submit_button(t("sign_in", lang), type="primary")
+    if submitted:
+        user = call_db(db_path, users.authenticate, username, password)
+        if user is None:
+            st.error(t("bad_login", lang))
+        else:
+            st.session_state["user"] = user.username
+            st.session_state["user_checked_at"] = time.monotonic()
+            st.rerun()
+    if _oidc_configured():
+        st.divider()
+        if st.button(t("sign_in_oidc", lang), key="oidc_login"):
+            st.login()
+
+
+def _current_user(db_path: Path, lang: str) -> User | None:
+    """The signed-in account (re-read every RECHECK_USER_S), or None."""
+    if _oidc_configured() and "user" not in st.session_state:
+        try:
+            logged_in = bool(st.user.is_logged_in)
+        except Exception:
+            logged_in = False
+        if logged_in:
+            email = str(st.user.get("email") or "")
+            user = call_db(db_path, users.user_for_oidc, email)
+            if user is None:
+                st.error(t("no_account_oidc", lang))
+                st.button(t("sign_out", lang), on_click=st.logout)
+                st.stop()
+            st.session_state["user"] = user.username
+    username = st.session_state.get("user")
+    if not username:
+        return None
+    cached: User | None = st.session_state.get("user_obj")
+    checked = st.session_state.get("user_checked_at", 0.0)
+    if cached is None or cached.username != username or time.monotonic() - checked > RECHECK_USER_S:
+        cached = call_db(db_path, users.get_user, username)
+        st.session_state["user_obj"] = cached
+        st.session_state["user_checked_at"] = time.monotonic()
+    if cached is None or cached.disabled:
+        _sign_out()
+        return None
+    return cached
+
+
+def _sign_out() -> None:
+    for key in ("user", "user_obj", "user_checked_at"):
+        st.session_state.pop(key, None)
+
+
+def _sign_out_clicked() -> None:
+    _sign_out()
+    if _oidc_configured():
+        with contextlib.suppress(Exception):
+            st.logout()
+
+
+def main() -> None:
+    st.set_page_config(page_title="tagdraw", page_icon="🎁", layout="wide")
+    db_path = db_path_from_env()
+    demo = demo_mode_requested()
+    lang, era = _sidebar_preferences()
+
+    if demo:
+        user: User | None = DEMO_USER
+    else:
+        user = _current_user(db_path, lang)
+        if user is None:
+            _sign_in_form(db_path, lang)
+            st.stop()
+    assert user is not None
+
+    if demo:
+        st.warning(t("demo_banner", lang), icon="⚠️")
+    busy = st.empty()
+
+    try:
+        slugs = call_db(db_path, queries.campaign_slugs)
+    except DatabaseBusy:
+        st.error(t("db_gave_up", lang))
+        st.stop()
+    pages = [p for p in _pages() if _allowed(p, user)]
+    with st.sidebar:
+        st.caption(f"{t('signed_in_as', lang)}: {user.label} · {t('role_' + user.role, lang)}")
+        if not demo:
+            st.button(t("sign_out", lang), key="sign_out", on_click=_sign_out_clicked)
+        slug = None
+        if slugs:
+            slug = st.selectbox(t("campaign", lang), options=slugs, key="campaign")
+        keys = [p.key for p in pages]
+        if st.session_state.get("nav") not in keys:
+            st.session_state["nav"] = keys[0]
+        st.radio(
+            t("page", lang),
+            options=keys,
+            format_func=lambda k: t("page_" + k, lang),
+            key="nav",
+        )
+    ctx = Ctx(
+        db_path=db_path,
+        user=user,
+        campaign_slug=slug,
+        lang=lang,
+        era=era,
+        demo_mode=demo,
+        busy_placeholder=busy,
+    )
+    spec = next(p for p in pages if p.key == st.session_state["nav"])
+    if slug is None and spec.key not in ("users", "audit"):
+        st.info(t("no_campaigns", lang))
+        return
+    try:
+        spec.render(ctx)
+    except DatabaseBusy:
+        st.error(t("db_gave_up", lang))
+    except TagdrawError as exc:
+        st.error(str(exc))

@@ -1,0 +1,69 @@
+"""Crawl history: runs, durations, pages, errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from dashboard.context import Ctx
+
+
+def render(ctx: Ctx) -> None:
+    assert ctx.campaign_slug is not None
+    st.header(ctx.t("page_crawls"))
+    health = ctx.call(queries.crawl_health, ctx.campaign_slug)
+    if health.stale_hours is not None and health.last_run is not None:
+        hours = "∞" if health.stale_hours == float("inf") else f"{health.stale_hours:.0f}"
+        st.warning(ctx.t("crawl_stale", hours=hours), icon="⏰")
+    if health.errors_rising and health.last_run is not None:
+        st.warning(ctx.t("crawl_errors_rising", recent=health.last_run.errors), icon="📈")
+    runs = ctx.call(queries.crawl_runs, ctx.campaign_slug)
+    if not runs:
+        st.info(ctx.t("no_crawls"))
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "run": r.run_id,
+                ctx.t("started"): ctx.fmt_date(r.started_at),
+                "mode": r.mode,
+                ctx.t("status"): r.status,
+                "trigger": r.trigger or "",
+                ctx.t("duration"): round(r.duration_s, 1) if r.duration_s is not None else None,
+                ctx.t("pages"): r.listing_pages + r.post_pages + r.comment_pages,
+                "requests": r.requests,
+                "new": r.posts_new,
+                "changed": r.posts_changed,
+                "gone": r.posts_gone,
+                ctx.t("comments"): r.comments_new,
+                ctx.t("errors"): r.errors,
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch", key="crawl_runs_table")
+    chart = (
+        pd.DataFrame(
+            {
+                "run": [r.run_id for r in runs],
+                "duration_s": [r.duration_s or 0 for r in runs],
+                "errors": [r.errors for r in runs],
+            }
+        )
+        .set_index("run")
+        .sort_index()
+    )
+    st.line_chart(chart, height=220)
+    run_id = st.selectbox(
+        ctx.t("run_errors"), options=[r.run_id for r in runs], key="crawl_run_pick"
+    )
+    errors = ctx.call(queries.crawl_errors, int(run_id))
+    if errors:
+        st.dataframe(
+            pd.DataFrame([{**e, "at": ctx.fmt_date(e["at"])} for e in errors]),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption(ctx.t("no_errors"))

@@ -1,0 +1,78 @@
+"""Overview of one campaign: counts by status, entries per day, crawl health, and what is
+left before the draw."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from dashboard.context import Ctx
+from dashboard.textview import md_escape
+
+
+def render(ctx: Ctx) -> None:
+    assert ctx.campaign_slug is not None
+    data = ctx.call(queries.overview, ctx.campaign_slug)
+    campaign = data.campaign
+    st.header(f"{ctx.t('page_overview')} · {md_escape(campaign.title or campaign.slug)}")
+    st.caption(
+        f"{ctx.t('window')}: {ctx.fmt_date(campaign.opens_at)} – {ctx.fmt_date(campaign.closes_at)}"
+        f" · {ctx.t('prizes')}: {campaign.prizes}"
+        + (f" (+{campaign.alternates})" if campaign.alternates else "")
+    )
+
+    st.subheader(ctx.t("counts_by_status"))
+    columns = st.columns(len(data.by_status) + 1)
+    columns[0].metric(ctx.t("total"), data.total)
+    for column, (status, count) in zip(columns[1:], data.by_status.items(), strict=True):
+        column.metric(ctx.t("status_" + status), count)
+    if data.suggestion_counts:
+        st.caption(
+            " · ".join(
+                f"{ctx.t('kind_' + kind)}: {count}"
+                for kind, count in sorted(data.suggestion_counts.items())
+            )
+        )
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(ctx.t("entries_per_day"))
+        if data.per_day:
+            frame = pd.DataFrame(data.per_day, columns=["day", "entries"]).set_index("day")
+            st.bar_chart(frame, height=260)
+        else:
+            st.caption(ctx.t("nothing_found"))
+    with right:
+        st.subheader(ctx.t("before_draw"))
+        st.metric(ctx.t("undecided"), data.undecided)
+        if campaign.frozen_at:
+            st.success(f"{ctx.t('frozen_since')} {ctx.fmt_date(campaign.frozen_at)}")
+        else:
+            st.info(ctx.t("not_frozen"))
+
+    st.subheader(ctx.t("crawl_health"))
+    health = data.health
+    if health.last_run is None:
+        st.warning(ctx.t("no_crawls"))
+        return
+    run = health.last_run
+    cols = st.columns(4)
+    cols[0].metric(ctx.t("last_run"), ctx.fmt_date(run.started_at))
+    cols[1].metric(ctx.t("status"), run.status)
+    cols[2].metric(ctx.t("errors"), run.errors)
+    cols[3].metric(ctx.t("duration"), f"{run.duration_s:.0f}" if run.duration_s else "-")
+    good = health.last_good_run
+    st.caption(
+        f"{ctx.t('last_good_run')}: {ctx.fmt_date(good.started_at) if good else '-'}"
+        + (
+            f" · {ctx.t('next_run')}: {ctx.fmt_date(health.next_run_at)}"
+            if health.next_run_at
+            else ""
+        )
+    )
+    if health.stale_hours is not None:
+        hours = "∞" if health.stale_hours == float("inf") else f"{health.stale_hours:.0f}"
+        st.warning(ctx.t("crawl_stale", hours=hours), icon="⏰")
+    if health.errors_rising:
+        st.warning(ctx.t("crawl_errors_rising", recent=run.errors), icon="📈")

@@ -1,0 +1,87 @@
+"""Accounts (admins only): list, add, change role, disable/enable, set a new password."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.context import Ctx
+from warehouse import users
+from warehouse.errors import UserError
+
+
+def render(ctx: Ctx) -> None:
+    if not ctx.is_admin:
+        st.error(ctx.t("not_allowed"))
+        return
+    st.header(ctx.t("page_users"))
+    accounts = ctx.call(users.list_users)
+    if accounts:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        ctx.t("username"): u.username,
+                        ctx.t("display_name"): u.display_name or "",
+                        ctx.t("role"): ctx.t("role_" + u.role),
+                        ctx.t("status"): ctx.t("disabled" if u.disabled else "active"),
+                        ctx.t("last_login"): ctx.fmt_date(u.last_login_at),
+                    }
+                    for u in accounts
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="users_table",
+        )
+    actor = ctx.user.username
+
+    with (
+        st.expander(ctx.t("add_user"), expanded=not accounts),
+        st.form("add_user_form", clear_on_submit=True),
+    ):
+        name = st.text_input(ctx.t("username"), key="new_username")
+        display = st.text_input(ctx.t("display_name"), key="new_display")
+        role = st.selectbox(ctx.t("role"), users.ROLES, key="new_role")
+        password = st.text_input(ctx.t("password"), type="password", key="new_password")
+        if st.form_submit_button(ctx.t("save")):
+            try:
+                ctx.call(
+                    users.add_user,
+                    name,
+                    password,
+                    role=role,
+                    display_name=display,
+                    actor=actor,
+                )
+                st.success(ctx.t("user_saved"))
+                st.rerun()
+            except UserError as exc:
+                st.error(str(exc))
+
+    others = [u for u in accounts if u.username != ctx.user.username]
+    if not others:
+        return
+    pick = st.selectbox(ctx.t("username"), [u.username for u in others], key="edit_user")
+    target = next(u for u in others if u.username == pick)
+    cols = st.columns(3)
+    with cols[0]:
+        role = st.selectbox(
+            ctx.t("role"), users.ROLES, index=users.ROLES.index(target.role), key="edit_role"
+        )
+        if st.button(ctx.t("save"), key="edit_role_save"):
+            ctx.call(users.set_role, target.username, role, actor=actor)
+            st.rerun()
+    with cols[1]:
+        label = ctx.t("enable") if target.disabled else ctx.t("disable")
+        if st.button(label, key="edit_disable"):
+            ctx.call(users.set_disabled, target.username, not target.disabled, actor=actor)
+            st.rerun()
+    with cols[2], st.form("reset_password_form", clear_on_submit=True):
+        password = st.text_input(ctx.t("reset_password"), type="password", key="edit_pw")
+        if st.form_submit_button(ctx.t("save")):
+            try:
+                ctx.call(users.set_password, target.username, password, actor=actor)
+                st.success(ctx.t("user_saved"))
+            except UserError as exc:
+                st.error(str(exc))
