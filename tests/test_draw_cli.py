@@ -1,0 +1,182 @@
+"""``tagdraw draw`` and ``tagdraw export`` through the CLI entry point (in process: the
+console script's own subprocess run is in the end-to-end test)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from test_draw_warehouse import SLUG, seed_campaign
+
+from warehouse.cli import main
+from warehouse.db import connect
+from warehouse.decisions import current_decisions
+from warehouse.thai import BANGKOK
+
+
+def tagdraw(db_path: Path, *args: str) -> int:
+    return main(["--db", str(db_path), *args])
+
+
+def test_freeze_run_verify_replace_export(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    numbers = seed_campaign(db_path, pending=1)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก 1 ก.ย.", "--actor", "admin"]
+    assert tagdraw(db_path, *freeze, "--randomness-due", "2999-01-01") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "undecided" in err and str(numbers[-1]) in err
+    far = [*freeze, "--randomness-due", "2999-01-01", "--leave-out-undecided"]
+    assert tagdraw(db_path, *far) == 0
+    assert "pool_hash" in capsys.readouterr().out
+    cert_path = tmp_path / "cert.json"
+    run = ["draw", "run", SLUG, "--value", "123456", "--out", str(cert_path)]
+    assert tagdraw(db_path, *run) == 2  # the value is not due yet
+    assert "after it is published" in capsys.readouterr().err
+    assert not cert_path.exists()
+    # Announce a value due in a second instead (logged unfreeze), wait for it, then run.
+    assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "earlier lottery date") == 0
+    due = datetime.now(BANGKOK).replace(microsecond=0) + timedelta(seconds=2)
+    soon = [*freeze, "--randomness-due", due.isoformat(), "--leave-out-undecided"]
+    assert tagdraw(db_path, *soon) == 0
+    time.sleep(max(0.0, (due - datetime.now(BANGKOK)).total_seconds()) + 0.1)
+    assert tagdraw(db_path, *run) == 0
+    assert "prize 1:" in capsys.readouterr().out
+    cert = json.loads(cert_path.read_text("utf-8"))
+    assert cert["randomness"] == "123456/" and cert["left_out_undecided"] == [numbers[-1]]
+    assert tagdraw(db_path, "draw", "run", SLUG, "--randomness", "123456/") == 2
+    assert "already ran" in capsys.readouterr().err
+
+    assert main(["draw", "verify", str(cert_path)]) == 0
+    assert capsys.readouterr().out.startswith("OK")
+    tampered = json.loads(cert_path.read_text("utf-8"))
+    tampered["winners"][0], tampered["alternate_list"][0] = (
+        tampered["alternate_list"][0],
+        tampered["winners"][0],
+    )
+    bad_path = tmp_path / "bad.json"
+    bad_path.write_text(json.dumps(tampered), "utf-8")
+    assert main(["draw", "verify", str(bad_path)]) == 1
+    err = capsys.readouterr().err
+    assert "winners:" in err and "alternate_list:" in err
+
+    loser = cert["winners"][0]
+    replaced = tmp_path / "replaced.json"
+    assert (
+        tagdraw(
+            db_path,
+            "draw",
+            "replace",
+            SLUG,
+            str(loser),
+            "--reason",
+            "ผิดกติกา",
+            "--out",
+            str(replaced),
+        )
+        == 0
+    )
+    assert f"alternate {cert['alternate_list'][0]} takes it" in capsys.readouterr().out
+    assert main(["draw", "verify", str(replaced)]) == 0
+    with connect(db_path) as con:
+        assert current_decisions(con, SLUG)[loser].decided_by  # the OS user by default
+
+    assert tagdraw(db_path, "draw", "show", SLUG) == 0
+    shown = capsys.readouterr().out
+    assert "pool:" in shown and "replaced:" in shown
+
+    for what, fmt in [
+        ("winners", "csv"),
+        ("winners", "xlsx"),
+        ("entries", "json"),
+        ("announcement", "html"),
+    ]:
+        out = tmp_path / f"out.{fmt}"
+        assert (
+            tagdraw(db_path, "export", SLUG, "--what", what, "--format", fmt, "--out", str(out))
+            == 0
+        )
+        assert out.stat().st_size > 0
+    assert (
+        tagdraw(db_path, "export", SLUG, "--what", "certificate", "--out", str(tmp_path / "c.json"))
+        == 0
+    )
+    assert json.loads((tmp_path / "c.json").read_text("utf-8")) == json.loads(
+        replaced.read_text("utf-8")
+    )
+    capsys.readouterr()
+    assert (
+        tagdraw(db_path, "export", SLUG, "--what", "winners", "--format", "md", "--out", "x") == 2
+    )
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_unfreeze_and_bad_input_are_one_line(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_campaign(db_path)
+    assert (
+        tagdraw(
+            db_path,
+            "draw",
+            "freeze",
+            SLUG,
+            "--randomness-source",
+            "x",
+            "--randomness-due",
+            "2001-01-01",
+        )
+        == 2
+    )
+    assert "not in the future" in capsys.readouterr().err
+    assert (
+        tagdraw(
+            db_path,
+            "draw",
+            "freeze",
+            SLUG,
+            "--randomness-source",
+            "x",
+            "--randomness-due",
+            "tomorrow-ish",
+        )
+        == 2
+    )
+    assert capsys.readouterr().err.count("\n") == 1
+    assert (
+        tagdraw(
+            db_path,
+            "draw",
+            "freeze",
+            "nope",
+            "--randomness-source",
+            "x",
+            "--randomness-due",
+            "2999-01-01",
+        )
+        == 2
+    )
+    assert "nope" in capsys.readouterr().err
+    assert (
+        tagdraw(
+            db_path,
+            "draw",
+            "freeze",
+            SLUG,
+            "--randomness-source",
+            "x",
+            "--randomness-due",
+            "2999-01-01",
+        )
+        == 0
+    )
+    assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "  ") == 2
+    assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "wrong date") == 0
+    assert "void" in capsys.readouterr().out
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "1") == 2
+    assert "no frozen pool" in capsys.readouterr().err
+    assert main(["draw", "verify", str(db_path)]) == 2  # not JSON
+    assert capsys.readouterr().err.count("\n") == 1
