@@ -36,6 +36,7 @@ COMMENTS_PER_PAGE = 10
 LISTING_PAGE_SIZE = 20
 OPENS = datetime(2013, 8, 6, 0, 0, 0, tzinfo=BANGKOK)
 CLOSES = datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)
+AFTER_CLOSE = datetime(2013, 9, 1, 0, 0, 0, tzinfo=BANGKOK)  # pages show minutes only
 EXCLUDED_AUTHORS = ("jantawan", "ega.officer", "ega.km")
 LICENSE_TEXT = "ครีเอทีฟคอมมอนส์แบบ แสดงที่มา-ไม่ใช้เพื่อการค้า-ไม่ดัดแปลง"
 GUEST_NAME = "ผู้อ่านทั่วไป"
@@ -290,10 +291,10 @@ class Site:
         if len(window_times) > 2:
             window_times[-1] = datetime(2013, 8, 31, 23, 59, 0, tzinfo=BANGKOK)  # just in time
         late_times = sorted(
-            CLOSES + timedelta(minutes=rng.randint(2, 20 * 24 * 60)) for _ in range(plan.late)
+            AFTER_CLOSE + timedelta(minutes=rng.randint(2, 20 * 24 * 60)) for _ in range(plan.late)
         )
         if late_times:
-            late_times[0] = CLOSES + timedelta(seconds=31)  # 1 Sep 00:00:30: just too late
+            late_times[0] = AFTER_CLOSE  # 1 Sep 00:00: just too late
 
         # Numbers ascend with time: early posts just below the announcement, the rest from
         # SHOWCASE_POST upwards with small gaps (other members' untagged posts).
@@ -427,7 +428,7 @@ class Site:
             )
             updated: datetime | None = None
             if base_role == "normal" and w in edited_late:
-                updated = CLOSES + timedelta(minutes=prng.randint(60, 90 * 24 * 60))
+                updated = AFTER_CLOSE + timedelta(minutes=prng.randint(60, 90 * 24 * 60))
             elif role in ("normal", "copy") and prng.random() < 0.15:
                 candidate = created + timedelta(minutes=prng.randint(10, 3 * 24 * 60))
                 if candidate < CLOSES:
