@@ -12,11 +12,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 import duckdb
-import pyarrow as pa
 
 from warehouse.campaigns import get_campaign
 from warehouse.errors import UserError
@@ -24,9 +23,6 @@ from warehouse.models import Comment, ListingItem, Post
 
 LISTING_SOURCES: Final = ("listing", "near_miss_listing", "announcement")
 GONE_REASONS: Final = ("not_found", "private")
-
-_TS = pa.timestamp("us", tz="UTC")
-_TAGS = pa.list_(pa.string())
 
 
 @dataclass
@@ -54,56 +50,80 @@ def _aware(value: datetime | None, what: str) -> datetime | None:
     return value
 
 
-def _posts_table(posts: Sequence[Post], seen_at: datetime) -> pa.Table:
-    return pa.table(
-        {
-            "post_number": pa.array([p.post_number for p in posts], pa.int64()),
-            "url": pa.array([p.url for p in posts], pa.string()),
-            "title": pa.array([p.title or "" for p in posts], pa.string()),
-            "author_username": pa.array([p.author_username for p in posts], pa.string()),
-            "author_name": pa.array([p.author_name for p in posts], pa.string()),
-            "book_slug": pa.array([p.book_slug for p in posts], pa.string()),
-            "created_at": pa.array([_aware(p.created_at, "created_at") for p in posts], _TS),
-            "updated_at": pa.array([_aware(p.updated_at, "updated_at") for p in posts], _TS),
-            "tags": pa.array([list(p.tags) for p in posts], _TAGS),
-            "raw_tags": pa.array([list(p.raw_tags) for p in posts], _TAGS),
-            "body_text": pa.array([p.body_text or "" for p in posts], pa.string()),
-            "license_text": pa.array([p.license_text for p in posts], pa.string()),
-            "comment_count_declared": pa.array(
-                [p.comment_count_declared for p in posts], pa.int32()
-            ),
-            "comments_collected": pa.array([len(p.comments) for p in posts], pa.int32()),
-            "content_hash": pa.array(
-                [
-                    content_hash(p.title or "", p.body_text or "", p.tags, p.updated_at)
-                    for p in posts
-                ],
-                pa.string(),
-            ),
-            "seen_at": pa.array([seen_at] * len(posts), _TS),
-        }
+def _iso(value: datetime | date | None, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        _aware(value, what)
+    return value.isoformat()
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, tuple[str, list[Any]]]
+) -> None:
+    """Materialise Python lists as a temporary table in one statement (the lists are
+    zipped by ``unnest``). Times travel as ISO text: exact, and no pandas import (pyarrow's
+    conversions import pandas, which takes seconds on a busy machine)."""
+    parts = []
+    for col, (sql_type, _) in columns.items():
+        if sql_type in ("TIMESTAMPTZ", "DATE"):
+            parts.append(f"unnest(${col}::VARCHAR[])::{sql_type} AS {col}")
+        else:
+            parts.append(f"unnest(${col}::{sql_type}[]) AS {col}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(parts)}",
+        {col: values for col, (_, values) in columns.items()},
     )
 
 
-def _comments_table(comments: Sequence[Comment], seen_at: datetime) -> pa.Table:
-    return pa.table(
+def _load_posts(
+    con: duckdb.DuckDBPyConnection, posts: Sequence[Post], seen_at: datetime
+) -> list[str]:
+    hashes = [content_hash(p.title or "", p.body_text or "", p.tags, p.updated_at) for p in posts]
+    seen = _iso(seen_at, "seen_at")
+    _load(
+        con,
+        "_incoming_posts",
         {
-            "comment_id": pa.array([c.comment_id for c in comments], pa.int64()),
-            "post_number": pa.array([c.post_number for c in comments], pa.int64()),
-            "position": pa.array([c.position for c in comments], pa.int32()),
-            "author_username": pa.array([c.author_username for c in comments], pa.string()),
-            "author_name": pa.array([c.author_name for c in comments], pa.string()),
-            "created_at": pa.array([_aware(c.created_at, "created_at") for c in comments], _TS),
-            "body_text": pa.array([c.body_text or "" for c in comments], pa.string()),
-            "seen_at": pa.array([seen_at] * len(comments), _TS),
-        }
+            "post_number": ("BIGINT", [p.post_number for p in posts]),
+            "url": ("VARCHAR", [p.url for p in posts]),
+            "title": ("VARCHAR", [p.title or "" for p in posts]),
+            "author_username": ("VARCHAR", [p.author_username for p in posts]),
+            "author_name": ("VARCHAR", [p.author_name for p in posts]),
+            "book_slug": ("VARCHAR", [p.book_slug for p in posts]),
+            "created_at": ("TIMESTAMPTZ", [_iso(p.created_at, "created_at") for p in posts]),
+            "updated_at": ("TIMESTAMPTZ", [_iso(p.updated_at, "updated_at") for p in posts]),
+            "tags": ("VARCHAR[]", [list(p.tags) for p in posts]),
+            "raw_tags": ("VARCHAR[]", [list(p.raw_tags) for p in posts]),
+            "body_text": ("VARCHAR", [p.body_text or "" for p in posts]),
+            "license_text": ("VARCHAR", [p.license_text for p in posts]),
+            "comment_count_declared": ("INTEGER", [p.comment_count_declared for p in posts]),
+            "comments_collected": ("INTEGER", [len(p.comments) for p in posts]),
+            "content_hash": ("VARCHAR", hashes),
+            "seen_at": ("TIMESTAMPTZ", [seen] * len(posts)),
+        },
     )
+    return hashes
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    # DuckDB 2.0 refuses register() while an earlier fetchone() left a result unfinished.
-    con.complete()
-    con.register(name, table)
+def _load_comments(
+    con: duckdb.DuckDBPyConnection, comments: Sequence[Comment], seen_at: datetime
+) -> None:
+    seen = _iso(seen_at, "seen_at")
+    _load(
+        con,
+        "_incoming_comments",
+        {
+            "comment_id": ("BIGINT", [c.comment_id for c in comments]),
+            "post_number": ("BIGINT", [c.post_number for c in comments]),
+            "position": ("INTEGER", [c.position for c in comments]),
+            "author_username": ("VARCHAR", [c.author_username for c in comments]),
+            "author_name": ("VARCHAR", [c.author_name for c in comments]),
+            "created_at": ("TIMESTAMPTZ", [_iso(c.created_at, "created_at") for c in comments]),
+            "body_text": ("VARCHAR", [c.body_text or "" for c in comments]),
+            "seen_at": ("TIMESTAMPTZ", [seen] * len(comments)),
+        },
+    )
 
 
 def _unique_last(items: Sequence[Any], key: str) -> list[Any]:
@@ -126,8 +146,7 @@ def store_posts(
     batch = _unique_last(posts, "post_number")
     if not batch:
         return result
-    incoming = _posts_table(batch, seen_at)
-    _register(con, "_incoming_posts", incoming)
+    hashes = _load_posts(con, batch, seen_at)
     try:
         # What we had: content_hash NULL means only a listing/gone stub existed.
         known = dict(
@@ -136,7 +155,7 @@ def store_posts(
                 "JOIN _incoming_posts i USING (post_number)"
             ).fetchall()
         )
-        for post, new_hash in zip(batch, incoming.column("content_hash").to_pylist(), strict=True):
+        for post, new_hash in zip(batch, hashes, strict=True):
             old_hash = known.get(post.post_number)
             if old_hash is None:
                 result.new.append(post.post_number)
@@ -183,7 +202,7 @@ def store_posts(
             """
         )
     finally:
-        con.unregister("_incoming_posts")
+        con.execute("DROP TABLE IF EXISTS _incoming_posts")
     comments = _unique_last([c for p in batch for c in p.comments], "comment_id")
     if comments:
         result.comments_new = store_comments(con, comments, seen_at=seen_at)
@@ -198,7 +217,7 @@ def store_comments(
     batch = _unique_last(comments, "comment_id")
     if not batch:
         return 0
-    _register(con, "_incoming_comments", _comments_table(batch, seen_at))
+    _load_comments(con, batch, seen_at)
     try:
         row = con.execute(
             "SELECT count(*) FROM _incoming_comments i "
@@ -219,7 +238,7 @@ def store_comments(
             """
         )
     finally:
-        con.unregister("_incoming_comments")
+        con.execute("DROP TABLE IF EXISTS _incoming_comments")
     return int(row[0]) if row else 0
 
 
@@ -284,18 +303,19 @@ def record_campaign_posts(
     batch = _unique_last(items, "post_number")
     if not batch:
         return
-    table = pa.table(
+    _load(
+        con,
+        "_incoming_items",
         {
-            "post_number": pa.array([i.post_number for i in batch], pa.int64()),
-            "url": pa.array([i.url for i in batch], pa.string()),
-            "title": pa.array([i.title for i in batch], pa.string()),
-            "author_username": pa.array([i.author_username for i in batch], pa.string()),
-            "author_name": pa.array([i.author_name for i in batch], pa.string()),
-            "listed_on": pa.array([i.listed_on for i in batch], pa.date32()),
-            "comment_count": pa.array([i.comment_count for i in batch], pa.int32()),
-        }
+            "post_number": ("BIGINT", [i.post_number for i in batch]),
+            "url": ("VARCHAR", [i.url for i in batch]),
+            "title": ("VARCHAR", [i.title for i in batch]),
+            "author_username": ("VARCHAR", [i.author_username for i in batch]),
+            "author_name": ("VARCHAR", [i.author_name for i in batch]),
+            "listed_on": ("DATE", [_iso(i.listed_on, "listed_on") for i in batch]),
+            "comment_count": ("INTEGER", [i.comment_count for i in batch]),
+        },
     )
-    _register(con, "_incoming_items", table)
     try:
         con.execute(
             """
@@ -324,7 +344,7 @@ def record_campaign_posts(
             {"slug": slug, "source": source, "seen": seen_at},
         )
     finally:
-        con.unregister("_incoming_items")
+        con.execute("DROP TABLE IF EXISTS _incoming_items")
 
 
 def mark_unlisted(
