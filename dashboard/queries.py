@@ -193,14 +193,18 @@ def review_queue(
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    total = int(rows[0]["total"]) if rows else _queue_count(con, slug, filters)
+    total = int(rows[0]["total"]) if rows else _queue_count(con, slug, filters, page)
     return QueuePage(
         rows=[_queue_row(r) for r in rows], total=total, page=page, page_size=page_size
     )
 
 
-def _queue_count(con: duckdb.DuckDBPyConnection, slug: str, filters: QueueFilters) -> int:
+def _queue_count(
+    con: duckdb.DuckDBPyConnection, slug: str, filters: QueueFilters, page: int
+) -> int:
     """The total when the requested page is past the end (the windowed count is empty)."""
+    if page == 1:
+        return 0
     if filters == QueueFilters():
         row = con.execute(f"SELECT count(*) FROM ({ENTRIES_SQL})", {"slug": slug}).fetchone()
         return int(row[0]) if row else 0

@@ -1,0 +1,156 @@
+"""Accounts: hashing, roles, authentication, audit, and the ``tagdraw user`` commands."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from warehouse import users
+from warehouse.cli import main
+from warehouse.db import run
+from warehouse.errors import UserError
+
+
+def _audit_actions(db_path: Path) -> list[tuple[str, str]]:
+    return run(
+        lambda con: con.execute("SELECT actor, action FROM audit_log ORDER BY audit_id").fetchall(),
+        db_path,
+    )
+
+
+def test_hash_is_self_describing_salted_and_verifies() -> None:
+    first = users.hash_password("correct horse")
+    second = users.hash_password("correct horse")
+    assert first.startswith("scrypt$16384$8$1$")
+    assert first != second  # per-user salt
+    assert users.verify_password("correct horse", first)
+    assert not users.verify_password("correct hors", first)
+    assert not users.verify_password("correct horse", "md5$abc")
+    assert not users.verify_password("correct horse", "garbage")
+    assert not users.verify_password("correct horse", None)
+
+
+def test_add_authenticate_roles_and_audit(db_path: Path) -> None:
+    run(
+        lambda con: users.add_user(
+            con, "Somchai", "password123", role="moderator", display_name="สมชาย", actor="root"
+        ),
+        db_path,
+    )
+    run(lambda con: users.add_user(con, "viewer1", "password123", role="viewer"), db_path)
+
+    user = run(lambda con: users.authenticate(con, "somchai", "password123"), db_path)
+    assert user is not None and user.username == "somchai" and user.label == "สมชาย"
+    assert users.can_decide(user) and not users.is_admin(user)
+    assert user.last_login_at is not None
+    viewer = run(lambda con: users.authenticate(con, "viewer1", "password123"), db_path)
+    assert viewer is not None and not users.can_decide(viewer) and users.can_view(viewer)
+    assert run(lambda con: users.authenticate(con, "somchai", "wrong-password"), db_path) is None
+    assert run(lambda con: users.authenticate(con, "nobody", "password123"), db_path) is None
+
+    run(lambda con: users.set_disabled(con, "somchai", True, actor="root"), db_path)
+    assert run(lambda con: users.authenticate(con, "somchai", "password123"), db_path) is None
+    disabled = run(lambda con: users.get_user(con, "somchai"), db_path)
+    assert disabled is not None and not users.can_decide(disabled)
+
+    run(lambda con: users.set_role(con, "viewer1", "admin", actor="root"), db_path)
+    admin = run(lambda con: users.get_user(con, "viewer1"), db_path)
+    assert users.is_admin(admin)
+
+    actions = _audit_actions(db_path)
+    assert ("root", "user_add") in actions
+    assert ("somchai", "sign_in") in actions
+    assert ("somchai", "sign_in_failed") in actions
+    assert ("root", "user_disable") in actions
+    assert ("root", "user_role") in actions
+    # The password never reaches the audit log.
+    details = run(
+        lambda con: con.execute(
+            "SELECT string_agg(CAST(details AS VARCHAR), ' ') FROM audit_log"
+        ).fetchone()[0],
+        db_path,
+    )
+    assert "password123" not in details
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "message"),
+    [
+        ("a b", "password123", "viewer", "invalid username"),
+        ("rules", "password123", "viewer", "reserved"),
+        ("ok", "short", "viewer", "at least 8"),
+        ("ok", "password123", "superuser", "unknown role"),
+        ("ok", " password123", "viewer", "whitespace"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_written(
+    db_path: Path, username: str, password: str, role: str, message: str
+) -> None:
+    with pytest.raises(UserError, match=message):
+        run(lambda con: users.add_user(con, username, password, role=role), db_path)
+    assert run(users.list_users, db_path) == []
+
+
+def test_duplicate_and_unknown_users(db_path: Path) -> None:
+    run(lambda con: users.add_user(con, "anna", "password123", role="admin"), db_path)
+    with pytest.raises(UserError, match="already exists"):
+        run(lambda con: users.add_user(con, "ANNA", "password123", role="admin"), db_path)
+    with pytest.raises(UserError, match="no user named"):
+        run(lambda con: users.remove_user(con, "ghost"), db_path)
+    with pytest.raises(UserError, match="no user named"):
+        run(lambda con: users.set_password(con, "ghost", "password123"), db_path)
+
+
+def test_cli_user_commands(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", str(db_path)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    assert (
+        main([*db, "user", "add", "Nok", "--role", "moderator", "--name", "นก", "--password-stdin"])
+        == 0
+    )
+    assert "added nok (moderator)" in capsys.readouterr().out
+
+    assert main([*db, "user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "nok" in out and "moderator" in out and "นก" in out
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-pass\n"))
+    assert main([*db, "user", "passwd", "nok", "--password-stdin"]) == 0
+    assert run(lambda con: users.authenticate(con, "nok", "another-pass"), db_path) is not None
+
+    # Bad input: one line on stderr, non-zero exit, nothing changed.
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main([*db, "user", "add", "pim", "--role", "viewer", "--password-stdin"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "at least 8" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main([*db, "user", "add", "pim", "--role", "viewer"]) == 2
+    assert "--password-stdin" in capsys.readouterr().err
+    assert main([*db, "user", "remove", "ghost"]) == 2
+    assert "no user named 'ghost'" in capsys.readouterr().err
+    assert [u.username for u in run(users.list_users, db_path)] == ["nok"]
+
+    assert main([*db, "user", "remove", "nok"]) == 0
+    assert run(users.list_users, db_path) == []
+    actors = {actor for actor, action in _audit_actions(db_path) if action.startswith("user_")}
+    assert all(actor.startswith("cli:") for actor in actors)
+
+
+def test_dashboard_command_line(tmp_path: Path) -> None:
+    from dashboard.commands import dashboard_command
+
+    cmd, env = dashboard_command(tmp_path / "w.duckdb", host="127.0.0.1", port=8765, demo_mode=True)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    joined = " ".join(cmd)
+    assert "--server.headless true" in joined and "--server.port 8765" in joined
+    assert "--server.address 127.0.0.1" in joined and "--browser.gatherUsageStats false" in joined
+    assert env["TAGDRAW_DB"].endswith("w.duckdb") and env["TAGDRAW_DASHBOARD_DEMO_MODE"] == "1"
+
+
+def test_dashboard_bad_port(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", str(db_path), "dashboard", "--port", "70000"]) == 2
+    assert "--port 70000" in capsys.readouterr().err
