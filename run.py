@@ -86,7 +86,9 @@ def ensure_browser() -> None:
         say("falling back to Debian's chromium package (apt-get)")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+        # Thai fonts, so that screenshots (test artifacts) show Thai instead of boxes.
+        packages = ["chromium", "fonts-thai-tlwg"]
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
         if browser_found():
             return
     sys.exit(
