@@ -1,0 +1,68 @@
+"""The README's main job, end to end: replica -> crawl -> suggestions -> dashboard."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warehouse.db import run
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_demo_crawls_the_replica_and_starts_the_dashboard(tmp_path: Path) -> None:
+    db_path = tmp_path / "demo.duckdb"
+    env = dict(os.environ, TAGDRAW_DB=str(db_path), TAGDRAW_LOG_DIR=str(tmp_path / "logs"))
+    port = _free_port()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "demo",
+            "--posts",
+            "60",
+            "--port",
+            str(port),
+            "--check",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"http://127.0.0.1:{port}" in result.stdout
+    assert "Sign in as: demo-admin" in result.stdout
+    password = result.stdout.split("Password:", 1)[1].split()[0]
+
+    from replica.site import build_site
+    from warehouse import users
+
+    truth = build_site(n_posts=60, seed=7).ground_truth()
+    public = {int(n) for n, p in truth["posts"].items() if p["state"] == "public"}
+    listed_public = public & set(truth["listed"])
+
+    def check(con):  # type: ignore[no-untyped-def]
+        stored = {r[0] for r in con.execute("SELECT post_number FROM posts WHERE NOT gone")}
+        suggestions = con.execute(
+            "SELECT count(*) FROM suggestions WHERE campaign_slug = 'demo'"
+        ).fetchone()[0]
+        admin = users.authenticate(con, "demo-admin", password)
+        return stored, suggestions, admin
+
+    stored, suggestions, admin = run(check, db_path)
+    assert listed_public <= stored
+    assert suggestions > 0
+    assert admin is not None and admin.role == "admin"
