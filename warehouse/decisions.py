@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import duckdb
@@ -39,6 +39,7 @@ class _Any:
 
 
 ANY: Final = _Any()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,13 @@ class StaleDecision(UserError):
 
 _COLUMNS = (
     "decision_id, campaign_slug, post_number, status, reason, note, duplicate_of, "
-    "decided_by, source, supersedes, decided_at"
+    "decided_by, source, supersedes, epoch_us(decided_at)"
 )
 
 
 def _from_row(row: Sequence[Any]) -> Decision:
     values = list(row)
-    values[10] = values[10].astimezone(BANGKOK)
+    values[10] = (_EPOCH + timedelta(microseconds=values[10])).astimezone(BANGKOK)
     return Decision(*values)
 
 
