@@ -12,8 +12,8 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -172,13 +172,14 @@ def review_queue(
     ),
     s AS ({_suggestions_sql(con)}),
     q AS (
-        SELECT e.post_number, e.title, e.author_username, e.author_name, e.created_at, e.url,
+        SELECT e.post_number, e.title, e.author_username, e.author_name, p.created_at, e.url,
                coalesce(d.status, 'pending') AS status, d.decision_id, d.decided_by,
                d.source AS decision_source, d.reason, d.duplicate_of,
                e.early, e.late, NOT e.tagged AS untagged, e.keyword_removed, e.organiser,
                e.gone, e.edited_after_close, e.over_author_limit,
                s.kinds, s.top_kind, s.max_score
         FROM e LEFT JOIN d USING (post_number) LEFT JOIN s USING (post_number)
+        LEFT JOIN posts p USING (post_number)
     )
     SELECT *, count(*) OVER () AS total FROM q
     WHERE {where}
@@ -271,45 +272,43 @@ class EntryDetail:
 def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
     """One entry with its rule facts: the warehouse's entries query filtered in SQL (rule
     facts such as per-author counts need the whole campaign, but only one row comes back)."""
-    row = con.execute(
+    cursor = con.execute(
         f"SELECT * FROM ({ENTRIES_SQL}) WHERE post_number = $n", {"slug": slug, "n": post_number}
-    ).fetchone()
+    )
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
     if row is None:
         return None
-    (
-        number,
-        url,
-        title,
-        author_username,
-        author_name,
-        author_key,
-        created_at,
-        updated_at,
-        tags,
-        comment_count,
-        fetched,
-        listed,
-        *fact_values,
-    ) = row
+    r = dict(zip(names, row, strict=True))
     decision = latest_decision(con, slug, post_number)
     return Entry(
         campaign_slug=slug,
-        post_number=number,
-        url=url,
-        title=title,
-        author_username=author_username,
-        author_name=author_name,
-        author_key=author_key,
-        created_at=_aware(created_at),
-        updated_at=_aware(updated_at),
-        tags=tuple(tags),
-        comment_count=comment_count,
-        facts=RuleFacts(*fact_values),
+        post_number=r["post_number"],
+        url=r["url"],
+        title=r["title"],
+        author_username=r["author_username"],
+        author_name=r["author_name"],
+        author_key=r["author_key"],
+        created_at=_named_time(r, "created_at"),
+        updated_at=_named_time(r, "updated_at"),
+        tags=tuple(r["tags"] or ()),
+        comment_count=r["comment_count"],
+        facts=RuleFacts(**{f.name: r[f.name] for f in fields(RuleFacts)}),
         decision=decision,
         status=decision.status if decision else "pending",
-        listed=listed,
-        fetched=fetched,
+        listed=bool(r.get("listed", False)),
+        fetched=bool(r.get("fetched", True)),
     )
+
+
+def _named_time(row: dict[str, Any], name: str) -> datetime | None:
+    """A time column of the entries query, as a datetime or as epoch microseconds."""
+    if name in row:
+        return _aware(row[name])
+    micros = row.get(name + "_us")
+    if micros is None:
+        return None
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).astimezone(BANGKOK)
 
 
 def entry_suggestions(
@@ -545,8 +544,9 @@ def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:
         by_status[status] = int(count)
     per_day_rows = con.execute(
         f"""
-        SELECT (created_at AT TIME ZONE 'Asia/Bangkok')::DATE AS day, count(*)
-        FROM ({ENTRIES_SQL}) WHERE created_at IS NOT NULL GROUP BY ALL ORDER BY day
+        SELECT (p.created_at AT TIME ZONE 'Asia/Bangkok')::DATE AS day, count(*)
+        FROM ({ENTRIES_SQL}) e JOIN posts p USING (post_number)
+        WHERE p.created_at IS NOT NULL GROUP BY ALL ORDER BY day
         """,
         {"slug": slug},
     ).fetchall()

@@ -21,23 +21,11 @@ from warehouse.thai import BANGKOK
 SLUG = "demo"
 
 
-def ensure_suggestions_table(db_path: Path) -> None:
-    """The review part owns ``suggestions`` (0002); until its migration is in the tree the
-    tests create the columns the dashboard reads."""
-    run(
-        lambda con: con.execute(
-            "CREATE TABLE IF NOT EXISTS suggestions (campaign_slug VARCHAR, post_number BIGINT, "
-            "kind VARCHAR, score DOUBLE, duplicate_of BIGINT, why VARCHAR, evidence JSON)"
-        ),
-        db_path,
-    )
-
-
 @pytest.fixture(scope="module")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
     path = tmp_path_factory.mktemp("dash") / "template.duckdb"
     seed.ensure_campaign(path, SLUG)
-    ensure_suggestions_table(path)
+    seed.ensure_suggestions_table(path)
     info = seed.seed_small(path, SLUG, n=30, hostile=False)
     return path, info
 

@@ -1,0 +1,226 @@
+"""The Streamlit app through AppTest, per page and role, on a real warehouse file."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import seed
+from warehouse import users
+from warehouse.db import run
+from warehouse.decisions import current_decisions, decision_history, record_decision
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+SLUG = "demo"
+PASSWORD = "password123"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    path = tmp_path_factory.mktemp("app") / "template.duckdb"
+    seed.ensure_campaign(path, SLUG)
+    seed.ensure_suggestions_table(path)
+    info = seed.seed_small(path, SLUG, n=12, hostile=True)
+
+    def add_users(con) -> None:  # type: ignore[no-untyped-def]
+        for name, role in (("viewer", "viewer"), ("mod", "moderator"), ("boss", "admin")):
+            users.add_user(con, name, PASSWORD, role=role, actor="test")
+
+    run(add_users, path)
+    return path, info
+
+
+@pytest.fixture
+def warehouse_file(
+    template: tuple[Path, dict],  # type: ignore[type-arg]
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Path, dict]:  # type: ignore[type-arg]
+    shutil.copy(template[0], db_path)
+    monkeypatch.setenv("TAGDRAW_DB", str(db_path))
+    monkeypatch.delenv("TAGDRAW_DASHBOARD_DEMO_MODE", raising=False)
+    return db_path, template[1]
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _sign_in(username: str, password: str = PASSWORD) -> AppTest:
+    at = _app()
+    at.text_input(key="sign_in_username").input(username)
+    at.text_input(key="sign_in_password").input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="nav").set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _all_text(at: AppTest) -> str:
+    parts = []
+    for kind in (
+        "markdown",
+        "caption",
+        "text",
+        "subheader",
+        "header",
+        "title",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def test_not_signed_in_sees_only_the_sign_in_form(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    at = _app()
+    assert [t.key for t in at.text_input] == ["sign_in_username", "sign_in_password"]
+    assert len(at.dataframe) == 0 and len(at.metric) == 0
+    assert "nav" not in [r.key for r in at.sidebar.radio]
+    assert "สังคมออนไลน์" not in _all_text(at)  # no campaign data
+    # A wrong password gets a message and still nothing else.
+    at = _sign_in("mod", "wrong-password")
+    assert at.error and at.error[0].value == "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+    assert "nav" not in [r.key for r in at.sidebar.radio]
+
+
+def test_viewer_reads_but_cannot_decide(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    db_path, _ = warehouse_file
+    at = _sign_in("viewer")
+    assert at.sidebar.radio(key="nav").options == [
+        "ภาพรวม",
+        "คิวตรวจ",
+        "ผลงานซ้ำ",
+        "บันทึกการทำงาน",
+        "ประวัติการเก็บข้อมูล",
+    ]
+    assert at.metric  # overview counts
+    at = _goto(at, "review")
+    assert at.dataframe  # the queue
+    assert not [b for b in at.button if (b.key or "").startswith("decide_")]
+    assert any("ดูได้อย่างเดียว" in i.value for i in at.info)
+    assert run(lambda con: current_decisions(con, SLUG), db_path) == {}
+
+
+def test_moderator_decides_undoes_and_is_told_when_stale(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    db_path, info = warehouse_file
+    at = _goto(_sign_in("mod"), "review")
+    assert "draw" not in at.sidebar.radio(key="nav").options
+    first = at.session_state["review_post"]
+    assert first == info["copy"]  # strongest suggestion first
+    # Duplicate of the suggested original, pre-filled from the evidence.
+    assert at.number_input(key=f"dup_of_{first}").value == info["original"]
+    at.button(key=f"decide_duplicate_{first}").click().run()
+    assert not at.exception
+    current = run(lambda con: current_decisions(con, SLUG), db_path)
+    assert current[first].status == "duplicate" and current[first].decided_by == "mod"
+    assert current[first].duplicate_of == info["original"]
+    assert at.success and f"#{first}" in at.success[0].value
+    nxt = at.session_state["review_post"]
+    assert nxt != first
+
+    # Another moderator decides the shown entry meanwhile: the click is refused and said so.
+    run(lambda con: record_decision(con, SLUG, nxt, "spam", decided_by="other"), db_path)
+    at.text_input(key=f"note_{nxt}").input("looks fine")
+    at.button(key=f"decide_eligible_{nxt}").click().run()
+    assert at.warning and "ถูกเปลี่ยนระหว่างที่คุณดูอยู่" in at.warning[0].value
+    history = run(lambda con: decision_history(con, SLUG, nxt), db_path)
+    assert [d.decided_by for d in history] == ["other"]
+    # The latest is shown now, and deciding again works.
+    assert any("other" in m.value for m in at.markdown)
+    at.button(key=f"decide_eligible_{nxt}").click().run()
+    history = run(lambda con: decision_history(con, SLUG, nxt), db_path)
+    assert [(d.decided_by, d.status) for d in history] == [("other", "spam"), ("mod", "eligible")]
+
+    # Undo = a new decision restoring the previous status.
+    at.selectbox(key="review_post").set_value(nxt).run()
+    at.button(key=f"undo_{nxt}").click().run()
+    history = run(lambda con: decision_history(con, SLUG, nxt), db_path)
+    assert [d.status for d in history] == ["spam", "eligible", "spam"]
+
+    # Ineligible needs a reason code: the chosen one is stored.
+    post = info["first"] + 3
+    at.selectbox(key="review_post").set_value(post).run()
+    at.selectbox(key=f"inel_reason_{post}").set_value("late").run()
+    at.button(key=f"decide_ineligible_{post}").click().run()
+    current = run(lambda con: current_decisions(con, SLUG), db_path)
+    assert current[post].status == "ineligible" and current[post].reason == "late"
+
+
+def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    at = _sign_in("boss")
+    assert (
+        "draw" in at.sidebar.radio(key="nav").options
+        or "จับรางวัล" in at.sidebar.radio(key="nav").options
+    )
+    for page in ("overview", "review", "duplicates", "audit", "crawls", "draw", "users"):
+        at = _goto(at, page)
+        assert not at.error, (page, [e.value for e in at.error])
+    at = _goto(at, "users")
+    assert at.dataframe and "viewer" in at.dataframe[0].value.to_string()
+    at = _goto(at, "audit")
+    assert at.download_button
+    assert "sign_in" in at.dataframe[0].value.to_string()
+    # English labels on request.
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert at.header[0].value == "Audit log"
+
+
+def test_hostile_content_is_inert_text(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    db_path, info = warehouse_file
+    at = _goto(_sign_in("boss"), "review")
+    at.selectbox(key="review_post").set_value(info["hostile"]).run()
+    assert not at.exception
+    # The title is shown escaped (a literal "<script>", no markdown link or bold).
+    heading = at.subheader[0].value
+    assert "\\<script\\>" in heading and "\\[link\\]\\(javascript\\:" in heading
+    # The body is plain text (st.text), shown whole or clipped, never as markdown/HTML.
+    bodies = [t.value for t in at.text if "onerror" in t.value]
+    assert bodies and bodies[0].startswith("<img src=x onerror=")
+    unescaped = re.compile(r"(?<!\\)<(script|img)")
+    for element in at.markdown:
+        assert not unescaped.search(element.value), element.value
+    for element in at.html:
+        assert "<script" not in element.value and "<img" not in element.value
+    # The page stays usable: decide the hostile entry.
+    at.button(key=f"decide_spam_{info['hostile']}").click().run()
+    assert run(lambda con: current_decisions(con, SLUG), db_path)[info["hostile"]].status == "spam"
+
+
+def test_duplicates_page_highlights_and_keeps_original(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    db_path, info = warehouse_file
+    at = _goto(_sign_in("mod"), "duplicates")
+    assert len(at.html) == 2 and all("<mark>" in h.value for h in at.html)
+    at.button(key=f"keep_original_{info['original']}").click().run()
+    current = run(lambda con: current_decisions(con, SLUG), db_path)
+    assert current[info["copy"]].status == "duplicate"
+    assert current[info["copy"]].duplicate_of == info["original"]
+
+
+def test_demo_mode_needs_no_sign_in_and_says_so(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TAGDRAW_DASHBOARD_DEMO_MODE", "1")
+    at = _app()
+    for page in ("overview", "review", "audit"):
+        at = _goto(at, page)
+        assert at.warning and "โหมดสาธิต" in at.warning[0].value
