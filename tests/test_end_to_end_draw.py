@@ -141,8 +141,9 @@ def test_replica_crawl_review_decide_freeze_run_export_verify(tmp_path: Path) ->
     assert len(eligible) >= 10, decided
     assert not eligible & set(truth["labels"]["deleted"]) - {None}
 
-    # Freeze (the value is due in two seconds), wait, run with the published value.
-    due = datetime.now().astimezone().replace(microsecond=0) + timedelta(seconds=2)
+    # Freeze (the value is due shortly: the console script must start before it is due on a
+    # loaded machine), wait for it, then run with the published value.
+    due = datetime.now().astimezone().replace(microsecond=0) + timedelta(seconds=15)
     frozen = tagdraw(
         db_path,
         "draw",
