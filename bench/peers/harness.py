@@ -53,6 +53,7 @@ class Measured:
     cpu_rusage_s: float
     cpu_sampled_s: float
     peak_processes: int
+    cpu_by_process: dict[str, float]  # sampled user+sys per process name (python, node, chromium)
     exit_code: int
     timed_out: bool
     stdout_tail: str
@@ -76,7 +77,7 @@ def measure(
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=ROOT)
         root = psutil.Process(proc.pid)
-        cpu_seen: dict[tuple[int, float], float] = {}
+        cpu_seen: dict[tuple[int, float], tuple[str, float]] = {}
         peak_rss = peak_procs = 0
         timed_out = False
         while True:
@@ -87,7 +88,10 @@ def measure(
                     with p.oneshot():
                         total += p.memory_info().rss
                         times = p.cpu_times()
-                        cpu_seen[(p.pid, p.create_time())] = times.user + times.system
+                        cpu_seen[(p.pid, p.create_time())] = (
+                            p.name(),
+                            times.user + times.system,
+                        )
                 except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                     continue
             peak_rss = max(peak_rss, total)
@@ -102,7 +106,10 @@ def measure(
         wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     rusage_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    sampled_cpu = sum(cpu_seen.values())
+    sampled_cpu = sum(cpu for _, cpu in cpu_seen.values())
+    by_name: Counter[str] = Counter()
+    for name, cpu in cpu_seen.values():
+        by_name[name] += round(cpu, 2)
     stdout = out_path.read_text(errors="replace")
     return Measured(
         wall_s=wall,
@@ -111,6 +118,7 @@ def measure(
         cpu_rusage_s=rusage_cpu,
         cpu_sampled_s=sampled_cpu,
         peak_processes=peak_procs,
+        cpu_by_process=dict(by_name.most_common()),
         exit_code=proc.returncode,
         timed_out=timed_out,
         stdout_tail=stdout[-2000:],
@@ -511,7 +519,7 @@ def run_contender(
     print(
         f"[bench] {name} {phase}: {status} {measured.wall_s:.1f}s "
         f"{requests.get('total', 0)} requests, peak RSS {measured.peak_rss_bytes / 2**20:.0f} MB, "
-        f"CPU {measured.cpu_s:.1f}s, exit {measured.exit_code}"
+        f"CPU {measured.cpu_s:.1f}s {measured.cpu_by_process}, exit {measured.exit_code}"
         + ("" if run.ok else f"; {check.problem_count} problems: {check.problems[:3]}"),
         file=sys.stderr,
         flush=True,

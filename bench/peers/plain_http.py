@@ -26,7 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 POST_LINK_RE = re.compile(r'href="(/posts/\d+)"')
 NEXT_RE = re.compile(r'<a[^>]*rel="next"[^>]*href="([^"]+)"|<a[^>]*href="([^"]+)"[^>]*rel="next"')
-LOAD_MORE_RE = re.compile(r'class="load-more-comments"[^>]*data-next="([^"]+)"')
+BUTTON_RE = re.compile(r"<button\b[^>]*>")
+DATA_NEXT_RE = re.compile(r'\bdata-next="([^"]+)"')
 COMMENT_ID_RE = re.compile(r'\bid="comment-(\d+)"')
 USER_AGENT = "tagdraw-bench-plain-http/0.1"
 
@@ -105,9 +106,12 @@ def crawl(start_url: str, concurrency: int) -> Result:
             ids = [int(i) for i in COMMENT_ID_RE.findall(text)] if status == 200 else []
             with result.lock:
                 result.posts[number] = {"post_number": number, "state": state, "comment_ids": ids}
-            more = LOAD_MORE_RE.search(text) if status == 200 else None
-            if more:
-                put("comments", unescape(more.group(1)), number)
+            if status == 200:
+                for button in BUTTON_RE.findall(text):
+                    more = DATA_NEXT_RE.search(button)
+                    if "load-more-comments" in button and more:
+                        put("comments", unescape(more.group(1)), number)
+                        break
         else:
             if status != 200:
                 raise RuntimeError(f"comments {path} answered {status}")
