@@ -301,7 +301,7 @@ def create_campaign(
 
 
 def update_campaign(
-    con: duckdb.DuckDBPyConnection, slug: str, *, actor: str = "admin", **changes: Any
+    con: duckdb.DuckDBPyConnection, slug: str, /, *, actor: str = "admin", **changes: Any
 ) -> Campaign:
     """Change some fields (names as in ``Campaign``); the result is validated as a whole.
 
