@@ -50,7 +50,7 @@ log = logging.getLogger("tagdraw.crawl")
 # How many extra passes over a listing when it names fewer posts than its "พบ N บันทึก"
 # count (a post deleted while we page shifts the rest up by one and hides one from us).
 LISTING_REPASSES = 2
-FLUSH_EVERY_S = 1.0
+FLUSH_EVERY_S = 3.0
 
 
 @dataclass
@@ -334,12 +334,20 @@ def _plan(
     site = campaign.site_url
     now = _now()
     if to_fetch:
-        con.executemany(
+        # One set-based statement (executemany costs a round trip per row).
+        con.execute(
             "INSERT INTO crawl_frontier (campaign_slug, url, kind, post_number, state, attempts,"
-            " run_id, updated_at) VALUES (?, ?, 'post', ?, 'pending', 0, ?, ?) "
+            " run_id, updated_at) SELECT $slug, $site || '/posts/' || n::VARCHAR, 'post', n,"
+            " 'pending', 0, $run, $now FROM (SELECT unnest($numbers::BIGINT[]) AS n) "
             "ON CONFLICT (campaign_slug, url) DO UPDATE SET state = 'pending', "
             "run_id = excluded.run_id, updated_at = excluded.updated_at",
-            [[slug, post_url(site, n), n, run_id, now] for n in sorted(to_fetch)],
+            {
+                "slug": slug,
+                "site": site.rstrip("/"),
+                "run": run_id,
+                "now": now,
+                "numbers": sorted(to_fetch),
+            },
         )
     return _Plan(to_fetch=to_fetch, vanished=vanished, done_before=done_before)
 
@@ -387,7 +395,18 @@ class _Crawl:
     async def _db(self, fn: Any) -> Any:
         """One short transaction off the event loop (fetching goes on meanwhile)."""
         async with self._db_lock:
-            return await asyncio.to_thread(run, fn, self.db_path)
+            return await asyncio.to_thread(self._timed_run, fn)
+
+    def _timed_run(self, fn: Any) -> Any:
+        started = time.monotonic()
+
+        def body(con: duckdb.DuckDBPyConnection) -> Any:
+            opened = time.monotonic()
+            result = fn(con)
+            log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
+            return result
+
+        return run(body, self.db_path)
 
     def _error(self, url: str, error: str, *, permanent: bool = True, **extra: Any) -> None:
         self.summary.errors.append({"url": url, "error": error, "permanent": permanent, **extra})
@@ -416,6 +435,7 @@ class _Crawl:
     async def _crawl(self, fetcher: Fetcher) -> None:
         campaign = self.campaign
         await fetcher.load_robots()
+        log.info("browser up and robots.txt read in %.1f s", time.monotonic() - self.started)
         keyword_urls = [listing_url(self.site, kw) for kw in campaign.keywords]
         near_urls = [listing_url(self.site, t) for t in campaign.near_miss_tags]
         for url in keyword_urls:
@@ -454,7 +474,9 @@ class _Crawl:
                 + f" (listing at {keyword_urls[0]})."
             )
 
+        log.info("listings read in %.1f s", time.monotonic() - self.started)
         seen_at = _now()
+        planned_at = time.monotonic()
         plan: _Plan = await self._db(
             lambda con: _plan(
                 con,
@@ -470,6 +492,7 @@ class _Crawl:
             )
         )
         self.summary.planned = len(plan.to_fetch)
+        log.info("plan written in %.2f s", time.monotonic() - planned_at)
         if plan.done_before:
             self.summary.messages.append(
                 f"Resumed: {len(plan.done_before)} post pages finished by run "
@@ -722,10 +745,20 @@ class _Crawl:
                         http_status=r.http_status,
                         saved=r.saved_html,
                     )
-            con.executemany(
-                "UPDATE crawl_frontier SET state = ?, attempts = attempts + 1, last_error = ?, "
-                "run_id = ?, updated_at = ? WHERE campaign_slug = ? AND url = ?",
-                rows,
+            con.execute(
+                "UPDATE crawl_frontier AS f SET state = u.state, attempts = f.attempts + 1, "
+                "last_error = u.err, run_id = $run, updated_at = $now FROM (SELECT "
+                "unnest($urls::VARCHAR[]) AS url, unnest($states::VARCHAR[]) AS state, "
+                "unnest($errs::VARCHAR[]) AS err) AS u "
+                "WHERE f.campaign_slug = $slug AND f.url = u.url",
+                {
+                    "run": run_id,
+                    "now": now,
+                    "slug": slug,
+                    "urls": [r[5] for r in rows],
+                    "states": [r[0] for r in rows],
+                    "errs": [r[1] for r in rows],
+                },
             )
             con.execute(
                 "UPDATE crawl_runs SET post_pages = ?, comment_pages = ?, listing_pages = ? "

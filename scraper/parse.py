@@ -55,6 +55,7 @@ _RESULT_COUNT = re.compile(rf"พบ\s*(?P<n>[{_DIGITS},]+)\s*บันทึก
 _SHORT_DATE = re.compile(rf"[{_DIGITS}]{{1,2}}\s*[\u0E01-\u0E4F.]+\s*[{_DIGITS}]{{4}}")
 _CREATED_LABEL = "เขียนเมื่อ"
 _CREATED_VALUE = re.compile(rf"เขียนเมื่อ\s*[:：]?\s*[{_DIGITS}]")
+_UPDATED_VALUE = re.compile(rf"แก้ไขเมื่อ\s*[:：]?\s*[{_DIGITS}]")
 _UPDATED_LABEL = "แก้ไขเมื่อ"
 _LICENSE_LABEL = re.compile(r"สัญญาอนุญาต\s*[:：]?\s*")
 # Text that ends a label's value on the meta line (the copy of a real page runs them together).
@@ -236,10 +237,10 @@ def parse_listing(html: str, url: str) -> ListingPage:
             if match:
                 author_username, author_name = match["u"], _text(a) or None
                 break
-        container_text = _text(container)
+        container_text = _text(container).replace(title, " ")
         count_match = _LISTING_COMMENT_COUNT.search(container_text)
         listed_on = None
-        date_match = _SHORT_DATE.search(container_text.replace(title, " "))
+        date_match = _SHORT_DATE.search(container_text)
         if date_match:
             try:
                 listed_on = parse_thai_datetime(date_match.group(0)).date()
@@ -284,11 +285,16 @@ def _contains(ancestor: Tag, node: Tag | NavigableString | None) -> bool:
     return node is ancestor or any(p is ancestor for p in node.parents)
 
 
-def _comments_section(root: Tag, title: Tag | None) -> Tag | None:
+def _comments_section(
+    root: Tag, title: Tag | None, strings: list[NavigableString] | None = None
+) -> Tag | None:
     """The element around the comments: from the ``ความเห็น (N)`` heading (or the first
     ``id="comment-N"`` element) up to just below the element that holds the post title."""
     start: Tag | None = None
-    for string in root.find_all(string=_COMMENT_COUNT_HEADING):
+    candidates = strings if strings is not None else root.find_all(string=True)
+    for string in candidates:
+        if "ความเห็น" not in string or not _COMMENT_COUNT_HEADING.search(string):
+            continue
         # The heading, not a post that happens to say "ความเห็น (3)" in its text.
         heading = string.find_parent(["h1", "h2", "h3", "h4", "h5", "h6", "header"])
         if heading is not None and heading is not title:
@@ -311,19 +317,29 @@ def _comments_section(root: Tag, title: Tag | None) -> Tag | None:
 
 def _best_body(root: Tag, avoid: list[Tag | NavigableString]) -> Tag | None:
     """The post body: the element with the most text that holds none of the title, labels,
-    tags or comments (the outermost such element when wrappers add nothing)."""
+    tags or comments (the outermost such element when wrappers add nothing). One pass: the
+    ancestors of the avoided nodes are descended into, every other element is a candidate."""
+    avoided = {id(node) for node in avoid if isinstance(node, Tag)}
+    holds_avoided: set[int] = set()
+    for node in avoid:
+        for parent in node.parents:
+            holds_avoided.add(id(parent))
+            if parent is root:
+                break
     best: Tag | None = None
     best_len = -1
-    for element in root.find_all(True):
-        if element.name in _SKIP_TAGS or element.name in ("a", "span", "time", "img"):
-            continue
-        if any(_contains(element, node) for node in avoid if node is not None):
-            continue
-        if any(_contains(node, element) for node in avoid if isinstance(node, Tag)):
-            continue
-        length = len(_text(element))
-        if length > best_len:
-            best, best_len = element, length
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        for child in element.children:
+            if not isinstance(child, Tag) or child.name in _SKIP_TAGS or id(child) in avoided:
+                continue
+            if id(child) in holds_avoided:
+                stack.append(child)
+                continue
+            length = len(child.get_text().strip())
+            if length > best_len:
+                best, best_len = child, length
     return best
 
 
@@ -346,6 +362,23 @@ def _parse_date(url: str, text: str | None, what: str) -> datetime | None:
         raise ParseError(url, f"unreadable {what} date {text!r}: {exc}") from None
 
 
+def _precise(shown: datetime | None, label_node: Tag | NavigableString | None) -> datetime | None:
+    """The shown date (minutes) refined by the ``<time datetime>`` beside its label (which
+    carries seconds), when both name the same minute."""
+    if shown is None or label_node is None:
+        return shown
+    holder = label_node if isinstance(label_node, Tag) else label_node.parent
+    time_tag = holder.find("time", attrs={"datetime": True}) if holder is not None else None
+    if not isinstance(time_tag, Tag):
+        return shown
+    try:
+        exact = parse_thai_datetime(str(time_tag["datetime"]))
+    except ThaiDateError:
+        return shown
+    same_minute = exact.replace(second=0, microsecond=0) == shown.replace(second=0, microsecond=0)
+    return exact if same_minute else shown
+
+
 def _author_of(container: Tag, base: str) -> tuple[str | None, str | None]:
     for a in container.find_all("a", href=True):
         match = PROFILE_PATH.match(_path(str(a["href"]), base) or "")
@@ -363,18 +396,32 @@ def parse_post(html: str, url: str) -> Post:
         raise ParseError(url, "not an HTML page (no body)")
     article = main.find("article")
     root: Tag = article if isinstance(article, Tag) else main
+    # Walk the tree once: every visible string and every link (find_all is the slow part).
+    strings = [
+        d
+        for d in main.descendants
+        if isinstance(d, NavigableString)
+        and not isinstance(d, HtmlComment)
+        and d.parent is not None
+        and d.parent.name not in _SKIP_TAGS
+    ]
+    anchors = [a for a in main.find_all("a") if a.get("href")]
 
-    label = _find_text_node(main, _POST_NUMBER_LABEL)
-    if label is None:
-        # The label and its number may be split over elements: read the joined text.
-        joined = _POST_NUMBER_LABEL.search(_text(main))
-        if joined is None:
-            raise ParseError(url, "no post number (หมายเลขบันทึก:)")
-        number = _int(joined["n"])
-    else:
-        match = _POST_NUMBER_LABEL.search(str(label))
-        assert match is not None
-        number = _int(match["n"])
+    # The post number label; its number may sit in a sibling element (<strong>544804</strong>).
+    # A body may quote another post's number: prefer the label that agrees with the URL.
+    found: list[tuple[NavigableString, int]] = []
+    for string in strings:
+        if "หมายเลขบันทึก" not in string:
+            continue
+        holders = [string, string.parent, string.parent.parent if string.parent else None]
+        for holder in holders:
+            match = _POST_NUMBER_LABEL.search(_text(holder)) if holder is not None else None
+            if match:
+                found.append((string, _int(match["n"])))
+                break
+    if not found:
+        raise ParseError(url, "no post number (หมายเลขบันทึก:)")
+    label, number = next(((s, n) for s, n in found if n == number_from_url), found[0])
     if number_from_url is not None and number != number_from_url:
         raise ParseError(url, f"post number {number} on the page differs from the URL")
 
@@ -386,7 +433,9 @@ def parse_post(html: str, url: str) -> Post:
     if not title:
         raise ParseError(url, "no title (h1)")
 
-    comments_section = _comments_section(main, title_tag if isinstance(title_tag, Tag) else None)
+    comments_section = _comments_section(
+        main, title_tag if isinstance(title_tag, Tag) else None, strings
+    )
     if comments_section is not None and _contains(comments_section, label):
         comments_section = None  # a malformed page: never throw away the post's own labels
 
@@ -394,7 +443,7 @@ def parse_post(html: str, url: str) -> Post:
         return comments_section is None or not _contains(comments_section, node)
 
     author_username = author_name = None
-    for a in main.find_all("a", href=True):
+    for a in anchors:
         match = PROFILE_PATH.match(_path(str(a["href"]), url) or "")
         if match and outside_comments(a):
             author_username, author_name = match["u"], _text(a) or None
@@ -403,7 +452,7 @@ def parse_post(html: str, url: str) -> Post:
         raise ParseError(url, "no author link (/profiles/users/<username>)")
 
     book_slug = None
-    for a in main.find_all("a", href=True):
+    for a in anchors:
         match = BOOK_PATH.match(_path(str(a["href"]), url) or "")
         if match and outside_comments(a):
             book_slug = match["b"]
@@ -411,12 +460,15 @@ def parse_post(html: str, url: str) -> Post:
 
     tag_links: list[Tag] = []
     raw_tags: list[str] = []
-    for a in main.find_all("a", href=True):
+    for a in anchors:
+        if "tag=" not in str(a["href"]):
+            continue
         parts = urlsplit(urljoin(url, str(a["href"])))
         if parts.path.rstrip("/") != "/posts" or not outside_comments(a):
             continue
         tag_param = (parse_qs(parts.query).get("tag") or [""])[0]
-        shown = _text(a) or tag_param
+        # As shown (a trailing space is part of how a member typed the tag).
+        shown = a.get_text() if a.get_text().strip() else tag_param
         if shown:
             tag_links.append(a)
             raw_tags.append(shown)
@@ -428,24 +480,32 @@ def parse_post(html: str, url: str) -> Post:
         avoid.append(label)
     created_node = None
     # The written-date label nearest the post number label (a body may say "เขียนเมื่อ…").
-    scope: Tag | None = label.parent if label is not None else main
-    while scope is not None and created_node is None:
-        for string in scope.find_all(string=_CREATED_VALUE):
-            if outside_comments(string):
-                created_node = string
-                break
-        scope = scope.parent if scope is not main else None
+    label_depth = {id(p): depth for depth, p in enumerate(label.parents)}
+    best_depth = None
+    for string in strings:
+        if "เขียนเมื่อ" not in string or not _CREATED_VALUE.search(string):
+            continue
+        if not outside_comments(string):
+            continue
+        depth = next((label_depth[id(p)] for p in string.parents if id(p) in label_depth), None)
+        if depth is not None and (best_depth is None or depth < best_depth):
+            created_node, best_depth = string, depth
     if created_node is not None:
         avoid.append(created_node)
+        # The meta line: the smallest element holding both the number and the date labels.
+        label_chain = {id(p) for p in label.parents}
+        for parent in created_node.parents:
+            if id(parent) in label_chain:
+                if parent is not root and parent is not main:
+                    avoid.append(parent)
+                break
     avoid.extend(tag_links)
     body = _best_body(root, avoid)
     body_text = block_text(body)
 
     # Text of the post outside its body and comments: where the labels live.
     meta_texts = []
-    for string in main.find_all(string=True):
-        if isinstance(string, HtmlComment) or string.parent.name in _SKIP_TAGS:
-            continue
+    for string in strings:
         if body is not None and _contains(body, string):
             continue
         if not outside_comments(string):
@@ -456,8 +516,17 @@ def parse_post(html: str, url: str) -> Post:
     created_text = _label_value(meta_text, _CREATED_LABEL)
     if not created_text:
         raise ParseError(url, "no written date (เขียนเมื่อ)")
-    created_at = _parse_date(url, created_text, "written")
-    updated_at = _parse_date(url, _label_value(meta_text, _UPDATED_LABEL) or None, "edited")
+    created_at = _precise(_parse_date(url, created_text, "written"), created_node)
+    updated_node = None
+    for string in strings:
+        if "แก้ไขเมื่อ" not in string or not _UPDATED_VALUE.search(string):
+            continue
+        if outside_comments(string) and (body is None or not _contains(body, string)):
+            updated_node = string
+            break
+    updated_at = _precise(
+        _parse_date(url, _label_value(meta_text, _UPDATED_LABEL) or None, "edited"), updated_node
+    )
 
     license_text = None
     license_match = _LICENSE_LABEL.search(meta_text)
@@ -562,6 +631,7 @@ def _comment_from_element(element: Tag, comment_id: int, post_number: int, url: 
     date_text = _label_value(meta_text, _CREATED_LABEL) if meta_text else None
     if date_text:
         created_at = _parse_date(url, date_text, f"comment {comment_id}")
+        created_at = _precise(created_at, meta_part)
     elif isinstance(time_tag, Tag):
         created_at = _parse_date(url, str(time_tag["datetime"]), f"comment {comment_id}")
     body_text = "\n\n".join(t for t in (block_text(p) for p in body_parts) if t)
