@@ -261,3 +261,16 @@ def test_replacements_run_out_into_a_vacant_prize() -> None:
     second = draw.apply_replacement(first, first["final_winners"][0], reason="r", by="a")
     assert second["final_winners"] == [None]
     assert draw.verify_certificate(second).ok
+
+
+@pytest.mark.parametrize("junk", [None, "x", [], {}, 5, -1, [None], [{"post_number": "1"}]])
+def test_verify_reports_junk_instead_of_crashing(certificate: dict, junk: object) -> None:
+    for key in [*draw.CERTIFICATE_KEYS, "final_winners"]:
+        if (key, junk) in (("replacements", []), ("campaign", "x"), ("version", "x")):
+            continue  # valid: no replacements; a campaign or code version named "x"
+        bad = copy.deepcopy(certificate)
+        bad[key] = junk
+        result = draw.verify_certificate(bad)
+        assert not result.ok, key
+        assert result.differences, key
+    assert not draw.verify_certificate([]).ok  # type: ignore[arg-type]

@@ -330,7 +330,9 @@ def build_certificate(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the draw on a pool text and randomness string and return its certificate."""
-    split_randomness(randomness)  # refuse a malformed string before anything is derived
+    values = split_randomness(randomness)  # refuse a malformed string before deriving
+    if not sources:
+        sources = [{"value": value} for value in values]
     ranking = rank(pool, randomness)
     winners, alternate_list = choose(ranking, prizes, alternates, one_prize_per_author)
     cert: dict[str, Any] = {
@@ -383,6 +385,12 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
         return VerifyResult(False, diffs)
     if not isinstance(cert.get("version"), str) or not cert.get("version"):
         diffs.append("version: must name the code version that made the certificate")
+    if not isinstance(cert.get("campaign"), str) or not cert.get("campaign"):
+        diffs.append("campaign: must name the campaign")
+    try:
+        datetime.fromisoformat(str(cert.get("created_at")))
+    except ValueError:
+        diffs.append(f"created_at: {cert.get('created_at')!r} is not an ISO date and time")
     pool = cert.get("pool")
     randomness = cert.get("randomness")
     if not isinstance(pool, str) or not isinstance(randomness, str):
@@ -403,9 +411,13 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
         diffs.append(f"randomness: {exc}")
         values = []
     sources = cert.get("sources")
-    if not isinstance(sources, list):
-        diffs.append("sources: must be a list")
-    elif values and sources and all(isinstance(s, Mapping) and "value" in s for s in sources):
+    if (
+        not isinstance(sources, list)
+        or not sources
+        or not all(isinstance(s, Mapping) and "value" in s for s in sources)
+    ):
+        diffs.append("sources: must list each published value (objects with a 'value')")
+    elif values:
         listed = [str(s["value"]).strip() for s in sources]
         if listed != values:
             diffs.append(
