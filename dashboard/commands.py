@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -158,6 +159,8 @@ def dashboard_command(
         "false",
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "minimal",
     ]
     env = dict(os.environ)
     env["TAGDRAW_DB"] = str(db_path.resolve())
@@ -188,7 +191,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         print("DEMO MODE: no sign-in; anyone who can reach this address is an admin", flush=True)
     elif run(users.count_admins, db_path) == 0:
         print("no admin account yet: tagdraw user add NAME --role admin (then sign in)", flush=True)
+    proc = subprocess.Popen(cmd, env=env)
+
+    def stop(signum: int, frame: object) -> None:  # pass SIGTERM on to Streamlit
+        proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(cmd, env=env)
+        return proc.wait()
     except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
         return 0

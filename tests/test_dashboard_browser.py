@@ -1,0 +1,140 @@
+"""End to end: the real ``tagdraw dashboard`` server, a real Chromium, a real warehouse.
+
+Signs in, decides one entry by click and one by keyboard shortcut, checks the warehouse,
+and checks that the hostile post shown on the way ran no script.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboard import seed
+from warehouse import users
+from warehouse.db import run
+from warehouse.decisions import Decision, current_decisions
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = "demo"
+PASSWORD = "password123"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def dashboard_server(db_path: Path) -> Iterator[tuple[str, Path, dict]]:  # type: ignore[type-arg]
+    seed.ensure_campaign(db_path, SLUG)
+    seed.ensure_suggestions_table(db_path)
+    info = seed.seed_small(db_path, SLUG, n=6, hostile=True)
+    run(lambda con: users.add_user(con, "mod", PASSWORD, role="moderator", actor="test"), db_path)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TAGDRAW_DASHBOARD_DEMO_MODE"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "--db",
+            str(db_path),
+            "dashboard",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"dashboard did not start: {output[-2000:]}")
+            time.sleep(0.3)
+        yield url, db_path, info
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the group we started: tagdraw and streamlit
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_decision(db_path: Path, post: int, timeout: float = 30) -> Decision:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        decision = run(lambda con: current_decisions(con, SLUG), db_path).get(post)
+        if decision is not None:
+            return decision
+        time.sleep(0.3)
+    raise AssertionError(f"no decision for {post} within {timeout} s")
+
+
+def test_sign_in_decide_by_click_and_by_shortcut(
+    dashboard_server: tuple[str, Path, dict],  # type: ignore[type-arg]
+    page,  # type: ignore[no-untyped-def]  # pytest-playwright
+    artifacts_dir: Path,
+) -> None:
+    url, db_path, info = dashboard_server
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_default_timeout(45_000)
+    page.goto(url)
+
+    page.get_by_label("ชื่อผู้ใช้").fill("mod")
+    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("คิวตรวจ").click()
+
+    # The queue opens on the entry that most needs attention: the suggested duplicate.
+    first = info["copy"]
+    page.locator(f".st-key-decide_eligible_{first} button").click()
+    decision = _wait_for_decision(db_path, first)
+    assert (decision.status, decision.decided_by) == ("eligible", "mod")
+    saved = page.locator('[data-testid="stAlert"]').filter(has_text="บันทึกแล้ว")
+    saved.filter(has_text=f"#{first}").first.wait_for(state="visible")
+    page.screenshot(path=str(artifacts_dir / "dashboard-after-click.png"), full_page=True)
+
+    # Next comes the hostile post (strong spam suggestion): shown as text, decided by "S".
+    hostile = info["hostile"]
+    spam_button = page.locator(f".st-key-decide_spam_{hostile} button")
+    spam_button.wait_for(state="visible")
+    body = page.locator('[data-testid="stText"]').filter(has_text="<img src=x onerror=")
+    body.first.wait_for(state="visible")
+    page.locator("h3").first.click()  # focus out of any input so the shortcut reaches the app
+    page.keyboard.press("s")
+    decision = _wait_for_decision(db_path, hostile)
+    assert (decision.status, decision.decided_by) == ("spam", "mod")
+    saved.filter(has_text=f"#{hostile}").first.wait_for(state="visible")
+    page.screenshot(path=str(artifacts_dir / "dashboard-after-shortcut.png"), full_page=True)
+
+    # Hostile content stayed inert: no dialog, no flag set by any injected script.
+    assert dialogs == []
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert page.locator("img[src='x']").count() == 0
