@@ -54,6 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     crawl.set_defaults(func=_crawl)
 
+    from scraper.schedule import register as register_schedule
+
+    register_schedule(sub)
+
 
 def _crawl(args: argparse.Namespace) -> int:
     from scraper.crawl import run_crawl

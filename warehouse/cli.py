@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="warehouse file (default: $TAGDRAW_DB, then ./data/tagdraw.duckdb)",
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug log lines (see $TAGDRAW_LOG_DIR)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -46,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from warehouse.logs import configure_logging
+
+    configure_logging(verbose=args.verbose, quiet=bool(getattr(args, "quiet", False)))
     try:
         result = args.func(args)
     except (TagdrawError, ThaiDateError) as exc:
