@@ -241,8 +241,29 @@ def shingle_hashes(text: str) -> np.ndarray:
     return batch_shingle_hashes([text])[0]
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash-based path is slow on random 64-bit ints)."""
+    if len(values) == 0:
+        return values
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_set)`` for a sorted, distinct ``sorted_set``."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    where = np.searchsorted(sorted_set, values)
+    where[where == len(sorted_set)] = 0
+    return sorted_set[where] == values
+
+
 def shingle_set(text: str) -> np.ndarray:
-    return np.unique(shingle_hashes(text))
+    """The sorted distinct shingle hashes of a compact text."""
+    return sorted_unique(shingle_hashes(text))
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -325,7 +346,7 @@ def shared_passages(
     hashes = shingle_hashes(copy_compact)
     if len(hashes) == 0 or len(orig_set) == 0:
         return ()
-    present = np.isin(hashes, orig_set)
+    present = in_sorted(hashes, orig_set)
     # Runs of consecutive shared shingles.
     padded = np.concatenate([[False], present, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -582,11 +603,14 @@ def find_comment_copies(
     if not comment_sets:
         return []
     by_comment = {c.key: c for c in comments}
-    every = np.unique(np.concatenate(list(comment_sets.values())))
+    every = sorted_unique(np.concatenate(list(comment_sets.values())))
+    # A post sharing fewer shingles with the whole thread than the smallest copy would need
+    # cannot hold a copied comment (the common case: one cheap check per post).
+    needed = min_containment * min(len(c) for c in comment_sets.values())
     found = []
     for post in posts:
         post_set = shingle_set(compact(post.text))
-        if len(post_set) == 0 or not np.isin(post_set, every).any():
+        if len(post_set) == 0 or int(in_sorted(post_set, every).sum()) < needed:
             continue
         best: tuple[float, int] | None = None
         for cid, cset in comment_sets.items():
