@@ -242,3 +242,19 @@ def test_replace_uses_the_next_alternate_and_still_verifies(db_path: Path) -> No
         ).fetchall()
         assert rows == [(2, loser, cert["alternate_list"][0])]
         assert audit_entries(con, SLUG, action="draw.replace")[0].details["disqualified"] == loser
+
+
+def test_a_campaign_unfrozen_behind_the_draws_back_has_no_pool_in_force(db_path: Path) -> None:
+    from warehouse.campaigns import unfreeze_campaign
+
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        draw.freeze(con, SLUG, actor="admin", randomness_source="x", randomness_due=future())
+        unfreeze_campaign(con, SLUG, actor="someone", reason="by hand")
+        assert draw.current_pool(con, SLUG) is None
+        with pytest.raises(UserError, match="no frozen pool"):
+            draw.run_draw(con, SLUG, randomness="1/", actor="admin", now=future(120))
+        pool = draw.freeze(con, SLUG, actor="admin", randomness_source="y", randomness_due=future())
+        assert draw.current_pool(con, SLUG) == pool
+        states = con.execute("SELECT state FROM draw_pools ORDER BY pool_id").fetchall()
+        assert states == [("voided",), ("frozen",)]

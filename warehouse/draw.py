@@ -621,9 +621,11 @@ def _pools(con: Any, slug: str) -> list[FrozenPool]:
 
 
 def current_pool(con: Any, slug: str) -> FrozenPool | None:
-    """The pool in force for the campaign ('frozen' or 'drawn'), if any."""
+    """The pool in force for the campaign ('frozen' or 'drawn'), if any. A 'frozen' pool of
+    a campaign unfrozen by other means (warehouse.campaigns) is not in force."""
+    frozen = get_campaign(con, slug).frozen_at is not None
     for pool in reversed(_pools(con, slug)):
-        if pool.state in ("frozen", "drawn"):
+        if pool.state == "drawn" or (pool.state == "frozen" and frozen):
             return pool
     return None
 
