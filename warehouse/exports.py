@@ -100,7 +100,7 @@ k, m = c["prizes"], c["alternates"]
 assert (chosen[:k], chosen[k:k + m]) == (c["winners"], c["alternate_list"]), "winners differ"
 print("OK  winners:", c["winners"], " alternates:", c["alternate_list"])
 """
-VERIFY_COMMAND = "tagdraw draw verify certificate.json"
+VERIFY_COMMAND = "tagdraw draw verify {file}"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -451,7 +451,8 @@ def announcement_markdown(report: DrawReport) -> str:
         "คะแนนของแต่ละบันทึกคำนวณจาก pool_hash ตัวเลขสุ่ม และหมายเลขบันทึก "
         "เรียงคะแนนจากน้อยไปมาก ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล",
         f"- ใบรับรองผล (certificate) คือไฟล์ `{a.certificate_name}` ที่เผยแพร่คู่กับประกาศนี้ "
-        f"ตรวจได้ด้วยคำสั่ง `{VERIFY_COMMAND}` หรือบันทึกไฟล์เป็น `certificate.json` "
+        f"ตรวจได้ด้วยคำสั่ง `{VERIFY_COMMAND.format(file=a.certificate_name)}` "
+        "(ตรวจการเปลี่ยนตัวด้วย) หรือบันทึกไฟล์เป็น `certificate.json` "
         "แล้วรันสคริปต์ Python นี้ (ใช้เพียง hashlib, hmac, json):",
         "",
         "```python",
@@ -519,7 +520,8 @@ def announcement_html(report: DrawReport) -> str:
         "<li>วิธีสุ่ม: tagdraw-draw-v1 (HMAC-SHA256 แบบเดียวกับ RFC 3797) "
         "ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล</li>",
         f"<li>ใบรับรองผล (certificate) คือไฟล์ <code>{h(a.certificate_name)}</code> "
-        f"ที่เผยแพร่คู่กับประกาศนี้ ตรวจได้ด้วยคำสั่ง <code>{h(VERIFY_COMMAND)}</code> "
+        f"ที่เผยแพร่คู่กับประกาศนี้ ตรวจได้ด้วยคำสั่ง "
+        f"<code>{h(VERIFY_COMMAND.format(file=a.certificate_name))}</code> (ตรวจการเปลี่ยนตัวด้วย) "
         "หรือบันทึกไฟล์เป็น <code>certificate.json</code> แล้วรันสคริปต์ Python นี้:</li></ul>",
         f"<pre><code>{h(VERIFY_SCRIPT)}</code></pre>",
         "</body></html>",
