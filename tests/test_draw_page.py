@@ -117,3 +117,29 @@ def test_thai_labels(db_path: Path) -> None:
     assert not app.exception
     assert app.header[0].value == "จับรางวัล"
     assert app.button(key="draw_freeze").label == "ล็อกรายชื่อ"
+
+
+def real_ctx_script(db_path: str, slug: str) -> None:
+    # The dashboard's own context object, as its Draw page hands it over.
+    from pathlib import Path
+
+    from dashboard.context import Ctx
+    from dashboard.draw_page import render
+    from warehouse.users import User
+
+    admin = User("boss", "Boss", "admin", False, None, None, None)
+    render(Ctx(db_path=Path(db_path), user=admin, campaign_slug=slug, lang="en"))
+
+
+def test_with_the_dashboards_own_context(db_path: Path) -> None:
+    seed_campaign(db_path)
+    app = AppTest.from_function(
+        real_ctx_script, kwargs={"db_path": str(db_path), "slug": SLUG}, default_timeout=60
+    ).run()
+    assert not app.exception
+    app.text_input(key="draw_source").input("สลาก")
+    app.button(key="draw_freeze").click().run()
+    assert not app.exception
+    assert "Frozen" in texts(app.success)
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG).frozen_by == "boss"
