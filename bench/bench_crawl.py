@@ -1,0 +1,262 @@
+"""Crawl a 2,000-post replica with tagdraw (Playwright + Chromium) and, in the same run, fetch
+the same pages with plain HTTP (http.client, keep-alive, one connection per thread, same
+concurrency). Prints posts/s for both, the ratio, peak RSS of Python plus Chromium, and
+whether the crawl's warehouse equals the replica's ground truth.
+
+    .venv/bin/python bench/bench_crawl.py [--posts 2000] [--concurrency 4] [--json OUT]
+
+The replica runs in its own process (``tagdraw replica serve``) so that neither side shares
+a Python interpreter with it; every page is fetched once before timing so that both sides
+get the replica's rendered-page cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from crawl_truth import warehouse_differences  # noqa: E402
+
+from scraper.crawl import crawl_campaign  # noqa: E402
+from warehouse.campaigns import create_campaign  # noqa: E402
+from warehouse.db import run  # noqa: E402
+
+_NEXT = re.compile(r'<a[^>]*rel="next"[^>]*href="([^"]+)"|<a[^>]*href="([^"]+)"[^>]*rel="next"')
+_POST_LINK = re.compile(r'href="/posts/(\d+)"')
+_DATA_NEXT = re.compile(r'data-next="([^"]+)"')
+
+
+class RssSampler:
+    """Peak resident memory of this process and all its descendants, sampled."""
+
+    def __init__(self, exclude: set[int], every_s: float = 0.1) -> None:
+        self.exclude = exclude
+        self.every_s = every_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                if proc.pid in self.exclude:
+                    continue
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class PlainClient:
+    """One keep-alive HTTP/1.1 connection per thread."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.local = threading.local()
+
+    def get(self, path: str) -> str:
+        for _ in range(3):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection(
+                    self.host, self.port, timeout=30
+                )
+            try:
+                conn.request("GET", path, headers={"User-Agent": "tagdraw-bench"})
+                response = conn.getresponse()
+                body = response.read().decode("utf-8", "replace")
+                if response.status >= 500 or response.status == 429:
+                    continue
+                return body
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+        raise RuntimeError(f"plain fetch failed: {path}")
+
+
+def plain_crawl(base: str, tags: list[str], concurrency: int) -> dict[str, Any]:
+    """The same pages the crawler fetches: listings to the end, every post, every comment
+    page, with no parsing beyond finding the links."""
+    client = PlainClient(base)
+    started = time.monotonic()
+    numbers: list[int] = []
+    pages = 0
+    for tag in tags:
+        path: str | None = f"/posts?tag={quote(tag, safe='')}&page=1"
+        while path:
+            html = client.get(path)
+            pages += 1
+            numbers.extend(int(n) for n in _POST_LINK.findall(html))
+            match = _NEXT.search(html)
+            path = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+    unique = sorted(set(numbers))
+
+    def one(number: int) -> int:
+        html = client.get(f"/posts/{number}")
+        count = 1
+        match = _DATA_NEXT.search(html)
+        next_path = match.group(1).replace("&amp;", "&") if match else None
+        while next_path:
+            data = json.loads(client.get(next_path))
+            count += 1
+            next_path = data.get("next")
+        return count
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        requests = sum(pool.map(one, unique))
+    elapsed = time.monotonic() - started
+    return {
+        "posts": len(unique),
+        "requests": requests + pages,
+        "seconds": elapsed,
+        "posts_per_s": len(unique) / elapsed,
+    }
+
+
+def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "replica",
+            "serve",
+            "--port",
+            "0",
+            "--posts",
+            str(posts),
+            "--seed",
+            str(seed),
+            "--ground-truth",
+            str(truth_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        match = re.search(r"at (http://\S+)", line)
+        if match:
+            return proc, match.group(1)
+    raise RuntimeError("the replica did not start")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="tagdraw-bench-"))
+    truth_path = work / "truth.json"
+    replica, base = start_replica(args.posts, args.seed, truth_path)
+    try:
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        c = truth["campaign"]
+        tags = [*c["keywords"], *c["near_miss_tags"]]
+        plain_crawl(base, tags, args.concurrency)  # warm the replica's page cache
+        plain = plain_crawl(base, tags, args.concurrency)
+
+        db_path = work / "bench.duckdb"
+        run(
+            lambda con: create_campaign(
+                con,
+                "bench",
+                keywords=c["keywords"],
+                near_miss_tags=c["near_miss_tags"],
+                opens_at=c["opens"],
+                closes_at=c["closes"],
+                prizes=4,
+                site_url=base,
+                announcement_post=c["announcement_post"],
+            ),
+            db_path,
+        )
+        with RssSampler(exclude={replica.pid}) as rss:
+            started = time.monotonic()
+            summary = asyncio.run(
+                crawl_campaign(
+                    db_path,
+                    "bench",
+                    unthrottled=True,
+                    progress=False,
+                    concurrency=args.concurrency,
+                    failed_pages_dir=work / "failed",
+                )
+            )
+            elapsed = time.monotonic() - started
+        # The bench campaign is named 'bench'; warehouse_differences compares posts/comments.
+        differences = warehouse_differences(db_path, truth)
+        crawl = {
+            "posts": summary.planned,
+            "requests": summary.requests,
+            "seconds": elapsed,
+            "posts_per_s": summary.planned / elapsed,
+            "status": summary.status,
+            "complete": not differences,
+            "differences": differences[:5],
+            "peak_rss_mb": rss.peak / 2**20,
+        }
+    finally:
+        replica.terminate()
+        replica.wait(10)
+    figures = {
+        "posts_in_replica": args.posts,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+        "load_avg_1m": os.getloadavg()[0],
+        "plain_http": plain,
+        "tagdraw_crawl": crawl,
+        "ratio": crawl["posts_per_s"] / plain["posts_per_s"],
+    }
+    print(
+        f"plain HTTP: {plain['posts']} posts in {plain['seconds']:.1f} s = "
+        f"{plain['posts_per_s']:.1f} posts/s ({plain['requests']} requests)\n"
+        f"tagdraw crawl: {crawl['posts']} posts in {crawl['seconds']:.1f} s = "
+        f"{crawl['posts_per_s']:.1f} posts/s ({crawl['requests']} requests), "
+        f"status {crawl['status']}, complete={crawl['complete']}\n"
+        f"ratio: {figures['ratio']:.2f}x (target >= 0.5)\n"
+        f"peak RSS, Python + Chromium: {crawl['peak_rss_mb']:.0f} MB (target <= 1536)\n"
+        f"load average during the run: {figures['load_avg_1m']:.1f} on {os.cpu_count()} cpus"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 0 if crawl["complete"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""The crawler against the replica, in a real Chromium: complete, incremental, resumable,
+and clear about what it cannot do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_truth import fetched_post_numbers, post_paths, warehouse_differences
+
+from replica.server import FaultConfig, ReplicaServer
+from replica.site import build_site
+from scraper.crawl import CrawlSummary, crawl_campaign
+from warehouse.campaigns import create_campaign
+from warehouse.cli import main as tagdraw
+from warehouse.db import run
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST: dict[str, Any] = {
+    "unthrottled": True,
+    "request_timeout_s": 15.0,
+    "retry_backoff_s": 0.05,
+    "max_attempts": 6,
+    "progress": False,
+}
+
+
+def make_campaign(db_path: Path, truth: dict[str, Any], site_url: str, **extra: Any) -> None:
+    c = truth["campaign"]
+    values: dict[str, Any] = {
+        "keywords": c["keywords"],
+        "near_miss_tags": c["near_miss_tags"],
+        "opens_at": c["opens"],
+        "closes_at": c["closes"],
+        "prizes": 4,
+        "site_url": site_url,
+        "announcement_post": c["announcement_post"],
+    }
+    values.update(extra)
+    run(lambda con: create_campaign(con, "demo", **values), db_path)
+
+
+def crawl(db_path: Path, tmp_path: Path, **options: Any) -> CrawlSummary:
+    settings = {**FAST, "failed_pages_dir": tmp_path / "failed", **options}
+    return asyncio.run(crawl_campaign(db_path, "demo", **settings))
+
+
+def query(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    return run(lambda con: con.execute(sql, list(params)).fetchall(), db_path)
+
+
+def listing_or_robots(path: str) -> bool:
+    return path == "/robots.txt" or path.startswith("/posts?")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_complete_with_faults_then_unchanged_then_incremental(
+    db_path: Path, tmp_path: Path
+) -> None:
+    site = build_site(n_posts=300, seed=7)
+    faults = FaultConfig(
+        seed=3, error_rate=0.05, throttle_rate=0.01, truncate_rate=0.05, drop_rate=0.05
+    )
+    with ReplicaServer(site, faults=faults) as server:
+        make_campaign(db_path, site.ground_truth(), server.url)
+
+        # 1. Complete, with transient faults on.
+        first = crawl(db_path, tmp_path)
+        truth = site.ground_truth()
+        assert sum(server.fault_counts().values()) > 20, "the faults did not fire"
+        assert first.status == "ok", first.format()
+        assert warehouse_differences(db_path, truth) == []
+        assert first.listed == len(truth["listed"])
+        gone = set(truth["labels"]["deleted"]) | set(truth["labels"]["private"])
+        assert set(first.posts_gone) == gone
+        runs = query(db_path, "SELECT status, posts_new, summary FROM crawl_runs")
+        assert runs[0][0] == "ok" and runs[0][1] == first.posts_new
+        assert json.loads(runs[0][2])["listed"] == len(truth["listed"])
+
+        # 2. Unchanged: only the listing (and robots.txt) is fetched.
+        server.reset_hits()
+        again = crawl(db_path, tmp_path)
+        assert again.status == "ok" and again.planned == 0
+        assert all(listing_or_robots(p) for p in server.hits()), server.hits()
+        assert warehouse_differences(db_path, truth) == []
+
+        # 3. The site changes: only the listing and the changed posts are fetched.
+        listed = truth["listed"]
+        public = [n for n in listed if truth["posts"][str(n)]["state"] == "public"]
+        commented, edited, deleted = public[5], public[40], public[80]
+        new_post = site.add_post(n_comments=12)
+        site.add_comments(commented, 3)
+        site.edit_post(edited, title="หัวเรื่องที่แก้ไขแล้ว")
+        site.delete_post(deleted)
+        server.reset_hits()
+        third = crawl(db_path, tmp_path)
+        assert third.status == "ok", third.format()
+        assert fetched_post_numbers(server.hits()) == {new_post, commented, edited, deleted}
+        assert all(
+            listing_or_robots(p)
+            or int(p.split("/")[2].split("?")[0]) in fetched_post_numbers(server.hits())
+            for p in server.hits()
+        )
+        truth = site.ground_truth()
+        assert warehouse_differences(db_path, truth) == []
+        assert third.posts_gone == [deleted]
+        versions = query(
+            db_path,
+            "SELECT version_no, title FROM post_versions WHERE post_number = ? ORDER BY 1",
+            edited,
+        )
+        assert len(versions) == 2 and versions[-1][1] == "หัวเรื่องที่แก้ไขแล้ว"
+        unlisted = query(
+            db_path,
+            "SELECT listed FROM campaign_posts WHERE campaign_slug = 'demo' AND post_number = ?",
+            deleted,
+        )
+        assert unlisted == [(False,)]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
+    site = build_site(n_posts=120, seed=11)
+    truth = site.ground_truth()
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        env = {
+            **os.environ,
+            "TAGDRAW_RETRY_BACKOFF_S": "0.05",
+            "TAGDRAW_WRITE_BATCH_SIZE": "10",
+            "TAGDRAW_FAILED_PAGES_DIR": str(tmp_path / "failed"),
+        }
+        cmd = [sys.executable, "-m", "warehouse.cli", "--db", str(db_path), "crawl", "demo"]
+        proc = subprocess.Popen(
+            [*cmd, "--unthrottled", "--concurrency", "2", "--quiet"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        n_posts = len(truth["posts"])
+        deadline = time.monotonic() + 150
+        try:
+            while len(post_paths(server.hits())) < n_posts // 2:
+                assert proc.poll() is None, "the crawl ended before it could be killed"
+                assert time.monotonic() < deadline, "the crawl made no progress"
+                time.sleep(0.05)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the crawler, its driver and its Chromium
+            proc.wait()
+        first_hits = post_paths(server.hits())
+        assert len(first_hits) < n_posts
+        done = {
+            int(r[0])
+            for r in query(
+                db_path,
+                "SELECT post_number FROM crawl_frontier WHERE state IN ('done', 'gone')",
+            )
+        }
+        assert done, "nothing was written before the kill"
+        assert query(db_path, "SELECT status FROM crawl_runs") == [("running",)]
+
+        server.reset_hits()
+        exit_code = tagdraw(["--db", str(db_path), "crawl", "demo", "--unthrottled", "--quiet"])
+        assert exit_code == 0
+        assert warehouse_differences(db_path, truth) == []
+        resumed_hits = post_paths(server.hits())
+        assert not done & set(resumed_hits), "finished pages were fetched again"
+        assert set(first_hits) | set(resumed_hits) == {int(n) for n in truth["posts"]}
+        statuses = query(db_path, "SELECT status FROM crawl_runs ORDER BY run_id")
+        assert statuses == [("interrupted",), ("ok",)]
+        assert query(db_path, "SELECT count(*) FROM crawl_locks") == [(0,)]

@@ -1,0 +1,144 @@
+"""What the crawl says when it cannot or need not collect anything (through the real CLI)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replica.server import ReplicaServer
+from replica.site import build_site
+from scraper.locks import acquire_crawl_lock, release_crawl_lock
+from warehouse.campaigns import create_campaign
+from warehouse.cli import main as tagdraw
+from warehouse.db import run
+
+FAST = ["--unthrottled", "--timeout", "3", "--quiet"]
+
+
+def make_campaign(db_path: Path, site_url: str, keyword: str = "สังคมออนไลน์") -> None:
+    run(
+        lambda con: create_campaign(
+            con,
+            "demo",
+            keywords=[keyword],
+            opens_at="2013-08-06",
+            closes_at="2013-08-31",
+            prizes=4,
+            site_url=site_url,
+        ),
+        db_path,
+    )
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Short backoff so that the unreachable case gives up in a second, not 15."""
+    from warehouse.settings import get_settings
+
+    monkeypatch.setenv("TAGDRAW_RETRY_BACKOFF_S", "0.05")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def crawled_rows(db_path: Path) -> tuple[Any, ...]:
+    def count(con: Any) -> tuple[Any, ...]:
+        return tuple(
+            con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("posts", "comments", "campaign_posts", "crawl_frontier")
+        )
+
+    return run(count, db_path)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unknown_campaign(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert tagdraw(["--db", str(db_path), "crawl", "nope", *FAST]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nope" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.browser
+def test_keyword_with_no_posts(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = build_site(n_posts=20, seed=5)
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, server.url, keyword="ไม่มีใครใช้คำนี้")
+        assert tagdraw(["--db", str(db_path), "crawl", "demo", *FAST]) == 0
+        out = capsys.readouterr().out
+        assert "No posts carry this keyword" in out and "ไม่มีใครใช้คำนี้" in out
+        assert set(server.hits()) <= {"/robots.txt", "/posts?tag=ไม่มีใครใช้คำนี้&page=1"}
+    assert crawled_rows(db_path) == (0, 0, 0, 0)
+    assert run(lambda con: con.execute("SELECT status FROM crawl_runs").fetchall(), db_path) == [
+        ("ok",)
+    ]
+
+
+@pytest.mark.browser
+def test_unreachable_site(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_campaign(db_path, f"http://127.0.0.1:{free_port()}")
+    code = tagdraw(["--db", str(db_path), "crawl", "demo", *FAST])
+    err = capsys.readouterr().err.strip()
+    assert code == 5
+    assert "Cannot reach" in err and "nothing was written" in err and len(err.splitlines()) == 1
+    assert crawled_rows(db_path) == (0, 0, 0, 0)
+    status = run(lambda con: con.execute("SELECT status FROM crawl_runs").fetchall(), db_path)
+    assert status == [("failed",)]
+    assert (
+        run(lambda con: con.execute("SELECT count(*) FROM crawl_locks").fetchone(), db_path)[0] == 0
+    )
+
+
+class ForbiddingReplica(ReplicaServer):
+    """The replica with a robots.txt that forbids the tag listing."""
+
+    def _route(self, path: str, query: str) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        if path == "/robots.txt":
+            body = b"User-agent: *\nDisallow: /posts?tag=\n"
+            return 200, body, "text/plain; charset=utf-8", []
+        return super()._route(path, query)
+
+
+@pytest.mark.browser
+def test_robots_forbids_the_listing(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = build_site(n_posts=20, seed=5)
+    with ForbiddingReplica(site) as server:
+        make_campaign(db_path, server.url)
+        code = tagdraw(["--db", str(db_path), "crawl", "demo", *FAST])
+        hits = server.hits()
+    err = capsys.readouterr().err.strip()
+    assert code == 6
+    assert "robots.txt" in err and "forbids" in err and len(err.splitlines()) == 1
+    assert set(hits) == {"/robots.txt"}
+    assert crawled_rows(db_path) == (0, 0, 0, 0)
+
+
+def test_lock_is_exclusive_and_taken_over_from_the_dead(db_path: Path) -> None:
+    make_campaign(db_path, "http://127.0.0.1:9")
+    lock = acquire_crawl_lock(db_path, "demo")
+    with pytest.raises(Exception, match="already running"):
+        acquire_crawl_lock(db_path, "demo")
+    release_crawl_lock(db_path, lock)
+    again = acquire_crawl_lock(db_path, "demo")
+    # A holder whose process is gone is taken over.
+    run(
+        lambda con: con.execute(
+            "UPDATE crawl_locks SET pid = 999999999, holder = 'x:999999999:dead'"
+        ),
+        db_path,
+    )
+    taken = acquire_crawl_lock(db_path, "demo")
+    assert taken.holder != again.holder
+    # A stale heartbeat is taken over too, even from a live process.
+    run(
+        lambda con: con.execute("UPDATE crawl_locks SET heartbeat_at = now() - INTERVAL 1 HOUR"),
+        db_path,
+    )
+    assert acquire_crawl_lock(db_path, "demo").holder != taken.holder
