@@ -108,7 +108,7 @@ VERIFY_COMMAND = "tagdraw draw verify {file}"
 
 @dataclass(frozen=True)
 class WinnerRow:
-    prize_rank: int | str  # 1, 2, ... for winners; "สำรอง 1" ... for alternates
+    prize_rank: int  # 1, 2, ... (for alternates: their order)
     post_number: int | None  # None: a vacant prize (no alternate was left)
     title: str
     author_name: str
@@ -151,7 +151,7 @@ def _prize(campaign: Campaign, rank: int) -> str:
     return campaign.prize_description or f"รางวัลที่ {rank}"
 
 
-def _row(report: DrawReport, rank: int | str, post_number: int | None, prize: str) -> WinnerRow:
+def _row(report: DrawReport, rank: int, post_number: int | None, prize: str) -> WinnerRow:
     if post_number is None:
         return WinnerRow(rank, None, "", "", "", "", f"{prize} (ว่าง: ไม่มีผู้สำรองเหลือ)")
     entry = next((e for e in report.entries if e.post_number == post_number), None)
@@ -182,7 +182,7 @@ def alternate_rows(report: DrawReport) -> list[WinnerRow]:
     return [
         _row(
             report,
-            f"สำรอง {i}",
+            i,
             number,
             "ได้รับรางวัลแทนแล้ว" if number in used else "สำรอง",
         )
