@@ -86,6 +86,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "ข้อผิดพลาดในการเก็บข้อมูลเพิ่มขึ้น ({recent} ครั้งในรอบล่าสุด)",
         "Crawl errors are rising ({recent} in the last run)",
     ),
+    "near_misses": ("เกือบเข้าร่วม (ติดต่อก่อนปิดรับ)", "Near misses (reach them before the deadline)"),
+    "near_misses_help": (
+        "บันทึกที่พูดถึงคำค้นแต่ไม่ได้ติดแท็ก และผู้ที่ตอบในกระทู้ประกาศแทนการเขียนบันทึก",
+        "Posts that mention the keyword without the tag, and answers in the announcement "
+        "thread instead of a tagged post",
+    ),
     "before_draw": ("ก่อนจับรางวัล", "Before the draw"),
     "undecided": ("ยังไม่ตัดสิน", "Undecided"),
     "frozen_since": ("ล็อกรายชื่อแล้วเมื่อ", "Frozen since"),

@@ -471,17 +471,31 @@ def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 50
     ]
 
 
+def default_stale_hours() -> float:
+    """Warn when no good crawl for three scheduler intervals (at least one hour)."""
+    from warehouse.settings import get_settings
+
+    return max(1.0, 3 * get_settings().schedule_interval_min / 60)
+
+
 def crawl_health(
     con: duckdb.DuckDBPyConnection,
     slug: str,
     *,
-    stale_after_hours: float = 6.0,
+    stale_after_hours: float | None = None,
     now: datetime | None = None,
 ) -> CrawlHealth:
-    """The last run, the last good run, and warnings: no good crawl for too long, or more
-    errors in the last finished run than the average of the five before it (and > 0)."""
+    """The last run, the last good run, and warnings: no good crawl for too long (only
+    while the campaign is still crawled: until ``crawl_after_close_days`` after it closes),
+    or more errors in the last finished run than the five before it had on average."""
     runs = crawl_runs(con, slug, limit=6)
     now = now or datetime.now(BANGKOK)
+    if stale_after_hours is None:
+        stale_after_hours = default_stale_hours()
+    window = con.execute(
+        "SELECT closes_at, crawl_after_close_days FROM campaigns WHERE slug = ?", [slug]
+    ).fetchone()
+    still_crawled = window is None or now <= window[0] + timedelta(days=int(window[1]))
     last = runs[0] if runs else None
     good_row = con.execute(
         f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? AND status = 'ok' "
@@ -490,7 +504,7 @@ def crawl_health(
     ).fetchone()
     good = _run(good_row) if good_row else None
     stale: float | None = None
-    if runs:
+    if runs and still_crawled:
         reference = (good.finished_at or good.started_at) if good else None
         hours = (now - reference).total_seconds() / 3600 if reference else None
         if hours is None or hours > stale_after_hours:

@@ -171,18 +171,6 @@ def ensure_campaign(db_path: Path, slug: str = "demo") -> None:
     run(create, db_path)
 
 
-def ensure_suggestions_table(db_path: Path) -> None:
-    """Tests and bench only: the review part owns ``suggestions`` (migration 0002). When
-    that migration is not in the tree, create the columns the dashboard reads."""
-    run(
-        lambda con: con.execute(
-            "CREATE TABLE IF NOT EXISTS suggestions (campaign_slug VARCHAR, post_number BIGINT, "
-            "kind VARCHAR, score DOUBLE, duplicate_of BIGINT, why VARCHAR, evidence JSON)"
-        ),
-        db_path,
-    )
-
-
 def seed_suggestions(
     db_path: Path,
     slug: str,

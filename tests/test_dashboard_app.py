@@ -23,7 +23,6 @@ PASSWORD = "password123"
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
     path = tmp_path_factory.mktemp("app") / "template.duckdb"
     seed.ensure_campaign(path, SLUG)
-    seed.ensure_suggestions_table(path)
     info = seed.seed_small(path, SLUG, n=12, hostile=True)
 
     def add_users(con) -> None:  # type: ignore[no-untyped-def]

@@ -39,7 +39,6 @@ def _free_port() -> int:
 @pytest.fixture
 def dashboard_server(db_path: Path) -> Iterator[tuple[str, Path, dict]]:  # type: ignore[type-arg]
     seed.ensure_campaign(db_path, SLUG)
-    seed.ensure_suggestions_table(db_path)
     info = seed.seed_small(db_path, SLUG, n=6, hostile=True)
     run(lambda con: users.add_user(con, "mod", PASSWORD, role="moderator", actor="test"), db_path)
     port = _free_port()

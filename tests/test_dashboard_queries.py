@@ -25,7 +25,6 @@ SLUG = "demo"
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
     path = tmp_path_factory.mktemp("dash") / "template.duckdb"
     seed.ensure_campaign(path, SLUG)
-    seed.ensure_suggestions_table(path)
     info = seed.seed_small(path, SLUG, n=30, hostile=False)
     return path, info
 
@@ -259,6 +258,13 @@ def test_overview_crawl_health_and_audit(seeded: tuple[Path, dict]) -> None:  # 
         ),
         db_path,
     )
+    # The seeded campaign closed in 2013: still "crawled" only if we pretend it is open.
+    run(
+        lambda con: con.execute(
+            "UPDATE campaigns SET closes_at = ? WHERE slug = ?", [now + timedelta(days=1), SLUG]
+        ),
+        db_path,
+    )
     data = run(lambda con: queries.overview(con, SLUG), db_path)
     assert data.total == 31 and data.by_status["spam"] == 1 and data.undecided == 30
     assert sum(n for _, n in data.per_day) == 31
@@ -269,9 +275,19 @@ def test_overview_crawl_health_and_audit(seeded: tuple[Path, dict]) -> None:  # 
     runs = run(lambda con: queries.crawl_runs(con, SLUG), db_path)
     assert [r.status for r in runs] == ["partial", "ok", "ok", "ok"]
     healthy = run(
-        lambda con: queries.crawl_health(con, SLUG, now=now - timedelta(hours=10)), db_path
+        lambda con: queries.crawl_health(
+            con, SLUG, stale_after_hours=6, now=now - timedelta(hours=10)
+        ),
+        db_path,
     )
     assert healthy.stale_hours is None
+    ended = run(
+        lambda con: queries.crawl_health(
+            con, SLUG, stale_after_hours=6, now=now + timedelta(days=30)
+        ),
+        db_path,
+    )
+    assert ended.stale_hours is None  # crawling has ended: no stale warning
 
     rows = run(
         lambda con: queries.audit_rows(

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import queries
 from dashboard.context import Ctx
 from dashboard.textview import md_escape
+from warehouse.review import list_near_misses
 
 
 def render(ctx: Ctx) -> None:
@@ -50,6 +51,29 @@ def render(ctx: Ctx) -> None:
             st.success(f"{ctx.t('frozen_since')} {ctx.fmt_date(campaign.frozen_at)}")
         else:
             st.info(ctx.t("not_frozen"))
+
+    near = ctx.call(list_near_misses, campaign.slug)
+    with st.expander(f"{ctx.t('near_misses')} ({len(near)})", expanded=False):
+        st.caption(ctx.t("near_misses_help"))
+        if near:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            ctx.t("post"): n.post_number,
+                            "comment": n.comment_id,
+                            ctx.t("author"): n.author_name or n.author_key or "",
+                            ctx.t("created"): ctx.fmt_date(n.created_at),
+                            ctx.t("title"): n.excerpt,
+                            ctx.t("suggestion"): n.why,
+                        }
+                        for n in near
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+                key="near_miss_table",
+            )
 
     st.subheader(ctx.t("crawl_health"))
     health = data.health
