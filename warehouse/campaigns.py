@@ -247,8 +247,7 @@ def _write(con: duckdb.DuckDBPyConnection, values: dict[str, Any], *, insert: bo
         )
 
 
-def create_campaign(
-    con: duckdb.DuckDBPyConnection,
+def prepare_campaign(
     slug: str,
     *,
     keywords: Sequence[str] | str,
@@ -265,10 +264,10 @@ def create_campaign(
     excluded_authors: Sequence[str] = (),
     announcement_post: int | None = None,
     crawl_after_close_days: int | None = None,
-    actor: str = "admin",
-) -> Campaign:
-    """Validate and insert a campaign; ``UserError`` (nothing written) on bad input."""
-    values = _validated(
+) -> dict[str, Any]:
+    """Check and normalise a new campaign's fields without touching the database
+    (the CLI calls it first so that bad input never even creates a warehouse file)."""
+    return _validated(
         {
             "slug": slug,
             "title": title,
@@ -291,6 +290,46 @@ def create_campaign(
             ),
             "frozen_at": None,
         }
+    )
+
+
+def create_campaign(
+    con: duckdb.DuckDBPyConnection,
+    slug: str,
+    *,
+    keywords: Sequence[str] | str,
+    opens_at: datetime | date | str,
+    closes_at: datetime | date | str,
+    prizes: int,
+    alternates: int = 0,
+    site_url: str | None = None,
+    title: str | None = None,
+    near_miss_tags: Sequence[str] = (),
+    prize_description: str | None = None,
+    one_prize_per_author: bool = True,
+    max_entries_per_author: int | None = None,
+    excluded_authors: Sequence[str] = (),
+    announcement_post: int | None = None,
+    crawl_after_close_days: int | None = None,
+    actor: str = "admin",
+) -> Campaign:
+    """Validate and insert a campaign; ``UserError`` (nothing written) on bad input."""
+    values = prepare_campaign(
+        slug,
+        keywords=keywords,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        prizes=prizes,
+        alternates=alternates,
+        site_url=site_url,
+        title=title,
+        near_miss_tags=near_miss_tags,
+        prize_description=prize_description,
+        one_prize_per_author=one_prize_per_author,
+        max_entries_per_author=max_entries_per_author,
+        excluded_authors=excluded_authors,
+        announcement_post=announcement_post,
+        crawl_after_close_days=crawl_after_close_days,
     )
     if find_campaign(con, values["slug"]) is not None:
         raise UserError(f"A campaign {values['slug']!r} already exists; use `campaign edit`.")

@@ -16,6 +16,7 @@ from warehouse.campaigns import (
     create_campaign,
     get_campaign,
     list_campaigns,
+    prepare_campaign,
     update_campaign,
 )
 from warehouse.db import resolve_db_path, run
@@ -132,6 +133,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
     ]
     if missing:
         raise UserError(f"campaign create needs {', '.join(missing)}.")
+    prepare_campaign(args.slug, **changes)  # bad input never creates a warehouse file
     actor = _actor()
     campaign = run(lambda con: create_campaign(con, args.slug, actor=actor, **changes), args.db)
     print(f"Created campaign {campaign.slug}: {_window(campaign)}")
