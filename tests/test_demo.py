@@ -55,7 +55,9 @@ def test_demo_crawls_the_replica_and_starts_the_dashboard(tmp_path: Path) -> Non
     listed_public = public & set(truth["listed"])
 
     def check(con):  # type: ignore[no-untyped-def]
-        stored = {r[0] for r in con.execute("SELECT post_number FROM posts WHERE NOT gone")}
+        stored = {
+            r[0] for r in con.execute("SELECT post_number FROM posts WHERE NOT gone").fetchall()
+        }
         suggestions = con.execute(
             "SELECT count(*) FROM suggestions WHERE campaign_slug = 'demo'"
         ).fetchone()[0]
