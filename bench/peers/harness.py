@@ -439,6 +439,8 @@ class Run:
 
 def child_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
+    # Bytecode is compiled once up front (warm_bytecode); no contender pays for compiling.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         PYTHONUNBUFFERED="1",
         TAGDRAW_FAILED_PAGES_DIR=str(tmp / "failed-pages"),
@@ -525,6 +527,23 @@ def run_contender(
         flush=True,
     )
     return run
+
+
+def warm_bytecode() -> None:
+    """Compile every module the contenders import, so no run pays for it (a shell with
+    PYTHONDONTWRITEBYTECODE=1 would otherwise make each run compile Playwright anew)."""
+    import sysconfig
+
+    dirs = [sysconfig.get_paths()["purelib"], *(str(ROOT / d) for d in ("scraper", "warehouse"))]
+    dirs.append(str(PEERS))
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", *dirs],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 # --------------------------------------------------------------------------- report
@@ -744,6 +763,8 @@ def main(argv: list[str]) -> int:
         parser.error(f"unknown contender(s) {sorted(unknown)}; choose from {ALL_CONTENDERS}")
 
     tmp = Path(tempfile.mkdtemp(prefix="tagdraw-bench-"))
+    print("[bench] compiling bytecode once", file=sys.stderr, flush=True)
+    warm_bytecode()
     runs: list[Run] = []
     try:
         with Replica(args.posts, args.seed, tmp, args.replica_url) as replica:
