@@ -38,14 +38,14 @@ from warehouse.thai import normalise_text, remove_zero_width, thai_digits_to_asc
 
 SHINGLE_SIZE = 5
 NUM_PERM = 64
-LSH_BANDS = 16  # 16 bands of 4 rows: a pair with Jaccard 0.7 becomes a candidate with
-LSH_ROWS = 4  # p=0.988, 0.8 -> 0.9999, 0.5 -> 0.64, 0.3 -> 0.12, 0.1 -> 0.002
+LSH_BANDS = 16  # 16 bands of 4 rows: a pair with Jaccard 0.8 becomes a candidate with
+LSH_ROWS = 4  # p=0.9999, 0.7 -> 0.988, 0.5 -> 0.64, 0.3 -> 0.12, 0.1 -> 0.002
 MINHASH_SEED = 1
 # A pair is a near duplicate when the exact Jaccard of the shingle sets of the whole texts
 # reaches NEAR_JACCARD and, with site boilerplate removed, still reaches
 # NEAR_JACCARD_WITHOUT_BOILERPLATE (two posts alike only by a shared footer are not copies).
-NEAR_JACCARD = 0.7
-NEAR_JACCARD_WITHOUT_BOILERPLATE = 0.6
+NEAR_JACCARD = 0.8
+NEAR_JACCARD_WITHOUT_BOILERPLATE = 0.7
 # Or the smaller text stands (almost) wholly in the larger one, e.g. a copy with a long
 # introduction of its own; only for texts long enough that this cannot be chance.
 NEAR_CONTAINMENT = 0.9

@@ -22,6 +22,20 @@ from warehouse.thai import compact_text, normalise_tag, squash_whitespace
 
 # A comment this long (compact characters) is an answer, not "thanks" or "is this the place?".
 THREAD_ANSWER_MIN_CHARS = 50
+# A comment that opens by thanking or addressing someone replies to them; one that asks
+# (Thai question particles) is a question to the organisers. Neither is an answer.
+REPLY_OPENINGS = ("ขอบคุณ", "ขอขอบคุณ", "ขอบใจ", "เรียน", "thank")
+QUESTION_MARKERS = ("ไหม", "มั้ย", "หรือเปล่า", "หรือไม่คะ", "หรือไม่ครับ")
+
+
+def is_answer(text: str, min_chars: int = THREAD_ANSWER_MIN_CHARS) -> bool:
+    """Does a comment in the announcement thread read like an answer to the campaign?"""
+    compact = compact_text(text)
+    if len(compact) < min_chars:
+        return False
+    if compact.startswith(REPLY_OPENINGS):
+        return False
+    return not any(marker in compact for marker in QUESTION_MARKERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +136,9 @@ def thread_answers(
         author = (comment.author_key or "").lower()
         if author and (author in organisers or author in entrants):
             continue
-        compact = compact_text(comment.body_text)
-        if len(compact) < min_chars:
+        if not is_answer(comment.body_text, min_chars):
             continue
+        compact = compact_text(comment.body_text)
         digest = hashlib.sha256(compact.encode("utf-8")).hexdigest()
         key = (author or f"guest:{comment.author_name or ''}", digest)
         if key in seen:
