@@ -576,11 +576,22 @@ def machine() -> dict[str, Any]:
             versions[dist] = version(dist)
         except Exception:
             versions[dist] = "?"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "scraper", "warehouse"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
     return {
+        "tagdraw_commit": commit + (" (scraper/ or warehouse/ modified)" if dirty else ""),
         "cpu_model": model or platform.processor(),
         "cores": os.cpu_count(),
         "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "os": platform.platform(),
+        "loadavg_at_end": os.getloadavg(),
         "python": platform.python_version(),
         "chromium": chromium,
         "versions": versions,
@@ -672,7 +683,7 @@ def render_markdown(
     lines = [
         f"## Benchmark: tagdraw against Crawlee, Scrapy and plain HTTP ({params['date']})",
         "",
-        f"Machine: {info['cpu_model']}, {info['cores']} cores, {info['ram_gib']} GiB RAM; "
+        f"tagdraw {info['tagdraw_commit']}. Machine: {info['cpu_model']}, {info['cores']} cores, {info['ram_gib']} GiB RAM; "
         f"{info['os']}; Python {info['python']}; {info['chromium']}. "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
         + ".",
