@@ -355,7 +355,7 @@ def verify(
         if sorted(got_ids) != sorted(int(c["comment_id"]) for c in want_comments):
             problem(f"post {number}: {len(got_ids)} comments, expected {len(want_comments)}")
         public_seen += 1
-        if not check_fields or public_seen % sample_every != 1:
+        if not check_fields or (public_seen - 1) % sample_every:
             continue
         checked += 1
         pairs = {
@@ -776,6 +776,7 @@ def main(argv: list[str]) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="tagdraw-bench-"))
     print("[bench] compiling bytecode once", file=sys.stderr, flush=True)
     warm_bytecode()
+    info = machine()
     runs: list[Run] = []
     try:
         with Replica(args.posts, args.seed, tmp, args.replica_url) as replica:
@@ -801,7 +802,7 @@ def main(argv: list[str]) -> int:
                             name, "recrawl", replica, truth, tmp, args.concurrency, args.timeout
                         )
                     )
-        info = machine()
+        info["loadavg_at_end"] = os.getloadavg()
         date = datetime.now().astimezone().strftime("%Y-%m-%d")
         params = {
             "date": datetime.now().astimezone().isoformat(timespec="minutes"),
