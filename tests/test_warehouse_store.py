@@ -117,7 +117,7 @@ def test_comments_are_never_deleted(db_path: Path) -> None:
         store_posts(con, [make_post(1, comments=3)], seen_at=T0)
         store_posts(con, [make_post(1, comments=1)], seen_at=later)
         rows = con.execute(
-            "SELECT c.comment_id, c.last_seen_at < p.last_fetched_at AS not_shown_last_time "
+            "SELECT c.comment_id, c.last_seen_at < p.last_seen_at AS not_shown_last_time "
             "FROM comments c JOIN posts p USING (post_number) ORDER BY 1"
         ).fetchall()
     assert rows == [(1001, False), (1002, True), (1003, True)]

@@ -104,8 +104,9 @@ def connect(
 
     The body should be short: the file is locked against every other process until it
     returns. An exception rolls the transaction back. ``read_only`` rolls back instead
-    of committing and never creates or migrates the file (DuckDB's own read-only mode is
-    not used: it would not let other threads of this process open the file read-write).
+    of committing and never creates the file, though it still applies missing
+    migrations. (DuckDB's own read-only mode is not used: it would stop other threads of
+    this process from opening the file read-write.)
     """
     db_path = resolve_db_path(path)
     deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
@@ -115,7 +116,7 @@ def connect(
         db_path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(db_path, deadline)
     try:
-        if migrate and not read_only:
+        if migrate:  # also for readers: a schema upgrade is not user data
             _migrate_if_needed(con)
         con.execute("BEGIN TRANSACTION")
         try:

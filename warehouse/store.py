@@ -2,7 +2,7 @@
 
 Storing the same batch twice leaves the same rows. A post that disappears is marked
 ``gone``, never deleted; comments are never deleted either (a comment whose
-``last_seen_at`` is older than its post's ``last_fetched_at`` was not shown at the last
+``last_seen_at`` is older than its post's ``last_seen_at`` was not shown at the last
 crawl). Nothing here touches ``decisions``.
 """
 
