@@ -12,6 +12,7 @@ Every other unlabelled predicted pair counts against precision.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ if not SAMPLE.exists():  # the copy the replica ships
 CASES = [(300, 1), (300, 7), (1200, 3)]
 
 
+@functools.lru_cache(maxsize=4)
 def _ground_truth(n: int, seed: int) -> dict[str, Any]:
     return build_site(n, seed).ground_truth()
 
