@@ -162,7 +162,15 @@ def _start_run(
         "WHERE campaign_slug = ? AND status = 'running' RETURNING run_id",
         [now, slug],
     ).fetchall()
-    resumed_from = max((r[0] for r in earlier), default=None)
+    # Continue the latest run if it did not finish: killed ('running' with a dead holder,
+    # now marked) or stopped by Ctrl-C/SIGTERM ('interrupted').
+    latest = con.execute(
+        "SELECT run_id, status FROM crawl_runs WHERE campaign_slug = ? "
+        "ORDER BY run_id DESC LIMIT 1",
+        [slug],
+    ).fetchone()
+    resumed_from = int(latest[0]) if latest and latest[1] == "interrupted" else None
+    del earlier
     if resumed_from is None:
         # A fresh crawl: forget what the last one finished; keep what it left pending/failed.
         con.execute(

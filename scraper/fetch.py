@@ -419,18 +419,23 @@ class Fetcher:
             headers = {k.lower(): v for k, v in (await response.all_headers()).items()}
             if response.status != 200 or looks_truncated(raw):
                 return response.status, response.url, raw, headers
-            button = slot.page.get_by_role("button", name=button_text)
+            page = slot.page
             clicks = 0
-            while await button.count() > 0 and clicks < 10_000:
-                async with slot.page.expect_response(lambda r: "/comments" in r.url) as info:
-                    await button.first.click()
-                answer = await info.value
+            while clicks < 10_000:
+                button = page.locator("button", has_text=button_text)
+                if await button.count() == 0:
+                    break
+                before = await page.locator("[id^=comment-]").count()
+                await button.first.click()
+                # The script appends the next page (or removes the button after the last).
+                await page.wait_for_function(
+                    "([n, label]) => document.querySelectorAll('[id^=comment-]').length > n"
+                    " || ![...document.querySelectorAll('button')]"
+                    ".some(b => b.textContent.includes(label))",
+                    arg=[before, button_text],
+                )
                 self.stats.requests += 1
                 clicks += 1
-                if answer.status != 200:
-                    raise PlaywrightError(f"comments page answered HTTP {answer.status}")
-                await slot.page.wait_for_load_state("domcontentloaded")
-                await asyncio.sleep(0)
             return response.status, response.url, await slot.page.content(), headers
 
         return await self._attempts(url, do, parse, html=True)

@@ -63,6 +63,7 @@ def listing_or_robots(path: str) -> bool:
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # ~60 s on an idle 2-core machine; far more when it is shared
 def test_complete_with_faults_then_unchanged_then_incremental(
     db_path: Path, tmp_path: Path
 ) -> None:
@@ -129,6 +130,7 @@ def test_complete_with_faults_then_unchanged_then_incremental(
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
     site = build_site(n_posts=120, seed=11)
     truth = site.ground_truth()
