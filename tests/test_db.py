@@ -333,3 +333,32 @@ def test_sigkill_mid_stream_leaves_whole_batches_only(db_path: Path, tmp_path: P
     print(f"after SIGKILL: {posts} posts in {posts // batch} whole batches")
     assert posts >= 2 * batch
     assert posts % batch == 0 and posts == top and versions == posts
+
+
+def test_threads_of_one_process_share_the_file(db_path: Path) -> None:
+    """Streamlit serves sessions from threads of one process: they share DuckDB's database
+    instance, and conflicting transactions are retried by run()."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ensure_migrated(db_path)
+
+    def work(thread: int) -> int:
+        for i in range(15):
+            run(
+                lambda con, i=i: con.execute(
+                    "INSERT INTO audit_log (actor, action) VALUES (?, ?)", [f"t{thread}", f"a{i}"]
+                ),
+                db_path,
+            )
+            run(
+                lambda con: con.execute("SELECT count(*) FROM audit_log").fetchone(),
+                db_path,
+                read_only=True,
+            )
+        return thread
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
+    assert run(lambda con: con.execute("SELECT count(*) FROM audit_log").fetchone(), db_path) == (
+        60,
+    )
