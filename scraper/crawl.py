@@ -743,6 +743,18 @@ class _Crawl:
             for r in batch:
                 state = "failed" if r.error else ("gone" if r.gone_reason else "done")
                 rows.append([state, r.error, run_id, now, slug, r.url])
+                if r.post is not None and r.post.comment_count_declared is not None:
+                    collected = len(r.post.comments)
+                    if collected != r.post.comment_count_declared:
+                        _record_error(
+                            con,
+                            run_id,
+                            r.url,
+                            "comment_count",
+                            f"declared {r.post.comment_count_declared} comments, "
+                            f"collected {collected}",
+                            permanent=False,
+                        )
                 if r.error:
                     _record_error(
                         con,

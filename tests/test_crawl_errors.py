@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from replica.server import ReplicaServer
+from replica.server import FaultConfig, FaultInjector, ReplicaServer
 from replica.site import build_site
 from scraper.locks import acquire_crawl_lock, release_crawl_lock
 from warehouse.campaigns import create_campaign
 from warehouse.cli import main as tagdraw
 from warehouse.db import run
+from warehouse.settings import get_settings
 
 FAST = ["--unthrottled", "--timeout", "3", "--quiet"]
 
@@ -36,8 +37,6 @@ def make_campaign(db_path: Path, site_url: str, keyword: str = "สังคม�
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Short backoff so that the unreachable case gives up in a second, not 15."""
-    from warehouse.settings import get_settings
-
     monkeypatch.setenv("TAGDRAW_RETRY_BACKOFF_S", "0.05")
     get_settings.cache_clear()
     yield
@@ -142,3 +141,67 @@ def test_lock_is_exclusive_and_taken_over_from_the_dead(db_path: Path) -> None:
         db_path,
     )
     assert acquire_crawl_lock(db_path, "demo").holder != taken.holder
+
+
+class BrokenPageReplica(ReplicaServer):
+    """The replica, but one post page lacks its post number label while ``broken`` holds."""
+
+    broken: int | None = None
+
+    def _route(self, path: str, query: str) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        status, body, ctype, headers = super()._route(path, query)
+        if self.broken is not None and path == f"/posts/{self.broken}":
+            body = body.replace("หมายเลขบันทึก".encode(), b"")
+        return status, body, ctype, headers
+
+
+@pytest.mark.browser
+def test_permanent_failures_are_recorded_then_resumed(
+    db_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+
+    site = build_site(n_posts=30, seed=5)
+    truth = site.ground_truth()
+    public = [n for n in truth["listed"] if truth["posts"][str(n)]["state"] == "public"]
+    broken, failing = public[0], public[1]
+    faults = FaultConfig(always_fail=frozenset({f"/posts/{failing}"}))
+    failed_dir = tmp_path / "failed"
+    with BrokenPageReplica(site, faults=faults) as server:
+        server.broken = broken
+        make_campaign(db_path, server.url)
+        args = ["--db", str(db_path), "crawl", "demo", *FAST]
+        monkeypatch.setenv("TAGDRAW_FAILED_PAGES_DIR", str(failed_dir))
+        get_settings.cache_clear()
+        assert tagdraw(args) == 1
+        out = capsys.readouterr().out
+        assert "partial" in out and f"/posts/{broken}" in out and f"/posts/{failing}" in out
+        assert "run the same command again" in out
+        errors = run(
+            lambda con: con.execute(
+                "SELECT url, error, saved_html_path FROM crawl_errors WHERE permanent"
+            ).fetchall(),
+            db_path,
+        )
+        by_url = {url.rsplit("/", 1)[1]: (error, saved) for url, error, saved in errors}
+        assert "no post number" in by_url[str(broken)][0]
+        saved = Path(by_url[str(broken)][1])
+        assert saved.is_file() and saved.parent.parent == failed_dir
+        assert "HTTP 500" in by_url[str(failing)][0]
+        stored = run(
+            lambda con: con.execute(
+                "SELECT post_number FROM posts WHERE post_number IN (?, ?)", [broken, failing]
+            ).fetchall(),
+            db_path,
+        )
+        assert stored == []  # never a silent empty row
+
+        # The site recovers: the next run fetches just the two failed posts.
+        server.broken = None
+        server.faults = FaultInjector(None)
+        server.reset_hits()
+        assert tagdraw(args) == 0
+        posts_hit = {p for p in server.hits() if p.startswith("/posts/")}
+        assert {p.split("?")[0].split("/")[2] for p in posts_hit} == {str(broken), str(failing)}
