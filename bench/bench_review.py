@@ -13,6 +13,8 @@ is extrapolated to 100k posts (n^2 / 2 pairs).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import sys
@@ -25,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from warehouse.review import duplicates  # noqa: E402
-from warehouse.review.model import ReviewPost  # noqa: E402
+from warehouse.review.model import ReviewComment, ReviewPost  # noqa: E402
 from warehouse.thai import BANGKOK  # noqa: E402
 
 CONSONANTS = "กขคงจฉชซญดตถทธนบปผฝพฟภมยรลวศษสหอฮ"
@@ -33,6 +35,15 @@ VOWELS = ["า", "ิ", "ี", "ึ", "ื", "ุ", "ู", "ั", "ำ", "ะ", 
 LEADING = ["เ", "แ", "โ", "ไ", "ใ", "", "", "", ""]
 TONES = ["", "", "่", "้", "๊", "๋"]
 FINALS = ["", "", "น", "ง", "ม", "ก", "ด", "บ", "ย", "ว"]
+THREAD_ANSWERS = [
+    c["text"]
+    for c in json.loads(
+        (
+            Path(__file__).resolve().parent.parent / "replica" / "data" / "announcement-544804.json"
+        ).read_text("utf-8")
+    )["comments"]
+    if len(c["text"]) > 150
+]
 FOOTER = "ขอบคุณที่ติดตามอ่านบันทึกนี้ ติดตามผลงานอื่นได้ที่สมุดของผู้เขียน"
 SPAM_LINES = [
     "สล็อตเว็บตรง ฝากถอนไม่มีขั้นต่ำ สมัครเลย",
@@ -45,7 +56,10 @@ SPAM_LINES = [
 def _word(rng: random.Random) -> str:
     syllables = rng.randint(1, 3)
     return "".join(
-        rng.choice(LEADING) + rng.choice(CONSONANTS) + rng.choice(VOWELS) + rng.choice(TONES)
+        rng.choice(LEADING)
+        + rng.choice(CONSONANTS)
+        + rng.choice(VOWELS)
+        + rng.choice(TONES)
         + rng.choice(FINALS)
         for _ in range(syllables)
     )
@@ -91,6 +105,8 @@ def generate_posts(n: int, seed: int = 1) -> tuple[list[ReviewPost], list[tuple[
             pairs.append((src.post_number, number))
         elif roll < 0.04:
             text = "\n".join(rng.sample(SPAM_LINES, 3)) + "\n" + paragraph()
+        elif roll < 0.0405:  # an answer copied from the announcement thread
+            text = paragraph() + "\n\n" + rng.choice(THREAD_ANSWERS)
         else:
             text = body(rng.randint(100, 2000))
         if rng.random() < 0.1:
@@ -106,6 +122,18 @@ def generate_posts(n: int, seed: int = 1) -> tuple[list[ReviewPost], list[tuple[
             )
         )
     return posts, pairs
+
+
+def announcement_comments() -> list[ReviewComment]:
+    """The real announcement thread's comments (for the comment-copy check)."""
+    sample = (
+        Path(__file__).resolve().parent.parent / "replica" / "data" / "announcement-544804.json"
+    )
+    data = json.loads(sample.read_text("utf-8"))
+    return [
+        ReviewComment(3_318_000 + c["position"], None, None, None, None, c["text"])
+        for c in data["comments"]
+    ]
 
 
 def peak_rss_mb() -> float:
@@ -145,19 +173,26 @@ def main() -> int:
         f"generated {len(posts):,} posts ({chars.min()}-{chars.max()} chars, mean "
         f"{chars.mean():.0f}) with {len(planted):,} planted copies in {gen_s:.1f} s"
     )
+    comments = announcement_comments()
     rss_before = peak_rss_mb()
-    t0 = time.perf_counter()
-    review = review_posts(posts, keywords=("สังคมออนไลน์",))
-    review_s = time.perf_counter() - t0
-    clusters = review.duplicates.cluster_of()
-    found = sum(
-        1 for a, b in planted if a in clusters and clusters[a] is clusters.get(b)
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
+    review = review_posts(
+        posts,
+        keywords=("สังคมออนไลน์",),
+        announcement_post=544804,
+        announcement_comments=comments,
     )
+    review_s, review_cpu = time.perf_counter() - t0, time.process_time() - c0
+    clusters = review.duplicates.cluster_of()
+    found = sum(1 for a, b in planted if a in clusters and clusters[a] is clusters.get(b))
     print(
-        f"review: {review_s:.1f} s for {len(posts):,} posts; "
+        f"review: {review_s:.1f} s wall, {review_cpu:.1f} s CPU for {len(posts):,} posts "
+        f"(load average {load:.1f} on {os.cpu_count()} cores at start); "
         f"{len(review.duplicates.clusters):,} clusters, {review.duplicates.candidate_pairs:,} "
         f"LSH candidates, planted copies found {found}/{len(planted)} "
         f"({found / max(1, len(planted)):.3f}); spam flagged {len(review.spam):,}; "
+        f"announcement-comment copies {len(review.comment_copies)}; "
         f"peak RSS {peak_rss_mb():.0f} MB (before review {rss_before:.0f} MB)"
     )
     for name, seconds in review.timings.items():
@@ -166,7 +201,7 @@ def main() -> int:
         return 0
     sample = posts[: args.sample]
     t0 = time.perf_counter()
-    review_posts(sample, keywords=("สังคมออนไลน์",))
+    review_posts(sample, keywords=("สังคมออนไลน์",), announcement_comments=comments)
     ours_sample = time.perf_counter() - t0
     base_s, base_found = pairwise_baseline(sample)
     n = len(sample)

@@ -139,7 +139,9 @@ def review_posts(
         TextDoc(c.comment_id, c.author_key, c.created_at, c.body_text)
         for c in announcement_comments
     ]
-    copies = find_comment_copies(docs, comment_docs) if comment_docs else []
+    copies = (
+        find_comment_copies(docs, comment_docs, compact_texts=dup.compact) if comment_docs else []
+    )
     timings["comment_copies"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

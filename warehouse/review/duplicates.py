@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from scipy.sparse import csr_matrix
 
 from warehouse.thai import normalise_text, remove_zero_width, thai_digits_to_ascii
 
@@ -120,6 +121,7 @@ class DuplicateResult:
     boilerplate: list[str] = field(default_factory=list)  # compact paragraphs dropped
     candidate_pairs: int = 0
     verified_pairs: int = 0
+    compact: dict[int, str] = field(default_factory=dict)  # key -> compact text
 
     def matches(self) -> dict[int, DuplicateMatch]:
         """copy key -> its match with the cluster's original."""
@@ -499,10 +501,19 @@ def find_duplicates(
     original. ``boilerplate`` defaults to paragraphs found in >= 5 of the docs."""
     result = DuplicateResult()
     by_key = {d.key: d for d in docs}
+    # One normalisation per text: its paragraphs feed the boilerplate count and, joined,
+    # are the compact text.
+    full_compact: dict[int, str] = {}
+    counts: Counter[str] = Counter()
+    for d in docs:
+        parts = paragraphs(d.text)
+        if boilerplate is None:
+            counts.update({p for p in parts if len(p) >= BOILERPLATE_MIN_CHARS})
+        full_compact[d.key] = "".join(parts)
     if boilerplate is None:
-        boilerplate = find_boilerplate(d.text for d in docs)
+        boilerplate = {p for p, n in counts.items() if n >= BOILERPLATE_MIN_DOCS}
     result.boilerplate = sorted(boilerplate)
-    full_compact = {d.key: compact(d.text) for d in docs}
+    result.compact = full_compact
     comparable = [d for d in docs if len(full_compact[d.key]) >= MIN_COMPARE_CHARS]
 
     uf = _UnionFind()
@@ -595,37 +606,67 @@ def find_comment_copies(
     *,
     min_containment: float = COMMENT_COPY_CONTAINMENT,
     min_chars: int = COMMENT_COPY_MIN_CHARS,
+    compact_texts: dict[int, str] | None = None,
 ) -> list[CommentCopy]:
-    """Posts whose text contains (most of) a comment from the announcement thread."""
+    """Posts whose text contains (most of) a comment from the announcement thread.
+
+    ``compact_texts`` (post key -> compact text, as ``find_duplicates`` leaves in
+    ``DuplicateResult.compact``) saves normalising the posts again."""
     comment_sets = {
         c.key: shingle_set(compact(c.text)) for c in comments if len(compact(c.text)) >= min_chars
     }
-    if not comment_sets:
+    if not comment_sets or not posts:
         return []
     by_comment = {c.key: c for c in comments}
-    every = sorted_unique(np.concatenate(list(comment_sets.values())))
-    # A post sharing fewer shingles with the whole thread than the smallest copy would need
-    # cannot hold a copied comment (the common case: one cheap check per post).
-    needed = min_containment * min(len(c) for c in comment_sets.values())
+    keys = list(comment_sets)
+    sizes = np.array([len(comment_sets[k]) for k in keys], dtype=np.float64)
+    # Which comments hold each distinct thread shingle: a sparse (shingle x comment) matrix,
+    # so one lookup per post counts its shared shingles with every comment at once.
+    flat = np.concatenate([comment_sets[k] for k in keys])
+    owner = np.repeat(np.arange(len(keys)), sizes.astype(np.int64))
+    every, row = np.unique(flat, return_inverse=True)
+    incidence = csr_matrix(
+        (np.ones(len(flat), dtype=np.float64), (row.ravel(), owner)), shape=(len(every), len(keys))
+    )
+    needed = min_containment * sizes.min()
+    texts = [
+        compact_texts[p.key] if compact_texts and p.key in compact_texts else compact(p.text)
+        for p in posts
+    ]
+    # First pass, for all posts at once: how many shingles each shares with the thread
+    # (with repeats: an upper bound); only the few that could hold a copy are looked at.
+    maybe: list[int] = []
+    start = 0
+    while start < len(texts):
+        stop, chars = start, 0
+        while stop < len(texts) and (stop == start or chars + len(texts[stop]) <= _BATCH_CHARS):
+            chars += len(texts[stop])
+            stop += 1
+        hashes, offsets = batch_shingle_hashes(texts[start:stop])
+        hits = np.concatenate([[0], np.cumsum(in_sorted(hashes, every))])
+        per_text = hits[offsets[1:]] - hits[offsets[:-1]]
+        maybe.extend(start + int(i) for i in np.flatnonzero(per_text >= needed))
+        start = stop
     found = []
-    for post in posts:
-        post_set = shingle_set(compact(post.text))
-        if len(post_set) == 0 or int(in_sorted(post_set, every).sum()) < needed:
+    for i in maybe:
+        post = posts[i]
+        post_set = shingle_set(texts[i])
+        where = np.searchsorted(every, post_set)
+        where[where == len(every)] = 0
+        shared = where[every[where] == post_set]
+        if len(shared) < needed:
             continue
-        best: tuple[float, int] | None = None
-        for cid, cset in comment_sets.items():
-            share = len(np.intersect1d(cset, post_set, assume_unique=True)) / len(cset)
-            if share >= min_containment and (best is None or share > best[0]):
-                best = (share, cid)
-        if best is None:
+        shares = np.asarray(incidence[shared].sum(axis=0)).ravel() / sizes
+        best_index = int(np.argmax(shares))
+        if shares[best_index] < min_containment:
             continue
-        comment = by_comment[best[1]]
+        comment = by_comment[keys[best_index]]
         found.append(
             CommentCopy(
                 post_number=post.key,
                 comment_id=comment.key,
                 comment_author=comment.author_key,
-                containment=best[0],
+                containment=float(shares[best_index]),
                 same_author=bool(comment.author_key) and comment.author_key == post.author_key,
                 passages=shared_passages(comment.text, post.text),
             )

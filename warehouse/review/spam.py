@@ -18,9 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from warehouse.thai import compact_text, normalise_text
+from warehouse.thai import compact_text, normalise_text, remove_zero_width
 
 SPAM_THRESHOLD = 0.5
 
@@ -166,12 +164,20 @@ def _terms_in(compact: str, terms: tuple[str, ...]) -> list[str]:
     return [t for t in found if not any(t != o and t in o for o in found)]
 
 
+_NOT_LATIN_BYTES = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
+
+
 def _letter_counts(text: str) -> tuple[int, int]:
-    """(Thai letters, Latin letters) in ``text``."""
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    thai = int(np.count_nonzero((cps >= 0x0E01) & (cps <= 0x0E4E)))
-    latin = int(np.count_nonzero(((cps | 0x20) >= 0x61) & ((cps | 0x20) <= 0x7A)))
-    return thai, latin
+    """(Thai characters, Latin letters) in ``text``, counted on its UTF-8 bytes: every Thai
+    character starts with E0 B8 or E0 B9; multi-byte sequences never hold ASCII bytes."""
+    data = text.encode("utf-8")
+    thai = data.count(b"\xe0\xb8") + data.count(b"\xe0\xb9")
+    return thai, len(data.translate(None, _NOT_LATIN_BYTES))
+
+
+def body_normal_lines(body_text: str) -> list[str]:
+    """The body's lines, with zero-width characters removed (copies hide behind them)."""
+    return remove_zero_width(body_text).splitlines()
 
 
 def spam_signals(title: str, body_text: str, *, accounts_with_same_text: int = 1) -> dict[str, Any]:
@@ -218,13 +224,11 @@ def spam_signals(title: str, body_text: str, *, accounts_with_same_text: int = 1
     thai, latin = _letter_counts(body_normal)
     if thai + latin >= 20 and latin / (thai + latin) >= NON_THAI_RATIO:
         signals["non_thai"] = round(latin / (thai + latin), 3)
-    if body_text.count("\n") >= REPEATED_LINE_TIMES - 1:
-        lines = ("".join(line.split()).lower() for line in body_text.splitlines())
-        counts = Counter(line for line in lines if len(line) >= 6)
-        if counts:
-            times = counts.most_common(1)[0][1]
-            if times >= REPEATED_LINE_TIMES:
-                signals["repeated_lines"] = times
+    lines = [line for line in map(str.strip, body_normal_lines(body_text)) if len(line) >= 6]
+    if len(lines) - len(set(lines)) >= REPEATED_LINE_TIMES - 1:
+        times = Counter(lines).most_common(1)[0][1]
+        if times >= REPEATED_LINE_TIMES:
+            signals["repeated_lines"] = times
     if accounts_with_same_text >= 2:
         signals["cross_account_copy"] = accounts_with_same_text
     return signals
