@@ -244,7 +244,7 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 30) ->
 def test_busy_database_waits_then_names_the_holder(db_path: Path, tmp_path: Path) -> None:
     ensure_migrated(db_path)
     ready = tmp_path / "ready"
-    holder = _start(HOLDER, str(db_path), str(ready), "1.5")
+    holder = _start(HOLDER, str(db_path), str(ready), "2.5")
     try:
         _wait_for(ready, holder)
         started = time.monotonic()
