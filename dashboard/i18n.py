@@ -92,6 +92,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "Posts that mention the keyword without the tag, and answers in the announcement "
         "thread instead of a tagged post",
     ),
+    "health_last_run_failed": (
+        "รอบล่าสุดไม่สำเร็จทั้งหมด รอบถัดไปจะลองหน้าที่พลาดอีกครั้ง",
+        "The last crawl did not finish cleanly; the next crawl retries the failed pages",
+    ),
+    "health_running": ("กำลังเก็บข้อมูลอยู่ตอนนี้", "A crawl is running now"),
+    "health_window_not_open": (
+        "แคมเปญยังไม่เปิด จะเริ่มเก็บข้อมูลเมื่อเปิด",
+        "The campaign has not opened; crawls start then",
+    ),
+    "health_window_over": ("สิ้นสุดช่วงเก็บข้อมูลตามกำหนดแล้ว", "Scheduled crawling has ended"),
     "before_draw": ("ก่อนจับรางวัล", "Before the draw"),
     "undecided": ("ยังไม่ตัดสิน", "Undecided"),
     "frozen_since": ("ล็อกรายชื่อแล้วเมื่อ", "Frozen since"),

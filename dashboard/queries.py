@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
 from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
+from warehouse.health import Health, crawl_health
 from warehouse.thai import BANGKOK
 
 SUGGESTION_KINDS = ("duplicate", "spam", "rule", "near_miss")
@@ -44,8 +48,8 @@ def _aware(value: datetime | None) -> datetime | None:
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(row and row[0][0])
 
 
 def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -62,6 +66,78 @@ def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
         "FROM suggestions WHERE campaign_slug = $slug AND post_number IS NOT NULL "
         "GROUP BY post_number"
     )
+
+
+# --- entry facts, cached per warehouse state ------------------------------------------------
+
+# The warehouse's entries query (rule facts need the whole campaign: per-author counts,
+# edits after close) takes seconds at 100k posts. Its result only changes when a crawl or a
+# campaign edit changes its inputs, so the dashboard keeps the last result per campaign in
+# memory (a few MB per 100k entries) with a cheap fingerprint of those inputs, read in the
+# same transaction. Decisions and suggestions are not cached: they are joined on every read.
+_FACTS_CACHE: dict[tuple[str, str], tuple[tuple[Any, ...], pa.Table]] = {}
+_FACTS_LOCK = threading.Lock()
+_FACTS_CACHE_SIZE = 8
+
+_FINGERPRINT_SQL = """
+SELECT
+    (SELECT [count(*)::VARCHAR, max(last_fetched_at)::VARCHAR, count_if(gone)::VARCHAR,
+             max(first_seen_at)::VARCHAR] FROM posts),
+    (SELECT count(*) FROM post_versions),
+    (SELECT [count(*)::VARCHAR, max(last_seen_at)::VARCHAR, count_if(listed)::VARCHAR]
+     FROM campaign_posts WHERE campaign_slug = $slug),
+    (SELECT hash(c) FROM campaigns c WHERE slug = $slug)
+"""
+
+
+def _database_key(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute(
+        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    return str(row[0][0]) if row else ""
+
+
+def entry_facts(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
+    """Every candidate of the campaign with its rule facts (``warehouse.entries.ENTRIES_SQL``
+    plus ``post_created_at``), as an Arrow table; recomputed only when its inputs changed."""
+    rows = con.execute(_FINGERPRINT_SQL, {"slug": slug}).fetchall()
+    fingerprint = tuple(str(v) for v in rows[0]) if rows else ()
+    key = (_database_key(con), slug)
+    hit = _FACTS_CACHE.get(key)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    table = con.sql(
+        f"SELECT e.*, p.created_at AS post_created_at FROM ({ENTRIES_SQL}) e "
+        "LEFT JOIN posts p USING (post_number)",
+        params={"slug": slug},
+    ).to_arrow_table()
+    with _FACTS_LOCK:
+        if len(_FACTS_CACHE) >= _FACTS_CACHE_SIZE and key not in _FACTS_CACHE:
+            _FACTS_CACHE.pop(next(iter(_FACTS_CACHE)))
+        _FACTS_CACHE[key] = (fingerprint, table)
+    return table
+
+
+_REGISTER_LOCK = threading.Lock()
+_register_seq = itertools.count()
+
+
+class _Registered:
+    """``con.register`` under a unique name for the duration of a ``with`` block."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+        self.con = con
+        self.table = table
+        with _REGISTER_LOCK:
+            self.name = f"_dash_entries_{next(_register_seq)}"
+
+    def __enter__(self) -> str:
+        self.con.register(self.name, self.table)
+        return self.name
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.unregister(self.name)
 
 
 # --- the review queue ------------------------------------------------------------------------
@@ -163,8 +239,23 @@ def review_queue(
     where = _queue_where(filters, params)
     params["limit"] = page_size
     params["offset"] = (page - 1) * page_size
+    facts = entry_facts(con, slug)
+    with _Registered(con, facts) as entries_view:
+        return _review_queue(con, slug, filters, entries_view, page, page_size, params, where)
+
+
+def _review_queue(
+    con: duckdb.DuckDBPyConnection,
+    slug: str,
+    filters: QueueFilters,
+    entries_view: str,
+    page: int,
+    page_size: int,
+    params: dict[str, Any],
+    where: str,
+) -> QueuePage:
     sql = f"""
-    WITH e AS ({ENTRIES_SQL}),
+    WITH e AS (SELECT * FROM {entries_view}),
     d AS (
         SELECT post_number, decision_id, status, reason, duplicate_of, decided_by, source
         FROM decisions WHERE campaign_slug = $slug
@@ -172,14 +263,14 @@ def review_queue(
     ),
     s AS ({_suggestions_sql(con)}),
     q AS (
-        SELECT e.post_number, e.title, e.author_username, e.author_name, p.created_at, e.url,
+        SELECT e.post_number, e.title, e.author_username, e.author_name,
+               e.post_created_at AS created_at, e.url,
                coalesce(d.status, 'pending') AS status, d.decision_id, d.decided_by,
                d.source AS decision_source, d.reason, d.duplicate_of,
                e.early, e.late, NOT e.tagged AS untagged, e.keyword_removed, e.organiser,
                e.gone, e.edited_after_close, e.over_author_limit,
                s.kinds, s.top_kind, s.max_score
         FROM e LEFT JOIN d USING (post_number) LEFT JOIN s USING (post_number)
-        LEFT JOIN posts p USING (post_number)
     )
     SELECT *, count(*) OVER () AS total FROM q
     WHERE {where}
@@ -206,9 +297,6 @@ def _queue_count(
     """The total when the requested page is past the end (the windowed count is empty)."""
     if page == 1:
         return 0
-    if filters == QueueFilters():
-        row = con.execute(f"SELECT count(*) FROM ({ENTRIES_SQL})", {"slug": slug}).fetchone()
-        return int(row[0]) if row else 0
     page = review_queue(con, slug, filters, page=1, page_size=1)
     return page.total
 
@@ -272,11 +360,12 @@ class EntryDetail:
 def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
     """One entry with its rule facts: the warehouse's entries query filtered in SQL (rule
     facts such as per-author counts need the whole campaign, but only one row comes back)."""
-    cursor = con.execute(
-        f"SELECT * FROM ({ENTRIES_SQL}) WHERE post_number = $n", {"slug": slug, "n": post_number}
-    )
-    names = [d[0] for d in cursor.description]
-    row = cursor.fetchone()
+    facts = entry_facts(con, slug)
+    with _Registered(con, facts) as entries_view:
+        cursor = con.execute(f"SELECT * FROM {entries_view} WHERE post_number = ?", [post_number])
+        names = [d[0] for d in cursor.description]
+        rows_found = cursor.fetchall()
+        row = rows_found[0] if rows_found else None
     if row is None:
         return None
     r = dict(zip(names, row, strict=True))
@@ -343,21 +432,23 @@ def entry_detail(
     entry = get_entry_fast(con, slug, post_number)
     if entry is None:
         return None
-    post = con.execute(
+    posts_found = con.execute(
         "SELECT body_text, raw_tags, "
         "(SELECT count(*) FROM post_versions v WHERE v.post_number = p.post_number) "
         "FROM posts p WHERE post_number = ?",
         [post_number],
-    ).fetchone()
+    ).fetchall()
+    post = posts_found[0] if posts_found else None
     comment_rows = con.execute(
         "SELECT comment_id, author_username, author_name, created_at, body_text, "
         "count(*) OVER () FROM comments WHERE post_number = ? "
         "ORDER BY position NULLS LAST, created_at, comment_id LIMIT ?",
         [post_number, max_comments],
     ).fetchall()
-    campaign_row = con.execute(
+    campaign_rows = con.execute(
         "SELECT frozen_at IS NOT NULL, site_url FROM campaigns WHERE slug = ?", [slug]
-    ).fetchone()
+    ).fetchall()
+    campaign_row = campaign_rows[0] if campaign_rows else None
     return EntryDetail(
         entry=entry,
         body_text=post[0] if post else "",
@@ -389,67 +480,14 @@ def undo_target(history: Sequence[Decision]) -> tuple[str, str | None, int | Non
 
 
 @dataclass(frozen=True)
-class CrawlRun:
-    run_id: int
-    mode: str
-    status: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    trigger: str | None
-    requests: int
-    listing_pages: int
-    post_pages: int
-    comment_pages: int
-    posts_new: int
-    posts_changed: int
-    posts_gone: int
-    comments_new: int
-    errors: int
-    duration_s: float | None
-
-
-@dataclass(frozen=True)
-class CrawlHealth:
-    last_run: CrawlRun | None
-    last_good_run: CrawlRun | None
-    stale_hours: float | None  # hours since the last good crawl finished, if too old
-    errors_rising: bool
-    next_run_at: datetime | None
-
-
-@dataclass(frozen=True)
 class Overview:
     campaign: Campaign
     total: int
     by_status: dict[str, int]
     per_day: list[tuple[date, int]]
     undecided: int
-    health: CrawlHealth
+    health: Health  # warehouse.health (the scheduler part's definition of stale etc.)
     suggestion_counts: dict[str, int] = field(default_factory=dict)
-
-
-_RUN_COLUMNS = (
-    "run_id, mode, status, started_at, finished_at, trigger, requests, listing_pages, "
-    "post_pages, comment_pages, posts_new, posts_changed, posts_gone, comments_new, errors, "
-    "duration_s"
-)
-
-
-def _run(row: Sequence[Any]) -> CrawlRun:
-    values = list(row)
-    values[3] = _aware(values[3])
-    values[4] = _aware(values[4])
-    return CrawlRun(*values)
-
-
-def crawl_runs(con: duckdb.DuckDBPyConnection, slug: str, *, limit: int = 200) -> list[CrawlRun]:
-    """The campaign's crawl runs, newest first."""
-    rows = con.execute(
-        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? "
-        "ORDER BY started_at DESC, run_id DESC LIMIT ?",
-        [slug, limit],
-    ).fetchall()
-    return [_run(r) for r in rows]
 
 
 def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 500) -> list[dict]:  # type: ignore[type-arg]
@@ -471,99 +509,14 @@ def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 50
     ]
 
 
-def default_stale_hours() -> float:
-    """Warn when no good crawl for three scheduler intervals (at least one hour)."""
-    from warehouse.settings import get_settings
-
-    return max(1.0, 3 * get_settings().schedule_interval_min / 60)
-
-
-def crawl_health(
-    con: duckdb.DuckDBPyConnection,
-    slug: str,
-    *,
-    stale_after_hours: float | None = None,
-    now: datetime | None = None,
-) -> CrawlHealth:
-    """The last run, the last good run, and warnings: no good crawl for too long (only
-    while the campaign is still crawled: until ``crawl_after_close_days`` after it closes),
-    or more errors in the last finished run than the five before it had on average."""
-    runs = crawl_runs(con, slug, limit=6)
-    now = now or datetime.now(BANGKOK)
-    if stale_after_hours is None:
-        stale_after_hours = default_stale_hours()
-    window = con.execute(
-        "SELECT closes_at, crawl_after_close_days FROM campaigns WHERE slug = ?", [slug]
-    ).fetchone()
-    still_crawled = window is None or now <= window[0] + timedelta(days=int(window[1]))
-    last = runs[0] if runs else None
-    good_row = con.execute(
-        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? AND status = 'ok' "
-        "ORDER BY started_at DESC LIMIT 1",
-        [slug],
-    ).fetchone()
-    good = _run(good_row) if good_row else None
-    stale: float | None = None
-    if runs and still_crawled:
-        reference = (good.finished_at or good.started_at) if good else None
-        hours = (now - reference).total_seconds() / 3600 if reference else None
-        if hours is None or hours > stale_after_hours:
-            stale = round(hours, 1) if hours is not None else float("inf")
-    finished = [r for r in runs if r.status != "running"]
-    rising = False
-    if len(finished) >= 2:
-        before = finished[1:6]
-        average = sum(r.errors for r in before) / len(before)
-        rising = finished[0].errors > 0 and finished[0].errors > max(average * 1.5, average + 2)
-    return CrawlHealth(
-        last_run=last,
-        last_good_run=good,
-        stale_hours=stale,
-        errors_rising=rising,
-        next_run_at=_next_scheduled_run(con, slug),
-    )
-
-
-def _next_scheduled_run(con: duckdb.DuckDBPyConnection, slug: str) -> datetime | None:
-    """When the scheduler says it will crawl next, if it records that (table
-    ``schedule_state`` with ``campaign_slug`` and ``next_run_at``, written by the
-    scheduler part); None otherwise."""
-    if not _table_exists(con, "schedule_state"):
-        return None
-    try:
-        row = con.execute(
-            "SELECT max(next_run_at) FROM schedule_state WHERE campaign_slug = ?", [slug]
-        ).fetchone()
-    except duckdb.Error:
-        return None
-    return _aware(row[0]) if row and row[0] else None
-
-
 def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:
     campaign = get_campaign(con, slug)
-    rows = con.execute(
-        f"""
-        WITH e AS ({ENTRIES_SQL}),
-        d AS (
-            SELECT post_number, status FROM decisions WHERE campaign_slug = $slug
-            QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
-        )
-        SELECT coalesce(d.status, 'pending') AS status, count(*)
-        FROM e LEFT JOIN d USING (post_number) GROUP BY ALL
-        """,
-        {"slug": slug},
-    ).fetchall()
+    facts = entry_facts(con, slug)
+    with _Registered(con, facts) as entries_view:
+        rows, per_day_rows = _overview_counts(con, slug, entries_view)
     by_status = {status: 0 for status in ("pending", "eligible", "duplicate", "spam", "ineligible")}
     for status, count in rows:
         by_status[status] = int(count)
-    per_day_rows = con.execute(
-        f"""
-        SELECT (p.created_at AT TIME ZONE 'Asia/Bangkok')::DATE AS day, count(*)
-        FROM ({ENTRIES_SQL}) e JOIN posts p USING (post_number)
-        WHERE p.created_at IS NOT NULL GROUP BY ALL ORDER BY day
-        """,
-        {"slug": slug},
-    ).fetchall()
     suggestion_counts: dict[str, int] = {}
     if _table_exists(con, "suggestions"):
         for kind, count in con.execute(
@@ -581,6 +534,30 @@ def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:
         health=crawl_health(con, slug),
         suggestion_counts=suggestion_counts,
     )
+
+
+def _overview_counts(
+    con: duckdb.DuckDBPyConnection, slug: str, entries_view: str
+) -> tuple[list[Any], list[Any]]:
+    rows = con.execute(
+        f"""
+        WITH e AS (SELECT * FROM {entries_view}),
+        d AS (
+            SELECT post_number, status FROM decisions WHERE campaign_slug = $slug
+            QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+        )
+        SELECT coalesce(d.status, 'pending') AS status, count(*)
+        FROM e LEFT JOIN d USING (post_number) GROUP BY ALL
+        """,
+        {"slug": slug},
+    ).fetchall()
+    per_day_rows = con.execute(
+        f"""
+        SELECT (post_created_at AT TIME ZONE 'Asia/Bangkok')::DATE AS day, count(*)
+        FROM {entries_view} WHERE post_created_at IS NOT NULL GROUP BY ALL ORDER BY day
+        """
+    ).fetchall()
+    return rows, per_day_rows
 
 
 # --- duplicates -----------------------------------------------------------------------------
@@ -813,5 +790,5 @@ def campaign_slugs(con: duckdb.DuckDBPyConnection) -> list[str]:
 def campaign_frozen(con: duckdb.DuckDBPyConnection, slug: str) -> bool:
     row = con.execute(
         "SELECT frozen_at IS NOT NULL FROM campaigns WHERE slug = ?", [slug]
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(row and row[0][0])

@@ -28,6 +28,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # 
     def add_users(con) -> None:  # type: ignore[no-untyped-def]
         for name, role in (("viewer", "viewer"), ("mod", "moderator"), ("boss", "admin")):
             users.add_user(con, name, PASSWORD, role=role, actor="test")
+        con.execute(
+            "INSERT INTO crawl_runs (campaign_slug, mode, status, started_at, finished_at, "
+            "errors, duration_s, post_pages) VALUES "
+            "(?, 'full', 'ok', now() - INTERVAL 2 HOUR, now() - INTERVAL 1 HOUR, 0, 3600, 13), "
+            "(?, 'incremental', 'partial', now() - INTERVAL 10 MINUTE, now(), 4, 60, 2)",
+            [SLUG, SLUG],
+        )
 
     run(add_users, path)
     return path, info
@@ -46,7 +53,7 @@ def warehouse_file(
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -171,6 +178,8 @@ def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # ty
     for page in ("overview", "review", "duplicates", "audit", "crawls", "draw", "users"):
         at = _goto(at, page)
         assert not at.error, (page, [e.value for e in at.error])
+    at = _goto(at, "crawls")
+    assert "partial" in at.dataframe[0].value.to_string()
     at = _goto(at, "users")
     assert at.dataframe and "viewer" in at.dataframe[0].value.to_string()
     at = _goto(at, "audit")

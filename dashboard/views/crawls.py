@@ -7,18 +7,15 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.context import Ctx
+from dashboard.views.overview import show_health
+from warehouse.health import crawl_health, crawl_history
 
 
 def render(ctx: Ctx) -> None:
     assert ctx.campaign_slug is not None
     st.header(ctx.t("page_crawls"))
-    health = ctx.call(queries.crawl_health, ctx.campaign_slug)
-    if health.stale_hours is not None and health.last_run is not None:
-        hours = "∞" if health.stale_hours == float("inf") else f"{health.stale_hours:.0f}"
-        st.warning(ctx.t("crawl_stale", hours=hours), icon="⏰")
-    if health.errors_rising and health.last_run is not None:
-        st.warning(ctx.t("crawl_errors_rising", recent=health.last_run.errors), icon="📈")
-    runs = ctx.call(queries.crawl_runs, ctx.campaign_slug)
+    show_health(ctx, ctx.call(crawl_health, ctx.campaign_slug))
+    runs = ctx.call(crawl_history, ctx.campaign_slug, 200)
     if not runs:
         st.info(ctx.t("no_crawls"))
         return

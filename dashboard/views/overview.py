@@ -3,13 +3,17 @@ left before the draw."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import queries
 from dashboard.context import Ctx
 from dashboard.textview import md_escape
+from warehouse.health import Health
 from warehouse.review import list_near_misses
+from warehouse.thai import BANGKOK
 
 
 def render(ctx: Ctx) -> None:
@@ -76,27 +80,32 @@ def render(ctx: Ctx) -> None:
             )
 
     st.subheader(ctx.t("crawl_health"))
-    health = data.health
-    if health.last_run is None:
+    show_health(ctx, data.health)
+
+
+def show_health(ctx: Ctx, health: Health) -> None:
+    """Last run, last good run, next scheduled run, and translated warnings."""
+    run = health.last_run
+    if run is None:
         st.warning(ctx.t("no_crawls"))
         return
-    run = health.last_run
     cols = st.columns(4)
     cols[0].metric(ctx.t("last_run"), ctx.fmt_date(run.started_at))
     cols[1].metric(ctx.t("status"), run.status)
     cols[2].metric(ctx.t("errors"), run.errors)
     cols[3].metric(ctx.t("duration"), f"{run.duration_s:.0f}" if run.duration_s else "-")
-    good = health.last_good_run
-    st.caption(
-        f"{ctx.t('last_good_run')}: {ctx.fmt_date(good.started_at) if good else '-'}"
-        + (
-            f" · {ctx.t('next_run')}: {ctx.fmt_date(health.next_run_at)}"
-            if health.next_run_at
-            else ""
-        )
-    )
-    if health.stale_hours is not None:
-        hours = "∞" if health.stale_hours == float("inf") else f"{health.stale_hours:.0f}"
-        st.warning(ctx.t("crawl_stale", hours=hours), icon="⏰")
-    if health.errors_rising:
-        st.warning(ctx.t("crawl_errors_rising", recent=run.errors), icon="📈")
+    line = f"{ctx.t('last_good_run')}: {ctx.fmt_date(health.last_good_at)}"
+    if health.next_scheduled_at:
+        line += f" · {ctx.t('next_run')}: {ctx.fmt_date(health.next_scheduled_at)}"
+    st.caption(line)
+    for code in health.codes:
+        if code == "stale":
+            hours = "-"
+            if health.last_good_at is not None:
+                age = datetime.now(BANGKOK) - health.last_good_at
+                hours = f"{age.total_seconds() / 3600:.0f}"
+            st.warning(ctx.t("crawl_stale", hours=hours), icon="⏰")
+        elif code == "errors_rising":
+            st.warning(ctx.t("crawl_errors_rising", recent=run.errors), icon="📈")
+        elif code in ("last_run_failed", "running", "window_not_open", "window_over"):
+            st.info(ctx.t("health_" + code))
