@@ -307,6 +307,17 @@ def run_due_crawls(
 # --- the scheduler -------------------------------------------------------------------------
 
 
+class _BusyRoundFilter(logging.Filter):
+    """APScheduler warns on every trigger that fires while a round is still running; that
+    is expected (max_instances=1: rounds never overlap), so it becomes a DEBUG line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in record.getMessage():
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
 @dataclass
 class Counters:
     ticks: int = 0
@@ -533,6 +544,8 @@ class Scheduler:
             **extra,
         )
         previous = self._install_signals()
+        busy_filter = _BusyRoundFilter()
+        logging.getLogger("apscheduler.scheduler").addFilter(busy_filter)
         self._scheduler = scheduler
         scheduler.start()
         log.info(
@@ -553,6 +566,7 @@ class Scheduler:
         finally:
             scheduler.shutdown(wait=True)  # the cancelled crawl records 'interrupted' first
             self._restore_signals(previous)
+            logging.getLogger("apscheduler.scheduler").removeFilter(busy_filter)
             try:
                 run(lambda con: clear_schedule_state(con, self.holder), self.db_path)
             except Exception as exc:

@@ -63,6 +63,17 @@ def kv(**fields: Any) -> str:
     return " ".join(parts)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the event (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _installed(root: logging.Logger) -> list[logging.Handler]:
     return [h for h in root.handlers if getattr(h, _MARK, False)]
 
@@ -95,7 +106,7 @@ def configure_logging(
         stderr_level = logging.WARNING
     else:
         stderr_level = logging.INFO
-    stderr_handler = logging.StreamHandler(sys.stderr)
+    stderr_handler = _StderrHandler()
     stderr_handler.setLevel(stderr_level)
     stderr_handler.setFormatter(formatter)
     setattr(stderr_handler, _MARK, True)
