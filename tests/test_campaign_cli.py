@@ -190,6 +190,9 @@ BAD_INPUTS = [
     ["campaign", "show", "nope"],
     ["campaign", "show", "demo", "--format", "xml"],
     ["campaign", "frobnicate"],
+    ["campaign", "list", "--format", "xml"],
+    ["backup"],
+    ["restore"],
     ["backup", "/nonexistent-folder/b.duckdb"],
     ["restore", "/nonexistent-folder/b.duckdb"],
 ]
