@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -59,9 +60,11 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.fixture
-def warehouse(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    assert cli(capsys, "--db", str(db_path), "campaign", "create", "demo", *CREATE)[0] == 0
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warehouse with a campaign, a post, a comment and a decision, built once."""
+    path = tmp_path_factory.mktemp("template") / "tagdraw.duckdb"
+    assert main(["--db", str(path), "campaign", "create", "demo", *CREATE]) == 0
     now = datetime(2013, 8, 20, tzinfo=BANGKOK)
     post = Post(
         1,
@@ -79,9 +82,16 @@ def warehouse(db_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         1,
         (Comment(11, 1, 1, None, "g", now, "c"),),
     )
-    with connect(db_path) as con:
+    with connect(path) as con:
         store_posts(con, [post], seen_at=now)
         record_decision(con, "demo", 1, "eligible", decided_by="mod")
+    return path
+
+
+@pytest.fixture
+def warehouse(template: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    shutil.copyfile(template, db_path)
+    capsys.readouterr()
     return db_path
 
 
