@@ -34,7 +34,7 @@ SLUG = "online"
 
 @functools.lru_cache(maxsize=1)
 def _gt() -> dict[str, Any]:
-    return build_site(300, 11).ground_truth()
+    return build_site(150, 11).ground_truth()
 
 
 @pytest.fixture
