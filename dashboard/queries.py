@@ -119,6 +119,52 @@ def entry_facts(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
     return table
 
 
+_BASE_CACHE: dict[tuple[str, str], tuple[tuple[Any, ...], pa.Table]] = {}
+
+
+def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
+    """``entry_facts`` joined with each entry's suggestion summary (strongest score, kinds)
+    and its count of rule problems: everything the queue sorts and filters on except the
+    decisions, cached until the facts or the suggestions change."""
+    facts = entry_facts(con, slug)
+    has_suggestions = _table_exists(con, "suggestions")
+    marker: tuple[Any, ...] = ()
+    if has_suggestions:
+        found = con.execute(
+            "SELECT count(*), max(computed_at)::VARCHAR FROM suggestions WHERE campaign_slug = ?",
+            [slug],
+        ).fetchall()
+        marker = tuple(found[0]) if found else ()
+    key = (_database_key(con), slug)
+    facts_entry = _FACTS_CACHE.get(key)
+    version = (facts_entry[0] if facts_entry else None, marker)
+    hit = _BASE_CACHE.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    with _Registered(con, facts) as facts_view:
+        table = con.sql(
+            f"""
+            WITH s AS ({_suggestions_sql(con)})
+            SELECT f.post_number, f.title, f.author_username, f.author_name,
+                   f.post_created_at AS created_at, f.url,
+                   f.early, f.late, NOT f.tagged AS untagged, f.keyword_removed, f.organiser,
+                   f.gone, f.edited_after_close, f.over_author_limit,
+                   (f.early::INT + f.late::INT + (NOT f.tagged)::INT + f.organiser::INT
+                    + f.gone::INT + f.edited_after_close::INT + f.over_author_limit::INT)
+                       AS rule_count,
+                   s.kinds, s.top_kind, coalesce(s.max_score, 0) AS max_score,
+                   s.max_score AS top_score
+            FROM {facts_view} f LEFT JOIN s USING (post_number)
+            """,
+            params={"slug": slug} if has_suggestions else None,
+        ).to_arrow_table()
+    with _FACTS_LOCK:
+        if len(_BASE_CACHE) >= _FACTS_CACHE_SIZE and key not in _BASE_CACHE:
+            _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+        _BASE_CACHE[key] = (version, table)
+    return table
+
+
 _REGISTER_LOCK = threading.Lock()
 _register_seq = itertools.count()
 
@@ -239,8 +285,7 @@ def review_queue(
     where = _queue_where(filters, params)
     params["limit"] = page_size
     params["offset"] = (page - 1) * page_size
-    facts = entry_facts(con, slug)
-    with _Registered(con, facts) as entries_view:
+    with _Registered(con, queue_base(con, slug)) as entries_view:
         return _review_queue(con, slug, filters, entries_view, page, page_size, params, where)
 
 
@@ -254,51 +299,40 @@ def _review_queue(
     params: dict[str, Any],
     where: str,
 ) -> QueuePage:
-    sql = f"""
-    WITH e AS (SELECT * FROM {entries_view}),
-    d AS (
-        SELECT post_number, decision_id, status, reason, duplicate_of, decided_by, source
-        FROM decisions WHERE campaign_slug = $slug
-        QUALIFY row_number() OVER (PARTITION BY post_number ORDER BY decision_id DESC) = 1
+    base = f"""
+    WITH d AS (
+        SELECT post_number, max(decision_id) AS decision_id FROM decisions
+        WHERE campaign_slug = $slug GROUP BY post_number
     ),
-    s AS ({_suggestions_sql(con)}),
     q AS (
-        SELECT e.post_number, e.title, e.author_username, e.author_name,
-               e.post_created_at AS created_at, e.url,
-               coalesce(d.status, 'pending') AS status, d.decision_id, d.decided_by,
-               d.source AS decision_source, d.reason, d.duplicate_of,
-               e.early, e.late, NOT e.tagged AS untagged, e.keyword_removed, e.organiser,
-               e.gone, e.edited_after_close, e.over_author_limit,
-               s.kinds, s.top_kind, s.max_score
-        FROM e LEFT JOIN d USING (post_number) LEFT JOIN s USING (post_number)
+        SELECT e.*, coalesce(x.status, 'pending') AS status, x.decision_id, x.decided_by,
+               x.source AS decision_source, x.reason, x.duplicate_of
+        FROM {entries_view} e
+        LEFT JOIN d USING (post_number)
+        LEFT JOIN decisions x ON x.decision_id = d.decision_id
     )
-    SELECT *, count(*) OVER () AS total FROM q
-    WHERE {where}
-    ORDER BY
-        CASE WHEN status = 'pending' THEN 0 WHEN decision_source = 'rule' THEN 1 ELSE 2 END,
-        coalesce(max_score, 0) DESC,
-        (early::INT + late::INT + untagged::INT + organiser::INT + gone::INT
-         + edited_after_close::INT + over_author_limit::INT) DESC,
-        created_at NULLS LAST, post_number
-    LIMIT $limit OFFSET $offset
     """
-    cursor = con.execute(sql, params)
+    # Two cheap statements (a count, and a top-N) instead of a window over every row.
+    count_params = {k: v for k, v in params.items() if k not in ("limit", "offset")}
+    total_rows = con.execute(
+        f"{base} SELECT count(*) FROM q WHERE {where}", count_params
+    ).fetchall()
+    total = int(total_rows[0][0]) if total_rows else 0
+    cursor = con.execute(
+        f"""{base}
+        SELECT * FROM q WHERE {where}
+        ORDER BY
+            CASE WHEN status = 'pending' THEN 0 WHEN decision_source = 'rule' THEN 1 ELSE 2 END,
+            max_score DESC, rule_count DESC, created_at NULLS LAST, post_number
+        LIMIT $limit OFFSET $offset
+        """,
+        params,
+    )
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    total = int(rows[0]["total"]) if rows else _queue_count(con, slug, filters, page)
     return QueuePage(
         rows=[_queue_row(r) for r in rows], total=total, page=page, page_size=page_size
     )
-
-
-def _queue_count(
-    con: duckdb.DuckDBPyConnection, slug: str, filters: QueueFilters, page: int
-) -> int:
-    """The total when the requested page is past the end (the windowed count is empty)."""
-    if page == 1:
-        return 0
-    page = review_queue(con, slug, filters, page=1, page_size=1)
-    return page.total
 
 
 def _queue_row(r: dict[str, Any]) -> QueueRow:
@@ -317,7 +351,7 @@ def _queue_row(r: dict[str, Any]) -> QueueRow:
         rule_reasons=tuple(name for name in RULE_FACT_NAMES if r.get(name)),
         suggestion_kinds=tuple(sorted(r["kinds"] or ())),
         top_kind=r["top_kind"],
-        top_score=r["max_score"],
+        top_score=r["top_score"],
         url=r["url"],
     )
 
