@@ -32,7 +32,11 @@ if not SAMPLE.exists():  # the copy the replica ships
         Path(__file__).resolve().parent.parent / "replica" / "data" / "announcement-544804.json"
     )
 
-CASES = [(300, 1), (300, 7), (1200, 3)]
+CASES = [
+    pytest.param((300, 1), id="n300-seed1"),
+    pytest.param((300, 7), id="n300-seed7"),
+    pytest.param((1200, 3), id="n1200-seed3", marks=pytest.mark.slow),
+]
 
 
 @functools.lru_cache(maxsize=4)
@@ -40,7 +44,7 @@ def _ground_truth(n: int, seed: int) -> dict[str, Any]:
     return build_site(n, seed).ground_truth()
 
 
-@pytest.fixture(scope="module", params=CASES, ids=[f"n{n}-seed{s}" for n, s in CASES])
+@pytest.fixture(scope="module", params=CASES)
 def site_case(request: pytest.FixtureRequest) -> tuple[int, int, dict[str, Any]]:
     n, seed = request.param
     return n, seed, _ground_truth(n, seed)

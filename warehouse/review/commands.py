@@ -56,11 +56,20 @@ def _entries(args: argparse.Namespace) -> int:
     lines = run(
         lambda con: entries_report(con, args.slug, status=args.status), args.db, read_only=True
     )
+    try:
+        _print_entries(lines, args.format)
+    except BrokenPipeError:  # `tagdraw entries ... | head`: the reader has had enough
+        sys.stderr.close()
+    return 0
+
+
+def _print_entries(lines: list[dict[str, Any]], fmt: str) -> None:
     out = sys.stdout
-    if args.format == "json":
+    if fmt == "json":
         for entry in lines:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return 0
+        out.flush()
+        return
     header = {
         "post_number": "post",
         "status": "status",
@@ -72,7 +81,7 @@ def _entries(args: argparse.Namespace) -> int:
     out.write(_table_line(header) + "\n")
     for entry in lines:
         out.write(_table_line(entry) + "\n")
-    return 0
+    out.flush()
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
