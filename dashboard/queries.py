@@ -259,10 +259,12 @@ def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
         params["date_to"] = end
         clauses.append("created_at < $date_to")
     if filters.text and filters.text.strip():
-        params["text"] = f"%{filters.text.strip().lower()}%"
+        # ILIKE scans without building lower-cased copies of every body.
+        escaped = filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["text"] = f"%{escaped}%"
         clauses.append(
-            "(lower(title) LIKE $text OR post_number IN "
-            "(SELECT post_number FROM posts WHERE lower(body_text) LIKE $text))"
+            "(title ILIKE $text ESCAPE '\\' OR post_number IN "
+            "(SELECT post_number FROM posts WHERE body_text ILIKE $text ESCAPE '\\'))"
         )
     return " AND ".join(clauses)
 
