@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from warehouse.review.duplicates import (
     CommentCopy,
@@ -16,7 +18,41 @@ from warehouse.review.duplicates import (
 )
 from warehouse.review.model import ReviewComment, ReviewPost, Suggestion
 from warehouse.review.near_miss import NearMiss, thread_answers, untagged_mentions
-from warehouse.review.spam import SpamResult, spam_score
+from warehouse.review.spam import SpamResult, score_signals, spam_signals
+
+# From this many posts the spam signals run in a second process (fork, Linux) beside the
+# duplicate search.
+PARALLEL_FROM = 20_000
+
+
+def _spam_signals_of(posts: Sequence[ReviewPost]) -> dict[int, dict[str, Any]]:
+    """post number -> the spam signals that fired (posts with none left out)."""
+    out = {}
+    for post in posts:
+        signals = spam_signals(post.title, post.body_text)
+        if signals:
+            out[post.post_number] = signals
+    return out
+
+
+_FORKED_POSTS: Sequence[ReviewPost] = ()
+
+
+def _spam_signals_of_forked() -> dict[int, dict[str, Any]]:
+    return _spam_signals_of(_FORKED_POSTS)
+
+
+def _start_spam_worker(posts: Sequence[ReviewPost]) -> tuple[Any, Any] | None:
+    """A forked worker computing the spam signals of ``posts`` (inherited, not pickled)."""
+    global _FORKED_POSTS
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    _FORKED_POSTS = posts
+    try:
+        pool = multiprocessing.get_context("fork").Pool(1)
+        return pool, pool.apply_async(_spam_signals_of_forked)
+    finally:
+        _FORKED_POSTS = ()
 
 
 @dataclass(slots=True)
@@ -129,6 +165,15 @@ def review_posts(
     entries = set(entry_posts) if entry_posts is not None else None
     organisers = {o.lower() for o in organisers}
 
+    spam_targets = [
+        p
+        for p in posts
+        if (entries is None or p.post_number in entries) and p.post_number != announcement_post
+    ]
+    # Large campaigns: the spam signals (independent of the duplicates) are computed in a
+    # second process meanwhile, so both cores work. Small ones stay in this process.
+    background = _start_spam_worker(spam_targets) if len(spam_targets) >= PARALLEL_FROM else None
+
     t0 = time.perf_counter()
     docs = [post_doc(p) for p in posts if p.post_number != announcement_post]
     dup = find_duplicates(docs, with_passages=with_passages)
@@ -146,17 +191,22 @@ def review_posts(
 
     t0 = time.perf_counter()
     accounts = {key: len(c.authors) for c in dup.clusters if c.cross_account for key in c.members}
+    if background is not None:
+        pool, pending = background
+        with pool:
+            fired = pending.get()
+    else:
+        fired = _spam_signals_of(spam_targets)
     spam: dict[int, SpamResult] = {}
-    for post in posts:
-        if entries is not None and post.post_number not in entries:
-            continue
-        if post.post_number == announcement_post:
-            continue
-        result = spam_score(
-            post.title, post.body_text, accounts_with_same_text=accounts.get(post.post_number, 1)
-        )
-        if result.is_spam:
-            spam[post.post_number] = result
+    for post in spam_targets:
+        number = post.post_number
+        signals = dict(fired.get(number, {}))
+        if accounts.get(number, 1) >= 2:
+            signals["cross_account_copy"] = accounts[number]
+        if signals:
+            result = SpamResult(score=score_signals(signals), signals=signals)
+            if result.is_spam:
+                spam[number] = result
     timings["spam"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
