@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from warehouse.review import duplicates  # noqa: E402
-from warehouse.review.model import ReviewComment, ReviewPost  # noqa: E402
-from warehouse.thai import BANGKOK  # noqa: E402
+from warehouse.review import duplicates
+from warehouse.review.model import ReviewComment, ReviewPost
+from warehouse.thai import BANGKOK
 
 CONSONANTS = "กขคงจฉชซญดตถทธนบปผฝพฟภมยรลวศษสหอฮ"
 VOWELS = ["า", "ิ", "ี", "ึ", "ื", "ุ", "ู", "ั", "ำ", "ะ", "", ""]
@@ -140,6 +140,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def worker_peak_rss_mb() -> float:
+    """Peak RSS of the forked spam worker (shares the parent's pages copy-on-write, so the
+    two peaks added are an upper bound of the memory used)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def pairwise_baseline(posts: list[ReviewPost]) -> tuple[float, int]:
     """Exact Jaccard of every pair: seconds and pairs found at the same threshold."""
     started = time.perf_counter()
@@ -177,6 +183,7 @@ def main() -> int:
     rss_before = peak_rss_mb()
     load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     review = review_posts(
         posts,
         keywords=("สังคมออนไลน์",),
@@ -184,16 +191,20 @@ def main() -> int:
         announcement_comments=comments,
     )
     review_s, review_cpu = time.perf_counter() - t0, time.process_time() - c0
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (child1.ru_utime + child1.ru_stime) - (child0.ru_utime + child0.ru_stime)
     clusters = review.duplicates.cluster_of()
     found = sum(1 for a, b in planted if a in clusters and clusters[a] is clusters.get(b))
     print(
-        f"review: {review_s:.1f} s wall, {review_cpu:.1f} s CPU for {len(posts):,} posts "
+        f"review: {review_s:.1f} s wall, {review_cpu:.1f} s CPU (+ {worker_cpu:.1f} s in the "
+        f"spam worker) for {len(posts):,} posts "
         f"(load average {load:.1f} on {os.cpu_count()} cores at start); "
         f"{len(review.duplicates.clusters):,} clusters, {review.duplicates.candidate_pairs:,} "
         f"LSH candidates, planted copies found {found}/{len(planted)} "
         f"({found / max(1, len(planted)):.3f}); spam flagged {len(review.spam):,}; "
         f"announcement-comment copies {len(review.comment_copies)}; "
-        f"peak RSS {peak_rss_mb():.0f} MB (before review {rss_before:.0f} MB)"
+        f"peak RSS {peak_rss_mb():.0f} MB (before review {rss_before:.0f} MB; spam worker "
+        f"{worker_peak_rss_mb():.0f} MB)"
     )
     for name, seconds in review.timings.items():
         print(f"  {name}: {seconds:.1f} s")
