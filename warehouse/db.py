@@ -77,6 +77,15 @@ def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
             # Full jitter keeps several waiting processes from retrying in lock-step.
             time.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 0.25)
+        except duckdb.ResourceInUseException as exc:
+            # Two threads of this process opening the file at the same instant ("Unique
+            # file handle conflict"): momentary, retried like the file lock.
+            if time.monotonic() - started >= deadline_s:
+                raise DatabaseBusy(
+                    f"The warehouse {path} stayed busy: {_first_line(exc)}"
+                ) from None
+            time.sleep(random.uniform(0, delay))
+            delay = min(delay * 2, 0.25)
         except (duckdb.SerializationException, duckdb.InvalidInputException) as exc:
             # Not a DuckDB file, or one written by an incompatible version.
             raise UserError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
