@@ -431,6 +431,8 @@ class Scheduler:
         if self.control.stopped:
             return
         self.tick()
+        if self.control.stopped:
+            return
         self._record_state()
         log.info(
             "tick done %s",
@@ -444,10 +446,10 @@ class Scheduler:
         )
 
     def _next_run_at(self) -> datetime | None:
-        if self._scheduler is None:
-            return None
-        job = self._scheduler.get_job(self.JOB_ID)
-        return job.next_run_time if job is not None else None
+        """The trigger's next time after now. Computed from the trigger, not asked of the
+        scheduler: the job thread must not call into APScheduler while it shuts down
+        (``shutdown(wait=True)`` holds its locks while waiting for this very job)."""
+        return self.trigger.get_next_fire_time(None, datetime.now(BANGKOK))
 
     def _record_state(self) -> None:
         """Tell the dashboard when each open campaign will be crawled next."""
