@@ -154,7 +154,7 @@ def test_unknown_campaign(db_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_hundred_thousand_posts_in_well_under_two_seconds(db_path: Path) -> None:
+def test_a_hundred_thousand_posts_in_one_query(db_path: Path) -> None:
     with connect(db_path) as con:
         create_campaign(
             con,
