@@ -190,6 +190,11 @@ def main() -> int:
         tags = [*c["keywords"], *c["near_miss_tags"]]
         plain_crawl(base, tags, args.concurrency)  # warm the replica's page cache
         plain = plain_crawl(base, tags, args.concurrency)
+        print(
+            f"plain HTTP: {plain['posts']} posts in {plain['seconds']:.1f} s = "
+            f"{plain['posts_per_s']:.1f} posts/s; now crawling with tagdraw …",
+            flush=True,
+        )
 
         db_path = work / "bench.duckdb"
         run(
