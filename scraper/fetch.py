@@ -16,6 +16,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -159,7 +160,10 @@ class Slot:
         self.context.set_default_timeout(f.settings.request_timeout_s * 1000)
         self.context.set_default_navigation_timeout(f.settings.request_timeout_s * 1000)
         self.page = await self.context.new_page()
-        await self.page.route("**/*", _block_heavy_resources)
+        # Only URLs that look like images, fonts, media or stylesheets reach the Python
+        # handler (which checks the resource type); documents are never intercepted, so a
+        # page load costs no extra round trip through the driver.
+        await self.page.route(HEAVY_URL, _block_heavy_resources)
         self.uses = 0
 
     async def close(self) -> None:
@@ -172,6 +176,13 @@ class Slot:
         if self.uses >= self.fetcher.settings.context_recycle_pages:
             await self.close()
             await self.open()
+
+
+HEAVY_URL = re.compile(
+    r"\.(png|jpe?g|gif|webp|avif|bmp|ico|svg|woff2?|ttf|otf|eot|css|mp4|webm|ogg|mp3|wav|m4a)"
+    r"(\?.*)?$",
+    re.IGNORECASE,
+)
 
 
 async def _block_heavy_resources(route: Any) -> None:
@@ -398,7 +409,8 @@ class Fetcher:
                 response.status,
                 response.url,
                 body.decode("utf-8", "replace"),
-                {k.lower(): v for k, v in (await response.all_headers()).items()},
+                # No round trip, and Retry-After is among these headers.
+                {k.lower(): v for k, v in response.headers.items()},
             )
 
         return await self._attempts(url, do, parse, html=True)
