@@ -201,7 +201,8 @@ def test_scheduler_follows_a_changing_replica(db_path: Path) -> None:
                 "the next scheduled crawl to be recorded",
             )
 
-            # Round 1: a new post with comments, comments on an old post, an edit, a deletion.
+            # The site changes: a new post with comments, comments on an old post, an edit,
+            # a deletion; the next scheduled crawl brings the warehouse level again.
             public = [int(n) for n, p in truth["posts"].items() if p["state"] == "public"]
             listed = [n for n in truth["listed"] if n in public]
             new_post = site.add_post(title="บันทึกใหม่ระหว่างแคมเปญ", n_comments=12)
@@ -209,14 +210,7 @@ def test_scheduler_follows_a_changing_replica(db_path: Path) -> None:
             site.edit_post(listed[5], title="หัวเรื่องที่แก้ไขแล้วระหว่างแคมเปญ")
             site.delete_post(listed[7])
             changed_at = datetime.now(BANGKOK)
-            _wait(lambda: crawled_after(changed_at), 180, "a crawl after the first changes")
-            assert warehouse_differences(db_path, site.ground_truth()) == []
-
-            # Round 2: more comments on the new post, another deletion.
-            site.add_comments(new_post, 15)
-            site.delete_post(listed[9])
-            changed_at = datetime.now(BANGKOK)
-            _wait(lambda: crawled_after(changed_at), 180, "a crawl after the second changes")
+            _wait(lambda: crawled_after(changed_at), 180, "a crawl after the changes")
             assert warehouse_differences(db_path, site.ground_truth()) == []
         finally:
             scheduler.stop()
@@ -233,11 +227,11 @@ def test_scheduler_follows_a_changing_replica(db_path: Path) -> None:
         )
 
     (new_comments,), (gone,), history = run(facts, db_path)
-    assert new_comments == 27 and gone
-    assert len(history) >= 3
+    assert new_comments == 12 and gone
+    assert len(history) >= 2
     assert {r.trigger for r in history} == {"schedule"}
     assert all(r.status in ("ok", "interrupted") for r in history), history
-    assert scheduler.counters.errors == 0 and scheduler.counters.crawls >= 3
+    assert scheduler.counters.errors == 0 and scheduler.counters.crawls >= 2
     # A clean stop forgets the plan (the dashboard shows no next crawl).
     assert run(lambda con: next_scheduled_crawl(con, SLUG), db_path) is None
 
