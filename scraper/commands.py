@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="seconds before a request is given up and retried (default 20)",
     )
     crawl.add_argument(
+        "--comments-mode",
+        choices=("adaptive", "render", "click"),
+        default="adaptive",
+        help="adaptive (default): pages via the browser context's request API, a sample "
+        "proven in Chromium by clicking ดูความเห็นเพิ่มเติม; click: render and click every post",
+    )
+    crawl.add_argument(
         "--quiet", action="store_true", help="no progress bar or log lines; summary only"
     )
     crawl.set_defaults(func=_crawl)
@@ -83,6 +90,7 @@ def _crawl(args: argparse.Namespace) -> int:
         trigger="cli",
         progress=not args.quiet,
         unthrottled=args.unthrottled,
+        comments_mode=args.comments_mode,
         rate_per_s=args.rate,
         concurrency=args.concurrency,
         request_timeout_s=args.timeout,

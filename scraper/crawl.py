@@ -74,6 +74,8 @@ class CrawlSummary:
     comments_new: int = 0
     comments_collected: int = 0
     comment_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    render_checks: int = 0  # posts also loaded in Chromium with the page's script (adaptive)
+    render_mismatches: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     duration_s: float = 0.0
@@ -97,6 +99,8 @@ class CrawlSummary:
             f"{self.planned} fetched: {self.posts_new} new, {self.posts_changed} changed, "
             f"{self.posts_unchanged} unchanged, {len(self.posts_gone)} gone",
             f"  comments: {self.comments_new} new ({self.comments_collected} collected)",
+            f"  checked in Chromium (clicking ดูความเห็นเพิ่มเติม): {self.render_checks} posts, "
+            f"{len(self.render_mismatches)} differed",
         ]
         lines += [f"  {message}" for message in self.messages]
         for mismatch in self.comment_mismatches:
@@ -360,6 +364,40 @@ def _plan(
     return _Plan(to_fetch=to_fetch, vanished=vanished, done_before=done_before)
 
 
+LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
+# Adaptive crawling (as Crawlee's AdaptivePlaywrightCrawler does): pages are read through
+# the browser context's request API, and a sample is loaded in Chromium with the page's
+# own script to prove that nothing is lost by not rendering.
+COMMENTS_MODES = ("adaptive", "render", "click")
+RENDER_CHECK_FIRST = 3
+RENDER_CHECK_EVERY = 100
+
+
+def post_differences(fetched: Post, rendered: Post) -> list[str]:
+    """What differs between a post read from its HTML + the comments JSON and the same post
+    read from the page after its script ran (empty when they agree)."""
+    differences = []
+    for name in ("title", "author_username", "book_slug", "created_at", "updated_at"):
+        if getattr(fetched, name) != getattr(rendered, name):
+            differences.append(name)
+    if squash_whitespace(fetched.body_text) != squash_whitespace(rendered.body_text):
+        differences.append("body_text")
+    if fetched.tags != rendered.tags:
+        differences.append("tags")
+    ids = [c.comment_id for c in fetched.comments]
+    shown = [c.comment_id for c in rendered.comments]
+    if ids != shown:
+        differences.append(f"comments: {len(ids)} fetched, {len(shown)} on the page")
+    else:
+        for ours, theirs in zip(fetched.comments, rendered.comments, strict=True):
+            if squash_whitespace(ours.body_text) != squash_whitespace(theirs.body_text) or (
+                ours.author_username != theirs.author_username
+            ):
+                differences.append(f"comment {ours.comment_id}")
+                break
+    return differences
+
+
 # --- the crawl -----------------------------------------------------------------------------
 
 
@@ -399,6 +437,7 @@ class _Crawl:
         self._db_lock = asyncio.Lock()
         self._last_flush = time.monotonic()
         self._bar: Any = None
+        self._posts_fetched = 0
 
     async def _db(self, fn: Any) -> Any:
         """One short transaction off the event loop (fetching goes on meanwhile)."""
@@ -424,7 +463,7 @@ class _Crawl:
             self.settings,
             self.site,
             unthrottled=self.unthrottled,
-            javascript=self.comments_mode == "click",
+            javascript=self.comments_mode in ("adaptive", "click"),
         ) as fetcher:
             self.fetcher = fetcher
             heartbeat = asyncio.create_task(self._heartbeat())
@@ -627,12 +666,15 @@ class _Crawl:
             return result
         try:
             async with self.fetcher.slot() as slot:
-                if self.comments_mode == "click":
+                mode = self.comments_mode
+                if mode == "click":
                     fetched = await self.fetcher.load_with_clicks(
-                        slot, url, parse_post, "ดูความเห็นเพิ่มเติม"
+                        slot, url, parse_post, LOAD_MORE_LABEL
                     )
-                else:
+                elif mode == "render":
                     fetched = await self.fetcher.load(slot, url, parse_post)
+                else:  # adaptive: the page's HTML through the context's request API
+                    fetched = await self.fetcher.get(slot, url, parse_post, html=True)
                 self.summary.post_pages += 1
                 if fetched.gone_reason:
                     result.gone_reason = fetched.gone_reason
@@ -640,6 +682,8 @@ class _Crawl:
                     return result
                 post: Post = fetched.value  # type: ignore[assignment]
                 post = await self._all_comments(slot, post, result)
+                if mode == "adaptive" and self._due_for_render_check(result):
+                    post = await self._render_check(slot, url, post)
         except FetchFailed as exc:
             result.error = exc.reason
             result.http_status = exc.status
@@ -655,6 +699,45 @@ class _Crawl:
             )
         log.info("post %d: %d comments", number, len(post.comments))
         return result
+
+    def _due_for_render_check(self, result: _PostResult) -> bool:
+        """Adaptive crawling: the first posts whose comments come partly from the page's
+        script, then one post in every ``RENDER_CHECK_EVERY``, are also loaded in Chromium
+        and their button clicked until it is gone."""
+        self._posts_fetched += 1
+        if self.summary.render_checks < RENDER_CHECK_FIRST and result.comment_pages > 0:
+            return True
+        return self._posts_fetched % RENDER_CHECK_EVERY == 0
+
+    async def _render_check(self, slot: Slot, url: str, post: Post) -> Post:
+        """Compare the request-API result with what a real page shows after clicking
+        ดูความเห็นเพิ่มเติม. On any difference, trust the page and render every later post
+        (never silently keep a result that may miss comments)."""
+        assert self.fetcher is not None
+        try:
+            fetched = await self.fetcher.load_with_clicks(slot, url, parse_post, LOAD_MORE_LABEL)
+        except FetchFailed as exc:
+            log.info("post %d: render check skipped (%s)", post.post_number, exc.reason)
+            return post
+        if fetched.value is None:
+            return post
+        rendered = replace(fetched.value, comments=renumber(list(fetched.value.comments)))
+        self.summary.render_checks += 1
+        differences = post_differences(post, rendered)
+        if not differences:
+            return post
+        self.summary.render_mismatches.append(
+            {"post_number": post.post_number, "differences": differences}
+        )
+        if self.comments_mode != "click":
+            self.comments_mode = "click"
+            message = (
+                f"post {post.post_number} differs when rendered ({'; '.join(differences)}): "
+                "rendering every further post in Chromium"
+            )
+            self.summary.messages.append(message)
+            log.warning(message)
+        return rendered
 
     async def _all_comments(self, slot: Slot, post: Post, result: _PostResult) -> Post:
         """Follow the load-more chain (``data-next`` -> JSON ``next``) through the context's
@@ -822,17 +905,23 @@ async def crawl_campaign(
     trigger: str = "cli",
     progress: bool = True,
     unthrottled: bool = False,
-    comments_mode: str = "request",
+    comments_mode: str = "adaptive",
     **overrides: Any,
 ) -> CrawlSummary:
     """Crawl one campaign. ``overrides`` are Settings fields (rate_per_s, concurrency,
     request_timeout_s, max_attempts, retry_backoff_s, context_recycle_pages,
-    write_batch_size, failed_pages_dir, ...). ``comments_mode``: 'request' (follow the
-    load-more chain through the browser context; the default) or 'click'.
+    write_batch_size, failed_pages_dir, ...). ``comments_mode``: 'adaptive' (the default:
+    pages and the load-more chain through the browser context's request API, with a sample
+    of posts loaded in Chromium and clicked through to prove nothing is missed; any
+    difference switches the run to 'click'), 'render' (every post page navigated in
+    Chromium, comments through the request API) or 'click' (every post rendered and its
+    button clicked until it is gone).
 
     Raises UserError (unknown campaign), CrawlLocked, SiteUnreachable, RobotsForbidden;
     returns the summary otherwise (``summary.exit_code`` is 1 when pages failed for good).
     """
+    if comments_mode not in COMMENTS_MODES:
+        raise ValueError(f"comments_mode must be one of {COMMENTS_MODES}, not {comments_mode!r}")
     settings = _settings_with(overrides)
     path = resolve_db_path(db_path)
     campaign: Campaign = run(lambda con: get_campaign(con, slug), path)

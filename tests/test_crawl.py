@@ -18,7 +18,7 @@ from crawl_truth import fetched_post_numbers, post_paths, warehouse_differences
 
 from replica.server import FaultConfig, ReplicaServer
 from replica.site import build_site
-from scraper.crawl import CrawlSummary, crawl_campaign
+from scraper.crawl import RENDER_CHECK_FIRST, CrawlSummary, crawl_campaign
 from warehouse.campaigns import create_campaign
 from warehouse.cli import main as tagdraw
 from warehouse.db import run
@@ -80,6 +80,10 @@ def test_complete_with_faults_then_unchanged_then_incremental(
         assert sum(server.fault_counts().values()) > 20, "the faults did not fire"
         assert first.status == "ok", first.format()
         assert warehouse_differences(db_path, truth) == []
+        # Adaptive: a sample was loaded in Chromium and its button clicked to the end, and
+        # the page showed exactly what the request API had collected.
+        assert first.render_checks >= RENDER_CHECK_FIRST, first.format()
+        assert first.render_mismatches == []
         assert first.listed == len(truth["listed"])
         gone = set(truth["labels"]["deleted"]) | set(truth["labels"]["private"])
         assert set(first.posts_gone) == gone
