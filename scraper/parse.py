@@ -443,10 +443,12 @@ def parse_post(html: str, url: str) -> Post:
         return comments_section is None or not _contains(comments_section, node)
 
     author_username = author_name = None
+    byline: list[Tag] = []  # the author and notebook links: never mistaken for a short body
     for a in anchors:
         match = PROFILE_PATH.match(_path(str(a["href"]), url) or "")
         if match and outside_comments(a):
             author_username, author_name = match["u"], _text(a) or None
+            byline.append(a)
             break
     if author_username is None:
         raise ParseError(url, "no author link (/profiles/users/<username>)")
@@ -456,6 +458,7 @@ def parse_post(html: str, url: str) -> Post:
         match = BOOK_PATH.match(_path(str(a["href"]), url) or "")
         if match and outside_comments(a):
             book_slug = match["b"]
+            byline.append(a)
             break
 
     tag_links: list[Tag] = []
@@ -500,6 +503,7 @@ def parse_post(html: str, url: str) -> Post:
                     avoid.append(parent)
                 break
     avoid.extend(tag_links)
+    avoid.extend(byline)
     body = _best_body(root, avoid)
     body_text = block_text(body)
 

@@ -236,3 +236,14 @@ def test_classify_and_truncation() -> None:
     assert not looks_truncated(page("post.html"))
     with pytest.raises(ParseError):
         parse_post(page("not-found.html"), url)
+
+
+def test_a_short_body_is_not_mistaken_for_the_byline() -> None:
+    # Regression: a two-word body lost to the byline (author + notebook), which has more text.
+    html = (PAGES / "post.html").read_text("utf-8")
+    start = html.index('<div class="post-body">')
+    end = html.index("</div>", start) + len("</div>")
+    html = html[:start] + '<div class="post-body"><p>สั้น</p><p>มาก</p></div>' + html[end:]
+    post = parse_post(html, "https://www.gotoknow.org/posts/544804")
+    assert post.body_text == "สั้น\n\nมาก"
+    assert post.author_username == "jantawan" and post.book_slug == "gotoknow-news"
