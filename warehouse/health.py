@@ -3,7 +3,7 @@
 ``crawl_history`` lists runs (newest first); ``crawl_health`` says when the last good crawl
 finished, whether that is too long ago, whether errors are rising, and when the scheduler
 (``tagdraw schedule``) will crawl next. The scheduler records its plans in the
-``schedule_state`` table (created on first use; one row per scheduler process and campaign).
+``schedule_state`` table (migration 0006; one row per scheduler process and campaign).
 """
 
 from __future__ import annotations
@@ -23,19 +23,6 @@ from warehouse.thai import BANGKOK
 
 DEFAULT_STALE_AFTER = timedelta(hours=6)
 FAILED_STATUSES = ("failed", "partial")
-
-SCHEDULE_STATE_DDL = """
-CREATE TABLE IF NOT EXISTS schedule_state (
-    holder VARCHAR NOT NULL,                 -- host:pid:token of the scheduler process
-    campaign_slug VARCHAR NOT NULL,
-    host VARCHAR NOT NULL,
-    pid INTEGER NOT NULL,
-    schedule VARCHAR,                        -- 'every 30 min' | 'cron */30 * * * *'
-    next_run_at TIMESTAMPTZ,
-    heartbeat_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (holder, campaign_slug)
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -132,13 +119,6 @@ def in_crawl_window(campaign: Campaign, now: datetime, after_close_days: int | N
 # --- the scheduler's plans -----------------------------------------------------------------
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def record_schedule_state(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -150,7 +130,6 @@ def record_schedule_state(
     now: datetime,
 ) -> None:
     """Replace this scheduler's rows with one per campaign it will crawl (and when)."""
-    con.execute(SCHEDULE_STATE_DDL)
     con.execute("DELETE FROM schedule_state WHERE holder = ?", [holder])
     for slug, next_run_at in sorted(next_runs.items()):
         con.execute(
@@ -162,8 +141,6 @@ def record_schedule_state(
 def clear_schedule_state(con: duckdb.DuckDBPyConnection, holder: str | None = None) -> None:
     """Forget one scheduler's rows (on a clean stop), or those of dead schedulers on this
     host when ``holder`` is None."""
-    if not _table_exists(con, "schedule_state"):
-        return
     if holder is not None:
         con.execute("DELETE FROM schedule_state WHERE holder = ?", [holder])
         return
@@ -188,8 +165,6 @@ def next_scheduled_crawl(
     """The soonest crawl a live scheduler has planned for the campaign (None if none).
     A scheduler on this host counts while its process lives; one elsewhere while its
     plan is not overdue by more than an hour."""
-    if not _table_exists(con, "schedule_state"):
-        return None
     now = now or datetime.now(BANGKOK)
     here = socket.gethostname()
     soonest: datetime | None = None
