@@ -8,8 +8,6 @@ candidates and rule facts) and pages in SQL, so it stays fast with 100k entries.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 import threading
@@ -787,30 +785,16 @@ def audit_actions(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_bytes(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> bytes:
-    """CSV in UTF-8 with a BOM (Excel shows Thai), formula-like cells neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        out = []
-        for column in columns:
-            value = row.get(column)
-            text = (
-                value.isoformat()
-                if isinstance(value, datetime)
-                else ""
-                if value is None
-                else str(value)
-            )
-            if text.startswith(_FORMULA_START):
-                text = "'" + text
-            out.append(text)
-        writer.writerow(out)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """CSV in UTF-8 with a BOM (Excel shows Thai), formula-like cells neutralised: the
+    exports' writer, so there is one definition of a safe cell."""
+    from warehouse.exports import rows_csv
+
+    plain = [
+        {c: (v.isoformat() if isinstance(v := row.get(c), datetime) else v) for c in columns}
+        for row in rows
+    ]
+    return rows_csv(columns, plain)
 
 
 # --- small lookups for the shell ------------------------------------------------------------
