@@ -14,23 +14,18 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from replica.site import build_site
+from replica.site import SAMPLE_PATH, build_site
 from warehouse.review import duplicates as dup
 from warehouse.review.detect import post_doc, review_posts
 from warehouse.review.ground_truth import comments_from_ground_truth, posts_from_ground_truth
 from warehouse.review.near_miss import thread_answers, untagged_mentions
 from warehouse.review.spam import spam_score
 
-SAMPLE = Path("/work/shared/samples/announcement-544804.json")
-if not SAMPLE.exists():  # the copy the replica ships
-    SAMPLE = (
-        Path(__file__).resolve().parent.parent / "replica" / "data" / "announcement-544804.json"
-    )
+SAMPLE = SAMPLE_PATH  # the real thread (shared/samples), as the replica ships it
 
 CASES = [
     pytest.param((300, 1), id="n300-seed1"),
