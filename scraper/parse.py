@@ -589,18 +589,7 @@ def _embedded_comments(section: Tag, post_number: int, url: str) -> list[Comment
             continue
         comment_id = int(COMMENT_ID.match(str(element["id"]))["id"])  # type: ignore[index]
         comments.append(_comment_from_element(element, comment_id, post_number, url))
-    return [
-        Comment(
-            c.comment_id,
-            c.post_number,
-            position,
-            c.author_username,
-            c.author_name,
-            c.created_at,
-            c.body_text,
-        )
-        for position, c in enumerate(comments, start=1)
-    ]
+    return list(renumber(comments))
 
 
 def _comment_from_element(element: Tag, comment_id: int, post_number: int, url: str) -> Comment:
