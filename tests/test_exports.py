@@ -213,7 +213,7 @@ def test_the_fifteen_line_script_verifies_and_catches_tampering(drawn, tmp_path:
     assert bad.returncode != 0 and "pool_hash differs" in bad.stderr
 
 
-def test_the_readme_section_carries_the_same_script() -> None:
-    section = (ROOT / "warehouse" / "DRAW.section.md").read_text("utf-8")
+def test_the_readme_carries_the_same_script() -> None:
+    section = (ROOT / "README.md").read_text("utf-8")
     assert exports.VERIFY_SCRIPT.strip() in section
     assert "tagdraw draw verify" in section
