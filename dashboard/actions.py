@@ -96,6 +96,7 @@ def decide_many(
     decided_by: str,
     reason: str | None = None,
     note: str | None = None,
+    duplicate_of: int | None = None,
 ) -> BulkResult:
     """The same decision for several entries in one transaction. Entries that changed since
     shown are skipped and reported, the rest are saved."""
@@ -110,6 +111,7 @@ def decide_many(
                     status,
                     decided_by=decided_by,
                     reason=reason,
+                    duplicate_of=duplicate_of,
                     note=note,
                     expected_current=request.shown_decision_id,
                 )
@@ -132,26 +134,13 @@ def keep_original(
 ) -> BulkResult:
     """Mark every copy of a cluster ``duplicate`` of ``original``; the original's own
     decision is left alone (its eligibility is a separate question)."""
-    result = BulkResult()
-    for request in copies:
-        if request.post_number == original:
-            continue
-        try:
-            result.saved.append(
-                record_decision(
-                    con,
-                    slug,
-                    request.post_number,
-                    "duplicate",
-                    decided_by=decided_by,
-                    reason="duplicate",
-                    duplicate_of=original,
-                    note=note,
-                    expected_current=request.shown_decision_id,
-                )
-            )
-        except StaleDecision:
-            result.stale.append(request.post_number)
-        except UserError as exc:
-            result.refused[request.post_number] = str(exc)
-    return result
+    return decide_many(
+        con,
+        slug,
+        [request for request in copies if request.post_number != original],
+        "duplicate",
+        decided_by=decided_by,
+        reason="duplicate",
+        note=note,
+        duplicate_of=original,
+    )
