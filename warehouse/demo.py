@@ -121,7 +121,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout_s: float = 90) 
     raise UserError(f"the dashboard did not answer at {url} within {timeout_s:.0f} s")
 
 
-def prepare_campaign(db_path: Path, replica_url: str) -> None:
+def ensure_demo_campaign(db_path: Path, replica_url: str) -> None:
     """Create the demo campaign from the replica's own description, or point it at this
     replica's address (which changes from run to run)."""
     from warehouse.campaigns import create_campaign, list_campaigns, update_campaign
@@ -187,7 +187,7 @@ def demo_command(args: argparse.Namespace) -> int:
     with _process(replica_cmd) as replica:
         replica_url = _wait_for_url(replica)
         print(f"[demo] replica of GotoKnow at {replica_url}", flush=True)
-        prepare_campaign(db_path, replica_url)
+        ensure_demo_campaign(db_path, replica_url)
         print(f"[demo] crawling campaign {DEMO_SLUG!r} in Chromium ...", flush=True)
         summary = run_crawl(
             db_path, DEMO_SLUG, trigger="demo", unthrottled=True, progress=sys.stderr.isatty()
