@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--comments-mode",
         choices=("adaptive", "render", "click"),
         default="adaptive",
-        help="adaptive (default): pages via the browser context's request API, a sample "
+        help="adaptive (default): pages over plain HTTP, a sample "
         "proven in Chromium by clicking ดูความเห็นเพิ่มเติม; click: render and click every post",
     )
     crawl.add_argument(

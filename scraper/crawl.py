@@ -28,7 +28,7 @@ from urllib.parse import quote, urljoin
 import duckdb
 
 from scraper.errors import RobotsForbidden
-from scraper.fetch import Fetcher, FetchFailed, Slot
+from scraper.fetch import Fetcher, FetchFailed
 from scraper.locks import (
     HEARTBEAT_EVERY_S,
     CrawlLock,
@@ -365,9 +365,9 @@ def _plan(
 
 
 LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
-# Adaptive crawling (as Crawlee's AdaptivePlaywrightCrawler does): pages are read through
-# the browser context's request API, and a sample is loaded in Chromium with the page's
-# own script to prove that nothing is lost by not rendering.
+# Adaptive crawling (as Crawlee's AdaptivePlaywrightCrawler does): pages are read over plain
+# HTTP, and a sample is loaded in Chromium with the page's own script to prove that nothing
+# is lost by not rendering.
 COMMENTS_MODES = ("adaptive", "render", "click")
 RENDER_CHECK_FIRST = 3
 RENDER_CHECK_EVERY = 100
@@ -464,6 +464,9 @@ class _Crawl:
             self.site,
             unthrottled=self.unthrottled,
             javascript=self.comments_mode in ("adaptive", "click"),
+            # Adaptive: one context for the sampled render checks; otherwise every worker
+            # renders.
+            browser_slots=1 if self.comments_mode == "adaptive" else self.settings.concurrency,
         ) as fetcher:
             self.fetcher = fetcher
             heartbeat = asyncio.create_task(self._heartbeat())
@@ -482,7 +485,7 @@ class _Crawl:
     async def _crawl(self, fetcher: Fetcher) -> None:
         campaign = self.campaign
         await fetcher.load_robots()
-        log.info("browser up and robots.txt read in %.1f s", time.monotonic() - self.started)
+        log.info("robots.txt read in %.1f s", time.monotonic() - self.started)
         keyword_urls = [listing_url(self.site, kw) for kw in campaign.keywords]
         near_urls = [listing_url(self.site, t) for t in campaign.near_miss_tags]
         for url in keyword_urls:
@@ -578,8 +581,7 @@ class _Crawl:
                     complete = False
                     break
                 try:
-                    async with self.fetcher.slot() as slot:
-                        fetched = await self.fetcher.get(slot, url, parse_listing, html=True)
+                    fetched = await self.fetcher.get(url, parse_listing, html=True)
                 except FetchFailed as exc:
                     self._error(url, exc.reason, http_status=exc.status, kind="listing")
                     await self._db(
@@ -665,25 +667,27 @@ class _Crawl:
             result.error = "robots.txt forbids this post page"
             return result
         try:
-            async with self.fetcher.slot() as slot:
-                mode = self.comments_mode
-                if mode == "click":
-                    fetched = await self.fetcher.load_with_clicks(
-                        slot, url, parse_post, LOAD_MORE_LABEL
-                    )
-                elif mode == "render":
-                    fetched = await self.fetcher.load(slot, url, parse_post)
-                else:  # adaptive: the page's HTML through the context's request API
-                    fetched = await self.fetcher.get(slot, url, parse_post, html=True)
-                self.summary.post_pages += 1
-                if fetched.gone_reason:
-                    result.gone_reason = fetched.gone_reason
-                    log.info("post %d: gone (%s)", number, fetched.gone_reason)
-                    return result
-                post: Post = fetched.value  # type: ignore[assignment]
-                post = await self._all_comments(slot, post, result)
-                if mode == "adaptive" and self._due_for_render_check(result):
-                    post = await self._render_check(slot, url, post)
+            mode = self.comments_mode
+            if mode == "adaptive":
+                # The page's HTML as plain HTTP; Chromium only for the sampled checks.
+                fetched = await self.fetcher.get(url, parse_post, html=True)
+            else:
+                async with self.fetcher.slot() as slot:
+                    if mode == "click":
+                        fetched = await self.fetcher.load_with_clicks(
+                            slot, url, parse_post, LOAD_MORE_LABEL
+                        )
+                    else:
+                        fetched = await self.fetcher.load(slot, url, parse_post)
+            self.summary.post_pages += 1
+            if fetched.gone_reason:
+                result.gone_reason = fetched.gone_reason
+                log.info("post %d: gone (%s)", number, fetched.gone_reason)
+                return result
+            post: Post = fetched.value  # type: ignore[assignment]
+            post = await self._all_comments(post, result)
+            if mode == "adaptive" and self._due_for_render_check(result):
+                post = await self._render_check(url, post)
         except FetchFailed as exc:
             result.error = exc.reason
             result.http_status = exc.status
@@ -709,13 +713,16 @@ class _Crawl:
             return True
         return self._posts_fetched % RENDER_CHECK_EVERY == 0
 
-    async def _render_check(self, slot: Slot, url: str, post: Post) -> Post:
+    async def _render_check(self, url: str, post: Post) -> Post:
         """Compare the request-API result with what a real page shows after clicking
         ดูความเห็นเพิ่มเติม. On any difference, trust the page and render every later post
         (never silently keep a result that may miss comments)."""
         assert self.fetcher is not None
         try:
-            fetched = await self.fetcher.load_with_clicks(slot, url, parse_post, LOAD_MORE_LABEL)
+            async with self.fetcher.slot() as slot:
+                fetched = await self.fetcher.load_with_clicks(
+                    slot, url, parse_post, LOAD_MORE_LABEL
+                )
         except FetchFailed as exc:
             log.info("post %d: render check skipped (%s)", post.post_number, exc.reason)
             return post
@@ -731,6 +738,7 @@ class _Crawl:
         )
         if self.comments_mode != "click":
             self.comments_mode = "click"
+            self.fetcher.browser_slots = max(1, self.settings.concurrency)
             message = (
                 f"post {post.post_number} differs when rendered ({'; '.join(differences)}): "
                 "rendering every further post in Chromium"
@@ -739,9 +747,9 @@ class _Crawl:
             log.warning(message)
         return rendered
 
-    async def _all_comments(self, slot: Slot, post: Post, result: _PostResult) -> Post:
-        """Follow the load-more chain (``data-next`` -> JSON ``next``) through the context's
-        request API: the same requests the page's script makes, minus the rendering."""
+    async def _all_comments(self, post: Post, result: _PostResult) -> Post:
+        """Follow the load-more chain (``data-next`` -> JSON ``next``) over plain HTTP: the
+        same requests the page's script makes, minus the rendering."""
         assert self.fetcher is not None
         comments = list(post.comments)
         next_url = post.comments_next_url if self.comments_mode != "click" else None
@@ -753,7 +761,6 @@ class _Crawl:
             seen.add(absolute)
             try:
                 fetched = await self.fetcher.get(
-                    slot,
                     absolute,
                     lambda text, _u: parse_comments_json(json.loads(text), post.post_number),
                 )
@@ -911,11 +918,10 @@ async def crawl_campaign(
     """Crawl one campaign. ``overrides`` are Settings fields (rate_per_s, concurrency,
     request_timeout_s, max_attempts, retry_backoff_s, context_recycle_pages,
     write_batch_size, failed_pages_dir, ...). ``comments_mode``: 'adaptive' (the default:
-    pages and the load-more chain through the browser context's request API, with a sample
-    of posts loaded in Chromium and clicked through to prove nothing is missed; any
-    difference switches the run to 'click'), 'render' (every post page navigated in
-    Chromium, comments through the request API) or 'click' (every post rendered and its
-    button clicked until it is gone).
+    pages and the load-more chain over plain HTTP, with a sample of posts loaded in Chromium
+    and clicked through to prove nothing is missed; any difference switches the run to
+    'click'), 'render' (every post page navigated in Chromium, the comments JSON over plain
+    HTTP) or 'click' (every post rendered and its button clicked until it is gone).
 
     Raises UserError (unknown campaign), CrawlLocked, SiteUnreachable, RobotsForbidden;
     returns the summary otherwise (``summary.exit_code`` is 1 when pages failed for good).

@@ -1,13 +1,16 @@
-"""The fetching layer: the only module that drives Playwright.
+"""The fetching layer: the only module that drives Playwright (and the only one that speaks
+HTTP to the site).
 
-A pool of ``concurrency`` slots, each a browser context with one page. Post pages are
-real browser navigations (JavaScript off by default, images/fonts/media/stylesheets
-blocked); listing pages, robots.txt and the comments JSON are fetched through the same
-context's request API (same cookies, same User-Agent) because nothing there needs
-rendering. Every request passes one rate limiter (1/s by default; unthrottled only for
+Two ways to fetch, one politeness policy. Plain HTTP (aiohttp: keep-alive, at most
+``concurrency`` connections, the crawler's User-Agent) reads robots.txt, listings, post pages
+and the comments JSON: the same bytes a browser's navigation receives and the same requests
+the page's own script makes. Chromium, driven by Playwright, renders pages: started only on
+the first ``slot()`` (the crawler's sampled render checks, or every post in the render/click
+modes), each slot a browser context with one page, images/fonts/media/stylesheets blocked,
+contexts replaced every ``context_recycle_pages`` pages so memory stays flat. Every request
+of either kind passes one rate limiter (1/s by default; unthrottled only for
 127.0.0.1/localhost when asked), honours Retry-After on 429/503, and is retried with
-exponential backoff and jitter on 5xx, timeouts, dropped connections and truncated
-bodies. Contexts are replaced every ``context_recycle_pages`` pages so memory stays flat.
+exponential backoff and jitter on 5xx, timeouts, dropped connections and truncated bodies.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
+import aiohttp
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
+from yarl import URL
 
-from scraper.browser import BLOCKED_RESOURCE_TYPES, launch
+from scraper.browser import BLOCKED_RESOURCE_TYPES, find_browser, launch
 from scraper.errors import SiteUnreachable
 from scraper.parse import ParseError, classify_response, looks_truncated
 from warehouse.settings import Settings
@@ -122,7 +127,7 @@ class FetchFailed(Exception):
 class FetchStats:
     requests: int = 0
     pages: int = 0  # browser navigations
-    api_requests: int = 0  # request-API GETs (listing, JSON, robots)
+    http_requests: int = 0  # plain HTTP GETs (robots, listing, post pages, comments JSON)
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
@@ -192,8 +197,22 @@ async def _block_heavy_resources(route: Any) -> None:
         await route.continue_()
 
 
+class _TransportError(Exception):
+    """A plain-HTTP attempt that produced no response (refused, dropped, timed out)."""
+
+    def __init__(self, message: str, *, unreachable: bool) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
+
+
 class Fetcher:
-    """``async with Fetcher(settings, site_url) as f:`` then ``async with f.slot() as s``."""
+    """``async with Fetcher(settings, site_url) as f:`` then ``await f.get(url, parse)`` for
+    plain HTTP, or ``async with f.slot() as s: await f.load(s, url, parse)`` for Chromium.
+
+    Chromium (and Playwright's driver) start on the first ``slot()``, so a crawl that needs
+    no rendering (an unchanged re-crawl reads only robots.txt and the listing) never pays
+    for them; ``browser_slots`` contexts at most are opened, one at a time as needed.
+    """
 
     def __init__(
         self,
@@ -202,32 +221,32 @@ class Fetcher:
         *,
         unthrottled: bool = False,
         javascript: bool = False,
+        browser_slots: int = 1,
     ) -> None:
         self.settings = settings
         self.site_url = site_url.rstrip("/")
         self.javascript = javascript
+        self.browser_slots = max(1, browser_slots)
         self.limiter = RateLimiter(request_interval(site_url, settings, unthrottled))
         self.stats = FetchStats()
         self.robots: RobotFileParser | None = None
+        self.session: aiohttp.ClientSession | None = None
         self._pw_cm: Any = None
         self.playwright: Any = None
         self.browser: Any = None
+        self._browser_lock = asyncio.Lock()
         self._slots: asyncio.Queue[Slot] = asyncio.Queue()
         self._all_slots: list[Slot] = []
 
     async def __aenter__(self) -> Fetcher:
-        self._pw_cm = async_playwright()
-        self.playwright = await self._pw_cm.__aenter__()
-        try:
-            self.browser = await launch(self.playwright)
-            for _ in range(max(1, self.settings.concurrency)):
-                slot = Slot(self)
-                await slot.open()
-                self._all_slots.append(slot)
-                self._slots.put_nowait(slot)
-        except BaseException:
-            await self.__aexit__(None, None, None)
-            raise
+        # Fail before anything is fetched when no Chromium exists (the render check and
+        # the click mode need it), with the one-line how-to-get-one.
+        find_browser()
+        self.session = aiohttp.ClientSession(
+            headers={"User-Agent": self.settings.user_agent},
+            connector=aiohttp.TCPConnector(limit=max(1, self.settings.concurrency)),
+            timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout_s),
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -238,14 +257,33 @@ class Fetcher:
                 await self.browser.close()
         if self._pw_cm is not None:
             await self._pw_cm.__aexit__(None, None, None)
+        if self.session is not None:
+            await self.session.close()
 
-    def browser_pid(self) -> int | None:
-        """Not exposed by Playwright; the bench finds Chromium as a child process instead."""
-        return None
+    @property
+    def browser_started(self) -> bool:
+        return self.browser is not None
+
+    async def _start_browser(self) -> None:
+        async with self._browser_lock:
+            if self.browser is not None:
+                return
+            started = time.monotonic()
+            self._pw_cm = async_playwright()
+            self.playwright = await self._pw_cm.__aenter__()
+            self.browser = await launch(self.playwright)
+            log.info("Chromium started in %.1f s", time.monotonic() - started)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
-        slot = await self._slots.get()
+        """A browser context with a page, opened on first need, up to ``browser_slots``."""
+        await self._start_browser()
+        if self._slots.empty() and len(self._all_slots) < self.browser_slots:
+            slot = Slot(self)
+            self._all_slots.append(slot)
+            await slot.open()
+        else:
+            slot = await self._slots.get()
         try:
             await slot.recycle_if_due()
             yield slot
@@ -259,14 +297,13 @@ class Fetcher:
         cannot be reached raises ``SiteUnreachable`` before anything is written."""
         url = urljoin(self.site_url + "/", "/robots.txt")
         parser = RobotFileParser(url)
-        async with self.slot() as slot:
-            try:
-                fetched = await self.get(slot, url, lambda text, _u: text, allow_status=True)
-            except FetchFailed as exc:
-                raise SiteUnreachable(
-                    f"Cannot reach {self.site_url} ({exc.reason}); nothing was written. "
-                    "Check the campaign's site URL and the network, then run the crawl again."
-                ) from None
+        try:
+            fetched = await self.get(url, lambda text, _u: text, allow_status=True)
+        except FetchFailed as exc:
+            raise SiteUnreachable(
+                f"Cannot reach {self.site_url} ({exc.reason}); nothing was written. "
+                "Check the campaign's site URL and the network, then run the crawl again."
+            ) from None
         if 400 <= fetched.status < 500:
             parser.allow_all = True
         else:
@@ -307,6 +344,10 @@ class Fetcher:
             delay = self._backoff(attempt)
             try:
                 status, final_url, text, headers = await do()
+            except _TransportError as exc:
+                last_reason = str(exc)
+                unreachable_only &= exc.unreachable
+                log.debug("attempt %d of %s failed: %s", attempt, url, last_reason)
             except PlaywrightError as exc:
                 message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 last_reason = message
@@ -368,29 +409,37 @@ class Fetcher:
 
     async def get(
         self,
-        slot: Slot,
         url: str,
         parse: Callable[[str, str], T],
         *,
         html: bool = False,
         allow_status: bool = False,
     ) -> Fetched[T]:
-        """GET through the slot's context request API (no rendering)."""
-        timeout_ms = self.settings.request_timeout_s * 1000
+        """A plain HTTP GET (keep-alive, redirects followed): what a browser's navigation
+        would receive, without rendering it."""
+        assert self.session is not None, "use the Fetcher as an async context manager"
+        session = self.session
+        # The crawler's URLs are already percent-encoded (Thai tags): send them as they are.
+        target = URL(url, encoded=True)
 
         async def do() -> tuple[int, str, str, dict[str, str]]:
-            self.stats.api_requests += 1
-            response = await slot.context.request.get(url, timeout=timeout_ms, max_redirects=5)
+            self.stats.http_requests += 1
             try:
-                body = await response.body()
-                return (
-                    response.status,
-                    response.url,
-                    body.decode("utf-8", "replace"),
-                    {k.lower(): v for k, v in response.headers.items()},
-                )
-            finally:
-                await response.dispose()
+                async with session.get(target, allow_redirects=True, max_redirects=5) as r:
+                    body = await r.read()
+                    return (
+                        r.status,
+                        str(r.url),
+                        body.decode("utf-8", "replace"),
+                        {k.lower(): v for k, v in r.headers.items()},
+                    )
+            except aiohttp.ClientConnectorError as exc:  # refused, DNS, unroutable
+                raise _TransportError(f"cannot connect: {exc}", unreachable=True) from None
+            except aiohttp.ClientPayloadError:
+                raise _TransportError("truncated body", unreachable=False) from None
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                raise _TransportError(reason, unreachable=False) from None
 
         return await self._attempts(url, do, parse, html=html, allow_status=allow_status)
 
