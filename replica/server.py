@@ -221,8 +221,13 @@ class ReplicaServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        cloak_comments: bool = False,
     ) -> None:
         self.site = site
+        # A site that answers non-browser clients differently (bot detection): the comments
+        # endpoint, asked without the ``Sec-Fetch-Mode`` header every browser fetch() sends,
+        # leaves out the last comment of each page. Only a rendered page shows them all.
+        self.cloak_comments = cloak_comments
         self.faults = FaultInjector(faults)
         self.host = host
         self.port = port
@@ -307,6 +312,11 @@ class ReplicaServer:
         if fault is not None and self._inject(h, fault, head):
             return
         status, body, ctype, headers = self._route(path, parts.query)
+        if self.cloak_comments and _COMMENTS.match(path) and status == 200:
+            if not h.headers.get("Sec-Fetch-Mode"):
+                data = json.loads(body)
+                data["comments"] = data["comments"][:-1]
+                body = json.dumps(data, ensure_ascii=False).encode()
         h.send(status, body, ctype, headers, head=head, truncate=fault == "truncate")
 
     def _inject(self, h: _Handler, fault: str, head: bool) -> bool:

@@ -438,6 +438,12 @@ class _Crawl:
         self._last_flush = time.monotonic()
         self._bar: Any = None
         self._posts_fetched = 0
+        self._checks_due = 0
+        self._checks: asyncio.Queue[_PostResult] = asyncio.Queue()
+        # Posts read without rendering this run (number -> source): fetched again, rendered,
+        # if a render check finds a difference.
+        self._unrendered: dict[int, str] = {}
+        self._queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
 
     async def _db(self, fn: Any) -> Any:
         """One short transaction off the event loop (fetching goes on meanwhile)."""
@@ -628,6 +634,7 @@ class _Crawl:
         queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
         for number in sorted(to_fetch, reverse=True):
             queue.put_nowait((number, to_fetch[number]))
+        self._queue = queue
         if self.progress and sys.stderr.isatty() and to_fetch:
             from tqdm import tqdm
 
@@ -640,24 +647,37 @@ class _Crawl:
                 except asyncio.QueueEmpty:
                     return
                 result = await self._fetch_post(number, source)
-                self._buffer.append(result)
-                if self._bar is not None:
-                    self._bar.update(1)
-                if (
-                    len(self._buffer) >= self.settings.write_batch_size
-                    or time.monotonic() - self._last_flush >= FLUSH_EVERY_S
-                ):
-                    await self._flush()
+                await self._collect(result)
 
-        workers = [asyncio.create_task(worker()) for _ in range(max(1, self.settings.concurrency))]
+        checker = asyncio.create_task(self._render_checker())
         try:
-            await asyncio.gather(*workers)
+            # A render check that finds a difference puts the posts fetched without
+            # rendering back on the queue: go round until both are empty.
+            while not queue.empty():
+                workers = [
+                    asyncio.create_task(worker()) for _ in range(max(1, self.settings.concurrency))
+                ]
+                try:
+                    await asyncio.gather(*workers)
+                finally:
+                    for task in workers:
+                        task.cancel()
+                await self._checks.join()
         finally:
-            for task in workers:
-                task.cancel()
+            checker.cancel()
             if self._bar is not None:
                 self._bar.close()
         await self._flush()
+
+    async def _collect(self, result: _PostResult) -> None:
+        self._buffer.append(result)
+        if self._bar is not None:
+            self._bar.update(1)
+        if (
+            len(self._buffer) >= self.settings.write_batch_size
+            or time.monotonic() - self._last_flush >= FLUSH_EVERY_S
+        ):
+            await self._flush()
 
     async def _fetch_post(self, number: int, source: str) -> _PostResult:
         assert self.fetcher is not None
@@ -666,8 +686,8 @@ class _Crawl:
         if not self.fetcher.allowed(url):
             result.error = "robots.txt forbids this post page"
             return result
+        mode = self.comments_mode
         try:
-            mode = self.comments_mode
             if mode == "adaptive":
                 # The page's HTML as plain HTTP; Chromium only for the sampled checks.
                 fetched = await self.fetcher.get(url, parse_post, html=True)
@@ -686,8 +706,6 @@ class _Crawl:
                 return result
             post: Post = fetched.value  # type: ignore[assignment]
             post = await self._all_comments(post, result)
-            if mode == "adaptive" and self._due_for_render_check(result):
-                post = await self._render_check(url, post)
         except FetchFailed as exc:
             result.error = exc.reason
             result.http_status = exc.status
@@ -696,56 +714,116 @@ class _Crawl:
             log.warning("post %d: failed: %s", number, exc.reason)
             return result
         result.post = post
+        if mode == "adaptive" and self.comments_mode == "click":
+            # A render check found a difference while this page was on its way: again, rendered.
+            self._queue.put_nowait((number, source))
+        elif mode == "adaptive":
+            self._unrendered[number] = source
+            if self._due_for_render_check(result):
+                self._checks.put_nowait(result)
+        self._note_comment_count(result)
+        log.info("post %d: %d comments", number, len(post.comments))
+        return result
+
+    def _note_comment_count(self, result: _PostResult) -> None:
+        post = result.post
+        assert post is not None
         declared = post.comment_count_declared
         if declared is not None and declared != len(post.comments):
             self.summary.comment_mismatches.append(
-                {"post_number": number, "declared": declared, "collected": len(post.comments)}
+                {
+                    "post_number": post.post_number,
+                    "declared": declared,
+                    "collected": len(post.comments),
+                }
             )
-        log.info("post %d: %d comments", number, len(post.comments))
-        return result
 
     def _due_for_render_check(self, result: _PostResult) -> bool:
         """Adaptive crawling: the first posts whose comments come partly from the page's
         script, then one post in every ``RENDER_CHECK_EVERY``, are also loaded in Chromium
         and their button clicked until it is gone."""
         self._posts_fetched += 1
-        if self.summary.render_checks < RENDER_CHECK_FIRST and result.comment_pages > 0:
+        if self._checks_due < RENDER_CHECK_FIRST and result.comment_pages > 0:
+            self._checks_due += 1
             return True
         return self._posts_fetched % RENDER_CHECK_EVERY == 0
 
-    async def _render_check(self, url: str, post: Post) -> Post:
-        """Compare the request-API result with what a real page shows after clicking
-        ดูความเห็นเพิ่มเติม. On any difference, trust the page and render every later post
-        (never silently keep a result that may miss comments)."""
-        assert self.fetcher is not None
+    async def _render_checker(self) -> None:
+        """Runs beside the workers (they never wait for Chromium): loads each sampled post
+        in Chromium, clicks ดูความเห็นเพิ่มเติม until it is gone, and compares."""
+        while True:
+            result = await self._checks.get()
+            try:
+                await self._render_check(result)
+            except Exception:  # a broken check must not pass silently: count it as differing
+                log.exception("render check of post %d failed", result.post_number)
+                self.summary.render_mismatches.append(
+                    {"post_number": result.post_number, "differences": ["check failed"]}
+                )
+                await self._switch_to_click(result.post_number, "the check itself failed")
+            finally:
+                self._checks.task_done()
+
+    async def _render_check(self, result: _PostResult) -> None:
+        """Compare the plain-HTTP result with what a real page shows after clicking
+        ดูความเห็นเพิ่มเติม. On any difference, store what the page shows, and fetch every
+        post this run read without rendering again, rendered and clicked (never silently
+        keep a result that may miss comments)."""
+        assert self.fetcher is not None and result.post is not None
+        post = result.post
         try:
             async with self.fetcher.slot() as slot:
                 fetched = await self.fetcher.load_with_clicks(
-                    slot, url, parse_post, LOAD_MORE_LABEL
+                    slot, result.url, parse_post, LOAD_MORE_LABEL
                 )
         except FetchFailed as exc:
             log.info("post %d: render check skipped (%s)", post.post_number, exc.reason)
-            return post
+            if self.summary.render_checks < RENDER_CHECK_FIRST:
+                self._checks_due -= 1  # sample another post instead
+            return
         if fetched.value is None:
-            return post
+            return
         rendered = replace(fetched.value, comments=renumber(list(fetched.value.comments)))
         self.summary.render_checks += 1
         differences = post_differences(post, rendered)
         if not differences:
-            return post
+            return
         self.summary.render_mismatches.append(
             {"post_number": post.post_number, "differences": differences}
         )
+        await self._collect(replace(result, post=rendered))
+        self._unrendered.pop(post.post_number, None)
+        await self._switch_to_click(
+            post.post_number, f"differs when rendered ({'; '.join(differences)})"
+        )
+
+    async def _switch_to_click(self, post_number: int, why: str) -> None:
+        assert self.fetcher is not None
         if self.comments_mode != "click":
             self.comments_mode = "click"
             self.fetcher.browser_slots = max(1, self.settings.concurrency)
             message = (
-                f"post {post.post_number} differs when rendered ({'; '.join(differences)}): "
-                "rendering every further post in Chromium"
+                f"post {post_number} {why}: rendering every post in Chromium, "
+                f"including the {len(self._unrendered)} already read without rendering"
             )
             self.summary.messages.append(message)
             log.warning(message)
-        return rendered
+        again, self._unrendered = self._unrendered, {}
+        if not again:
+            return
+        # Written down first, so that a crawl killed from here on fetches them on resume.
+        await self._flush()
+        urls = [post_url(self.site, n) for n in again]
+        slug = self.campaign.slug
+        await self._db(
+            lambda con: con.execute(
+                "UPDATE crawl_frontier SET state = 'pending' WHERE campaign_slug = ? "
+                "AND url IN (SELECT unnest(?::VARCHAR[]))",
+                [slug, urls],
+            )
+        )
+        for number, source in sorted(again.items(), reverse=True):
+            self._queue.put_nowait((number, source))
 
     async def _all_comments(self, post: Post, result: _PostResult) -> Post:
         """Follow the load-more chain (``data-next`` -> JSON ``next``) over plain HTTP: the

@@ -148,7 +148,8 @@ def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
         }
         cmd = [sys.executable, "-m", "warehouse.cli", "--db", str(db_path), "crawl", "demo"]
         proc = subprocess.Popen(
-            [*cmd, "--unthrottled", "--concurrency", "2", "--quiet"],
+            # 40 requests/s: the crawl cannot finish in the 50 ms between two looks.
+            [*cmd, "--rate", "40", "--concurrency", "2", "--quiet"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -187,3 +188,23 @@ def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
         statuses = query(db_path, "SELECT status FROM crawl_runs ORDER BY run_id")
         assert statuses == [("interrupted",), ("ok",)]
         assert query(db_path, "SELECT count(*) FROM crawl_locks") == [(0,)]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_render_check_difference_renders_everything(db_path: Path, tmp_path: Path) -> None:
+    """A site that serves non-browser clients fewer comments: the sampled render check sees
+    the difference, the run switches to clicking in Chromium, and every post read before
+    the switch is fetched again, rendered; nothing is kept short."""
+    site = build_site(n_posts=80, seed=5)
+    truth = site.ground_truth()
+    with ReplicaServer(site, cloak_comments=True) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path)
+        assert summary.render_mismatches, summary.format()
+        assert any("rendering every post in Chromium" in m for m in summary.messages)
+        assert warehouse_differences(db_path, truth) == []
+        assert query(
+            db_path, "SELECT count(*) FROM crawl_frontier WHERE state NOT IN ('done', 'gone')"
+        ) == [(0,)]

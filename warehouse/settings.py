@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     retry_backoff_s: float = 1.0  # first retry waits about this long, doubling, with jitter
     max_retry_after_s: float = 300.0  # longest Retry-After the crawler honours before failing
     context_recycle_pages: int = 200  # new browser context after this many pages
-    write_batch_size: int = 50
+    write_batch_size: int = 500  # posts per write; a write also happens every 3 s
     failed_pages_dir: Path = Path("data/failed-pages")
     # Browser
     chromium: str | None = None  # explicit executable; otherwise Playwright's, then system

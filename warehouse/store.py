@@ -172,8 +172,11 @@ def store_posts(
                    coalesce(v.max_version, 0) + 1,
                    i.seen_at, i.title, i.body_text, i.tags, i.updated_at, i.content_hash
             FROM _incoming_posts i
-            LEFT JOIN (SELECT post_number, max(version_no) AS max_version, arg_max(content_hash, version_no) AS last_hash
-                       FROM post_versions GROUP BY post_number) v USING (post_number)
+            LEFT JOIN (SELECT post_number, max(version_no) AS max_version,
+                              arg_max(content_hash, version_no) AS last_hash
+                       FROM post_versions
+                       WHERE post_number IN (SELECT post_number FROM _incoming_posts)
+                       GROUP BY post_number) v USING (post_number)
             WHERE v.last_hash IS DISTINCT FROM i.content_hash
             """
         )
