@@ -312,11 +312,11 @@ class ReplicaServer:
         if fault is not None and self._inject(h, fault, head):
             return
         status, body, ctype, headers = self._route(path, parts.query)
-        if self.cloak_comments and _COMMENTS.match(path) and status == 200:
-            if not h.headers.get("Sec-Fetch-Mode"):
-                data = json.loads(body)
-                data["comments"] = data["comments"][:-1]
-                body = json.dumps(data, ensure_ascii=False).encode()
+        browser = bool(h.headers.get("Sec-Fetch-Mode"))
+        if self.cloak_comments and not browser and status == 200 and _COMMENTS.match(path):
+            data = json.loads(body)
+            data["comments"] = data["comments"][:-1]
+            body = json.dumps(data, ensure_ascii=False).encode()
         h.send(status, body, ctype, headers, head=head, truncate=fault == "truncate")
 
     def _inject(self, h: _Handler, fault: str, head: bool) -> bool:
