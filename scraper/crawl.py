@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -51,6 +52,7 @@ log = logging.getLogger("tagdraw.crawl")
 # count (a post deleted while we page shifts the rest up by one and hides one from us).
 LISTING_REPASSES = 2
 FLUSH_EVERY_S = 3.0
+_PAGE_TWO = re.compile(r"([?&]page=)2(?=&|#|$)")
 
 
 @dataclass
@@ -579,39 +581,50 @@ class _Crawl:
         for _pass in range(1 + LISTING_REPASSES):
             url: str | None = start_url
             seen_urls: set[str] = set()
+            ahead: dict[str, asyncio.Task[Any]] = {}
             complete = True
-            while url and url not in seen_urls:
-                seen_urls.add(url)
-                if not self.fetcher.allowed(url):
-                    self._error(url, "robots.txt forbids this listing page")
-                    complete = False
-                    break
-                try:
-                    fetched = await self.fetcher.get(url, parse_listing, html=True)
-                except FetchFailed as exc:
-                    self._error(url, exc.reason, http_status=exc.status, kind="listing")
-                    await self._db(
-                        lambda con, e=exc, u=url: _record_error(
-                            con,
-                            self.summary.run_id,
-                            u,
-                            "listing",
-                            e.reason,
-                            http_status=e.status,
+            try:
+                while url and url not in seen_urls:
+                    seen_urls.add(url)
+                    if not self.fetcher.allowed(url):
+                        self._error(url, "robots.txt forbids this listing page")
+                        complete = False
+                        break
+                    try:
+                        task = ahead.pop(url, None)
+                        fetched = await (
+                            task if task else self.fetcher.get(url, parse_listing, html=True)
                         )
-                    )
-                    complete = False
-                    break
-                self.summary.listing_pages += 1
-                if fetched.gone_reason:
-                    break  # an unknown tag may answer 404: no posts carry it
-                page: ListingPage = fetched.value  # type: ignore[assignment]
-                if page.page == 1 and page.result_count is not None:
-                    expected = page.result_count
-                for item in page.items:
-                    items.setdefault(item.post_number, item)
-                log.info("listing %s page %d: %d posts", tag, page.page, len(page.items))
-                url = urljoin(url, page.next_url) if page.next_url else None
+                    except FetchFailed as exc:
+                        self._error(url, exc.reason, http_status=exc.status, kind="listing")
+                        await self._db(
+                            lambda con, e=exc, u=url: _record_error(
+                                con,
+                                self.summary.run_id,
+                                u,
+                                "listing",
+                                e.reason,
+                                http_status=e.status,
+                            )
+                        )
+                        complete = False
+                        break
+                    if not ahead and fetched.value is not None and fetched.value.page == 1:
+                        ahead = self._read_ahead(url, fetched.value)
+                    self.summary.listing_pages += 1
+                    if fetched.gone_reason:
+                        break  # an unknown tag may answer 404: no posts carry it
+                    page: ListingPage = fetched.value  # type: ignore[assignment]
+                    if page.page == 1 and page.result_count is not None:
+                        expected = page.result_count
+                    for item in page.items:
+                        items.setdefault(item.post_number, item)
+                    log.info("listing %s page %d: %d posts", tag, page.page, len(page.items))
+                    url = urljoin(url, page.next_url) if page.next_url else None
+            finally:
+                for task in ahead.values():
+                    task.cancel()
+                await asyncio.gather(*ahead.values(), return_exceptions=True)
             if not complete or expected is None or len(items) >= expected:
                 break
             log.info(
@@ -628,6 +641,24 @@ class _Crawl:
                 kind="listing",
             )
         return items, complete
+
+    def _read_ahead(self, url: str, first: ListingPage) -> dict[str, asyncio.Task[Any]]:
+        """Start fetching the pages the first page's "พบ N บันทึก" predicts (same URL, page=k),
+        so that the listing is read with the crawl's concurrency. The walk itself still
+        follows rel=next and uses a prefetched page only when rel=next names its URL."""
+        assert self.fetcher is not None
+        if not first.next_url or not first.result_count or not first.items:
+            return {}
+        per_page = len(first.items)
+        last_page = min(-(-first.result_count // per_page), 10_000)
+        second = urljoin(url, first.next_url)
+        if not _PAGE_TWO.search(second):
+            return {}
+        return {
+            page_url: asyncio.create_task(self.fetcher.get(page_url, parse_listing, html=True))
+            for k in range(2, last_page + 1)
+            if self.fetcher.allowed(page_url := _PAGE_TWO.sub(rf"\g<1>{k}", second))
+        }
 
     async def _fetch_posts(self, to_fetch: dict[int, str]) -> None:
         assert self.fetcher is not None
