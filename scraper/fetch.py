@@ -21,7 +21,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -29,8 +29,6 @@ from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
 from yarl import URL
 
 from scraper.browser import BLOCKED_RESOURCE_TYPES, find_browser, launch
@@ -173,7 +171,7 @@ class Slot:
 
     async def close(self) -> None:
         if self.context is not None:
-            with suppress(PlaywrightError):
+            with suppress(_playwright().Error):
                 await self.context.close()
         self.context = self.page = None
 
@@ -198,11 +196,25 @@ async def _block_heavy_resources(route: Any) -> None:
 
 
 class _TransportError(Exception):
-    """A plain-HTTP attempt that produced no response (refused, dropped, timed out)."""
+    """An attempt that produced no response (refused, dropped, timed out), from aiohttp or
+    from the browser."""
 
     def __init__(self, message: str, *, unreachable: bool) -> None:
         super().__init__(message)
         self.unreachable = unreachable
+
+    @classmethod
+    def from_browser(cls, exc: Exception) -> _TransportError:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return cls(message, unreachable=any(m in message for m in _UNREACHABLE_MARKERS))
+
+
+def _playwright() -> Any:
+    """``playwright.async_api``, imported on first use: a crawl that renders nothing (an
+    unchanged re-crawl) does not pay for loading it."""
+    import playwright.async_api
+
+    return playwright.async_api
 
 
 class Fetcher:
@@ -253,7 +265,7 @@ class Fetcher:
         for slot in self._all_slots:
             await slot.close()
         if self.browser is not None:
-            with suppress(PlaywrightError):
+            with suppress(_playwright().Error):
                 await self.browser.close()
         if self._pw_cm is not None:
             await self._pw_cm.__aexit__(None, None, None)
@@ -269,7 +281,7 @@ class Fetcher:
             if self.browser is not None:
                 return
             started = time.monotonic()
-            self._pw_cm = async_playwright()
+            self._pw_cm = _playwright().async_playwright()
             self.playwright = await self._pw_cm.__aenter__()
             self.browser = await launch(self.playwright)
             log.info("Chromium started in %.1f s", time.monotonic() - started)
@@ -348,12 +360,6 @@ class Fetcher:
                 last_reason = str(exc)
                 unreachable_only &= exc.unreachable
                 log.debug("attempt %d of %s failed: %s", attempt, url, last_reason)
-            except PlaywrightError as exc:
-                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                last_reason = message
-                if not any(marker in message for marker in _UNREACHABLE_MARKERS):
-                    unreachable_only = False
-                log.debug("attempt %d of %s failed: %s", attempt, url, message)
             else:
                 unreachable_only = False
                 self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
@@ -447,12 +453,12 @@ class Fetcher:
         """A real browser navigation to ``url``; ``parse`` reads the raw HTML the server sent
         (so a truncated body is seen as truncated, not repaired by the DOM)."""
 
-        async def do() -> tuple[int, str, str, dict[str, str]]:
+        async def navigate() -> tuple[int, str, str, dict[str, str]]:
             self.stats.pages += 1
             slot.uses += 1
             response = await slot.page.goto(url, wait_until="domcontentloaded")
             if response is None:
-                raise PlaywrightError("navigation produced no response")
+                raise _TransportError("navigation produced no response", unreachable=False)
             body = await response.body()
             return (
                 response.status,
@@ -462,7 +468,7 @@ class Fetcher:
                 {k.lower(): v for k, v in response.headers.items()},
             )
 
-        return await self._attempts(url, do, parse, html=True)
+        return await self._attempts(url, self._in_browser(navigate), parse, html=True)
 
     async def load_with_clicks(
         self, slot: Slot, url: str, parse: Callable[[str, str], T], button_text: str
@@ -470,12 +476,12 @@ class Fetcher:
         """Like ``load``, then click the button named ``button_text`` until it is gone and
         parse the final DOM (needs ``javascript=True``)."""
 
-        async def do() -> tuple[int, str, str, dict[str, str]]:
+        async def navigate_and_click() -> tuple[int, str, str, dict[str, str]]:
             self.stats.pages += 1
             slot.uses += 1
             response = await slot.page.goto(url, wait_until="domcontentloaded")
             if response is None:
-                raise PlaywrightError("navigation produced no response")
+                raise _TransportError("navigation produced no response", unreachable=False)
             raw = (await response.body()).decode("utf-8", "replace")
             headers = {k.lower(): v for k, v in (await response.all_headers()).items()}
             if response.status != 200 or looks_truncated(raw):
@@ -499,4 +505,19 @@ class Fetcher:
                 clicks += 1
             return response.status, response.url, await slot.page.content(), headers
 
-        return await self._attempts(url, do, parse, html=True)
+        return await self._attempts(url, self._in_browser(navigate_and_click), parse, html=True)
+
+    @staticmethod
+    def _in_browser(
+        step: Callable[[], Awaitable[tuple[int, str, str, dict[str, str]]]],
+    ) -> Callable[[], Awaitable[tuple[int, str, str, dict[str, str]]]]:
+        """``step`` with Playwright's errors (navigation failed, timed out) made transport
+        errors, which the retry loop retries."""
+
+        async def attempt() -> tuple[int, str, str, dict[str, str]]:
+            try:
+                return await step()
+            except _playwright().Error as exc:
+                raise _TransportError.from_browser(exc) from None
+
+        return attempt
