@@ -1,7 +1,7 @@
 """tagdraw itself, as the benchmark runs it: ``scraper.crawl.run_crawl`` on one campaign.
 
     python bench/peers/tagdraw_runner.py --db W.duckdb --site-url URL --keyword KW \
-        [--concurrency 4] [--full]
+        [--concurrency 4] [--full] [--rate R]
 
 The first call creates the campaign in the (temporary) warehouse; a second call on the
 same warehouse is tagdraw's incremental re-crawl. Unthrottled: the site is 127.0.0.1.
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keyword", required=True)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--full", action="store_true")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="requests/s (default: unthrottled, 127.0.0.1)"
+    )
     args = parser.parse_args(argv)
     ensure_campaign(args.db, args.site_url, args.keyword)
     summary = run_crawl(
@@ -56,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         full=args.full,
         trigger="bench",
         progress=False,
-        unthrottled=True,
         concurrency=args.concurrency,
+        **(
+            {"unthrottled": False, "unthrottled_local": False, "rate_per_s": args.rate}
+            if args.rate > 0
+            else {"unthrottled": True}
+        ),
     )
     brief = {
         k: v
