@@ -195,6 +195,31 @@ async def _block_heavy_resources(route: Any) -> None:
         await route.continue_()
 
 
+# Click the button whose text contains ``label`` until it is gone; after each click wait
+# until a comment was appended or the button went away (or fail after ``timeoutMs``).
+CLICK_UNTIL_GONE = """
+async ([label, timeoutMs]) => {
+  const find = () => [...document.querySelectorAll("button")]
+    .find((b) => b.textContent.includes(label));
+  const count = () => document.querySelectorAll("[id^=comment-]").length;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  let clicks = 0;
+  for (let button = find(); button; button = find()) {
+    if (clicks >= 10000) throw new Error("still a button after 10000 clicks");
+    const before = count();
+    button.click();
+    clicks += 1;
+    const deadline = Date.now() + timeoutMs;
+    while (count() <= before && find()) {
+      if (Date.now() > deadline) throw new Error(`click ${clicks} loaded no comments`);
+      await pause(5);
+    }
+  }
+  return clicks;
+}
+"""
+
+
 class _TransportError(Exception):
     """An attempt that produced no response (refused, dropped, timed out), from aiohttp or
     from the browser."""
@@ -483,26 +508,15 @@ class Fetcher:
             if response is None:
                 raise _TransportError("navigation produced no response", unreachable=False)
             raw = (await response.body()).decode("utf-8", "replace")
-            headers = {k.lower(): v for k, v in (await response.all_headers()).items()}
+            headers = {k.lower(): v for k, v in response.headers.items()}
             if response.status != 200 or looks_truncated(raw):
                 return response.status, response.url, raw, headers
-            page = slot.page
-            clicks = 0
-            while clicks < 10_000:
-                button = page.locator("button", has_text=button_text)
-                if await button.count() == 0:
-                    break
-                before = await page.locator("[id^=comment-]").count()
-                await button.first.click()
-                # The script appends the next page (or removes the button after the last).
-                await page.wait_for_function(
-                    "([n, label]) => document.querySelectorAll('[id^=comment-]').length > n"
-                    " || ![...document.querySelectorAll('button')]"
-                    ".some(b => b.textContent.includes(label))",
-                    arg=[before, button_text],
-                )
-                self.stats.requests += 1
-                clicks += 1
+            # One round trip for the whole thread: the loop runs in the page, clicking the
+            # button (the page's own handler fetches and appends) until it is gone.
+            clicks = await slot.page.evaluate(
+                CLICK_UNTIL_GONE, [button_text, self.settings.request_timeout_s * 1000]
+            )
+            self.stats.requests += int(clicks)
             return response.status, response.url, await slot.page.content(), headers
 
         return await self._attempts(url, self._in_browser(navigate_and_click), parse, html=True)

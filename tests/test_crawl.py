@@ -208,3 +208,22 @@ def test_render_check_difference_renders_everything(db_path: Path, tmp_path: Pat
         assert query(
             db_path, "SELECT count(*) FROM crawl_frontier WHERE state NOT IN ('done', 'gone')"
         ) == [(0,)]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("mode", ["click", "render"])
+def test_every_post_in_chromium_modes_are_complete(
+    db_path: Path, tmp_path: Path, mode: str
+) -> None:
+    """--comments-mode click (every post rendered, its button clicked until gone) and render
+    (every post navigated, the comments JSON fetched): both equal the ground truth."""
+    site = build_site(n_posts=40, seed=9)
+    truth = site.ground_truth()
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode=mode)
+        assert summary.status == "ok", summary.format()
+        assert warehouse_differences(db_path, truth) == []
+        assert summary.render_checks == 0  # nothing to check: every post was rendered
