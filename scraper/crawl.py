@@ -373,6 +373,7 @@ LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
 COMMENTS_MODES = ("adaptive", "render", "click")
 RENDER_CHECK_FIRST = 3
 RENDER_CHECK_EVERY = 100
+RENDER_CHECKERS = 2  # checks in Chromium at once, beside the plain-HTTP workers
 
 
 def post_differences(fetched: Post, rendered: Post) -> list[str]:
@@ -472,9 +473,11 @@ class _Crawl:
             self.site,
             unthrottled=self.unthrottled,
             javascript=self.comments_mode in ("adaptive", "click"),
-            # Adaptive: one context for the sampled render checks; otherwise every worker
+            # Adaptive: a context per render checker; otherwise every worker
             # renders.
-            browser_slots=1 if self.comments_mode == "adaptive" else self.settings.concurrency,
+            browser_slots=RENDER_CHECKERS
+            if self.comments_mode == "adaptive"
+            else self.settings.concurrency,
         ) as fetcher:
             self.fetcher = fetcher
             heartbeat = asyncio.create_task(self._heartbeat())
@@ -680,7 +683,11 @@ class _Crawl:
                 result = await self._fetch_post(number, source)
                 await self._collect(result)
 
-        checker = asyncio.create_task(self._render_checker())
+        checkers = [asyncio.create_task(self._render_checker()) for _ in range(RENDER_CHECKERS)]
+        if self.comments_mode == "adaptive" and len(to_fetch) >= RENDER_CHECK_EVERY:
+            # A check is certain: start Chromium now, beside the first fetches, rather than
+            # when the first check is due.
+            checkers.append(asyncio.create_task(self.fetcher.start_browser()))
         try:
             # A render check that finds a difference puts the posts fetched without
             # rendering back on the queue: go round until both are empty.
@@ -695,7 +702,9 @@ class _Crawl:
                         task.cancel()
                 await self._checks.join()
         finally:
-            checker.cancel()
+            for task in checkers:
+                task.cancel()
+            await asyncio.gather(*checkers, return_exceptions=True)
             if self._bar is not None:
                 self._bar.close()
         await self._flush()
@@ -802,6 +811,7 @@ class _Crawl:
         keep a result that may miss comments)."""
         assert self.fetcher is not None and result.post is not None
         post = result.post
+        started = time.monotonic()
         try:
             async with self.fetcher.slot() as slot:
                 fetched = await self.fetcher.load_with_clicks(
@@ -816,6 +826,12 @@ class _Crawl:
             return
         rendered = replace(fetched.value, comments=renumber(list(fetched.value.comments)))
         self.summary.render_checks += 1
+        log.debug(
+            "post %d: render check (%d comments) in %.2f s",
+            post.post_number,
+            len(rendered.comments),
+            time.monotonic() - started,
+        )
         differences = post_differences(post, rendered)
         if not differences:
             return

@@ -301,7 +301,7 @@ class Fetcher:
     def browser_started(self) -> bool:
         return self.browser is not None
 
-    async def _start_browser(self) -> None:
+    async def start_browser(self) -> None:
         async with self._browser_lock:
             if self.browser is not None:
                 return
@@ -314,7 +314,7 @@ class Fetcher:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
         """A browser context with a page, opened on first need, up to ``browser_slots``."""
-        await self._start_browser()
+        await self.start_browser()
         if self._slots.empty() and len(self._all_slots) < self.browser_slots:
             slot = Slot(self)
             self._all_slots.append(slot)
