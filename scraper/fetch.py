@@ -369,7 +369,7 @@ class Fetcher:
         html: bool,
         allow_status: bool = False,
     ) -> Fetched[T]:
-        """The retry loop shared by page loads and request-API GETs."""
+        """The retry loop shared by browser page loads and plain HTTP GETs."""
         last_reason = "no attempt made"
         last_status: int | None = None
         last_text: str | None = None

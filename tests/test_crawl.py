@@ -81,7 +81,7 @@ def test_complete_with_faults_then_unchanged_then_incremental(
         assert first.status == "ok", first.format()
         assert warehouse_differences(db_path, truth) == []
         # Adaptive: a sample was loaded in Chromium and its button clicked to the end, and
-        # the page showed exactly what the request API had collected.
+        # the page showed exactly what plain HTTP had collected.
         assert first.render_checks >= RENDER_CHECK_FIRST, first.format()
         assert first.render_mismatches == []
         assert first.listed == len(truth["listed"])
