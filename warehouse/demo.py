@@ -1,7 +1,7 @@
 """``tagdraw demo``: the whole job on a local replica, with no internet.
 
-It starts the GotoKnow replica, creates (or refreshes) the ``demo`` campaign, crawls it in
-a real Chromium, computes the review suggestions, makes a demo admin account, and starts
+It starts the GotoKnow replica, creates (or refreshes) the ``demo`` campaign, crawls it
+(plain HTTP, a sample proven in a real Chromium), computes the review suggestions, makes a demo admin account, and starts
 the dashboard, printing where to sign in. Its warehouse is ``data/demo.duckdb`` unless
 ``--db`` or ``$TAGDRAW_DB`` names another, so a demo never mixes with real campaigns.
 """
@@ -188,7 +188,9 @@ def demo_command(args: argparse.Namespace) -> int:
         replica_url = _wait_for_url(replica)
         print(f"[demo] replica of GotoKnow at {replica_url}", flush=True)
         ensure_demo_campaign(db_path, replica_url)
-        print(f"[demo] crawling campaign {DEMO_SLUG!r} in Chromium ...", flush=True)
+        print(
+            f"[demo] crawling campaign {DEMO_SLUG!r} (a sample checked in Chromium) ...", flush=True
+        )
         summary = run_crawl(
             db_path, DEMO_SLUG, trigger="demo", unthrottled=True, progress=sys.stderr.isatty()
         )
