@@ -373,7 +373,7 @@ LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
 COMMENTS_MODES = ("adaptive", "render", "click")
 RENDER_CHECK_FIRST = 3
 RENDER_CHECK_EVERY = 100
-RENDER_CHECKERS = 2  # checks in Chromium at once, beside the plain-HTTP workers
+RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
 
 
 def post_differences(fetched: Post, rendered: Post) -> list[str]:
