@@ -41,6 +41,7 @@ from scraper.parse import parse_comments_json, parse_listing, parse_post, renumb
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError
+from warehouse.logs import kv
 from warehouse.models import ListingItem, ListingPage, Post
 from warehouse.settings import Settings, get_settings
 from warehouse.store import mark_gone, mark_unlisted, record_campaign_posts, store_posts
@@ -1060,6 +1061,10 @@ async def crawl_campaign(
     try:
         run_id, resumed_from = run(
             lambda con: _start_run(con, slug, "full" if full else "incremental", trigger), path
+        )
+        log.info(
+            "crawl started %s",
+            kv(campaign=slug, run=run_id, trigger=trigger, resumed_from=resumed_from),
         )
         crawl = _Crawl(
             path,

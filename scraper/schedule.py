@@ -205,7 +205,8 @@ def crawl_for_schedule(
     def outcome(status: str, **fields: Any) -> Outcome:
         return Outcome(slug, status, started_at, time.monotonic() - started, **fields)
 
-    log.info("crawl started %s", kv(campaign=slug, trigger="schedule"))
+    # "crawl started" is logged by the crawl once it holds the campaign's lock.
+    log.info("crawl due %s", kv(campaign=slug, trigger="schedule"))
     try:
         summary = _crawl_cancellable(path, slug, control, options)
     except CrawlLocked as exc:
