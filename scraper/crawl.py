@@ -28,7 +28,7 @@ from urllib.parse import quote, urljoin
 
 import duckdb
 
-from scraper.errors import RobotsForbidden
+from scraper.errors import CrawlLocked, RobotsForbidden
 from scraper.fetch import Fetcher, FetchFailed
 from scraper.locks import (
     HEARTBEAT_EVERY_S,
@@ -481,18 +481,34 @@ class _Crawl:
             else self.settings.concurrency,
         ) as fetcher:
             self.fetcher = fetcher
+            crawl = asyncio.create_task(self._crawl(fetcher))
             heartbeat = asyncio.create_task(self._heartbeat())
             try:
-                await self._crawl(fetcher)
+                await asyncio.wait({crawl, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+                if heartbeat.done() and not crawl.done():
+                    crawl.cancel()  # the lock was lost: stop before writing more
+                    await asyncio.gather(crawl, return_exceptions=True)
+                    heartbeat.result()  # raises CrawlLocked
+                await crawl
             finally:
-                heartbeat.cancel()
+                for task in (crawl, heartbeat):
+                    task.cancel()
+                await asyncio.gather(crawl, heartbeat, return_exceptions=True)
                 self.summary.requests = fetcher.stats.requests
         return self.summary
 
     async def _heartbeat(self) -> None:
+        """Keep the campaign's lock fresh; if another process took it over (it judged this
+        one dead), stop rather than crawl beside it."""
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY_S)
-            await self._db(lambda con: heartbeat_crawl_lock(con, self.lock))
+            held = await self._db(lambda con: heartbeat_crawl_lock(con, self.lock))
+            if not held:
+                raise CrawlLocked(
+                    f"This crawl of {self.campaign.slug!r} lost its lock to another process "
+                    "(which found its heartbeat too old) and stopped; the other crawl goes on "
+                    "from the same frontier."
+                )
 
     async def _crawl(self, fetcher: Fetcher) -> None:
         campaign = self.campaign

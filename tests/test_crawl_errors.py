@@ -205,3 +205,60 @@ def test_permanent_failures_are_recorded_then_resumed(
         assert tagdraw(args) == 0
         posts_hit = {p for p in server.hits() if p.startswith("/posts/")}
         assert {p.split("?")[0].split("/")[2] for p in posts_hit} == {str(broken), str(failing)}
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_crawl_that_loses_its_lock_stops(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process took the lock over (it judged this crawl dead): the crawl stops with
+    CrawlLocked instead of crawling beside it, and its run is recorded as failed."""
+    import asyncio
+    import threading
+
+    import scraper.crawl
+    from scraper.crawl import crawl_campaign
+    from scraper.errors import CrawlLocked
+
+    # Not much shorter: in one process the thief's UPDATE and the heartbeat's conflict
+    # (DuckDB's optimistic concurrency) and are retried; a heartbeat every 0.2 s can
+    # starve the thief until the crawl ends.
+    monkeypatch.setattr(scraper.crawl, "HEARTBEAT_EVERY_S", 0.5)
+    site = build_site(n_posts=200, seed=4)
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, server.url)
+
+        def steal() -> None:
+            # Once the crawl is fetching posts, a "takeover" replaces the holder.
+            while not any(p.startswith("/posts/") for p in server.hits()):
+                threading.Event().wait(0.05)
+            run(
+                lambda con: con.execute(
+                    "UPDATE crawl_locks SET holder = 'elsewhere:1:taken' WHERE campaign_slug = ?",
+                    ["demo"],
+                ),
+                db_path,
+            )
+
+        thief = threading.Thread(target=steal, daemon=True)
+        thief.start()
+        with pytest.raises(CrawlLocked, match="lost its lock"):
+            # 20 requests/s: over 10 s of crawling, far longer than a heartbeat.
+            asyncio.run(
+                crawl_campaign(
+                    db_path,
+                    "demo",
+                    progress=False,
+                    rate_per_s=20,
+                    failed_pages_dir=tmp_path / "failed",
+                )
+            )
+        thief.join(5)
+        hits_at_stop = sum(server.hits().values())
+        threading.Event().wait(1.0)
+        assert sum(server.hits().values()) == hits_at_stop, "the crawl went on fetching"
+    status = run(lambda con: con.execute("SELECT status FROM crawl_runs").fetchall(), db_path)
+    assert status == [("failed",)]
+    holder = run(lambda con: con.execute("SELECT holder FROM crawl_locks").fetchall(), db_path)
+    assert holder == [("elsewhere:1:taken",)]  # the new holder's lock is left alone
