@@ -7,12 +7,14 @@ semantic structure (``h1``, ``article``, ``rel="next"``, ``id="comment-N"``), ne
 class names. A page that lacks a required field raises ``ParseError``; the crawler records
 it with a saved copy of the HTML instead of storing an empty row.
 
-Pages are parsed with lxml (libxml2's HTML parser, the same tree Beautiful Soup's ``lxml``
-builder saw) and read from lxml elements directly: XPath and ``iter()``/``itertext()`` do
-the tree walks in C. Text is read as Beautiful Soup's ``get_text`` read it, so results did
-not change when it went: text in ``script``/``style`` (and inside ``template``, ``rt``,
-``rp``) is not part of an element's text, comments never are, and a text node holding only
-ASCII whitespace counts as one space (one newline if it has one) outside ``pre``/``textarea``.
+Pages are parsed with lxml's HTML parser (libxml2, which built the tree Beautiful Soup's
+``lxml`` builder used before) and read from lxml elements directly: a post page's ``main``
+is walked once into an index (``_Page``), a listing is read in one pass over its links, and
+the rest is lxml's C-level iteration and XPath. Text is read as Beautiful Soup's
+``get_text`` read it, so results did not change with the move: text in ``script``/``style``
+(and inside ``template``, ``rt``, ``rp``) is not part of an element's text, comments never
+are, one space separates text nodes, and a node of ASCII whitespace only counts as one space
+(one newline if it has one) outside ``pre``/``textarea``. Empty input is a ``ParseError``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -209,21 +212,6 @@ def _text_parent(string: Any) -> Element:
     return owner.getparent() if string.is_tail else owner
 
 
-def _collect_strings(element: Element, out: list[str]) -> list[str]:
-    """The text nodes below ``element`` but not in script/style, in document order."""
-    text = element.text
-    if text:
-        out.append(text)
-    for child in element:
-        tag = child.tag
-        if tag.__class__ is str and tag != "script" and tag != "style":
-            _collect_strings(child, out)
-        tail = child.tail
-        if tail:
-            out.append(tail)
-    return out
-
-
 class _Reader:
     """Reads the text of elements of one parsed page."""
 
@@ -236,12 +224,9 @@ class _Reader:
     def strings(self, element: Element) -> list[str]:
         """The text nodes that make up the element's text, in document order."""
         if not self.nested and element.tag not in _CONTAINERS:
-            size = len(element)
-            if size == 0:
+            if len(element) == 0:
                 text = element.text
                 return [text] if text else []
-            if size < 3:  # a small element: cheaper in Python than through XPath
-                return _collect_strings(element, [])
             return _TEXTS_OUTSIDE_SCRIPT(element)
         return [s for s, _ in self._strings_slow(element)]
 
@@ -452,96 +437,83 @@ def parse_listing(html: str, url: str) -> ListingPage:
 
 
 class _Page:
-    """A post page's ``main`` walked once, so that nothing else walks it again.
+    """A post page's ``main`` walked once, so that nothing walks it again.
 
     Its text nodes in document order, each with the element it belongs to (a tail belongs to
     its element's parent); for every element its pre-order number, the number of the last
     element below it and the range of its text nodes. An element's text is then a slice of
-    the text nodes and "is X inside Y" a comparison of numbers. The walk also notes the
-    links, ``id="comment-N"`` elements, ``data-next`` elements and ``<time datetime>``.
-    Elements outside ``main`` (and string containers) are read by ``_Reader`` instead."""
+    the text nodes and "is X inside Y" a comparison of numbers. Elements outside ``main``
+    (and string containers themselves) are read by ``_Reader`` instead."""
 
     __slots__ = (
-        "ids",
+        "hidden",
+        "invisible",
+        "link_numbers",
         "links",
-        "nexts",
         "owners",
         "place",
         "preserved",
         "reader",
-        "shown",
         "texts",
+        "time_numbers",
         "times",
-        "visible",
     )
 
     def __init__(self, main: Element, reader: _Reader) -> None:
         self.reader = reader
         texts: list[str] = []  # every text node below main
-        shown: list[str] = []  # the same, "" where not part of an element's text (script …)
-        owners: list[Element] = []
-        visible: list[bool] = []  # the text node's element is not script, button …
+        owners: list[Element] = []  # the element each belongs to
         place: dict[Element, tuple[int, int, int, int]] = {}
-        links: list[tuple[int, Element, str]] = []  # links with an href attribute
-        ids: list[tuple[int, Element]] = []
-        nexts: list[tuple[int, Element]] = []
-        times: list[tuple[int, Element]] = []
-        preserved: set[int] = set()  # text nodes in pre/textarea
-        count = 0
 
-        def walk(element: Element, tag: str, hidden: bool, keep: bool) -> None:
-            nonlocal count
-            count += 1
-            number = count
+        add_text, add_owner = texts.append, owners.append
+
+        def walk(element: Element, number: int) -> int:
             first = len(texts)
-            if tag == "a":
-                href = element.get("href")
-                if href is not None:
-                    links.append((number, element, href))
-            elif tag == "time" and element.get("datetime") is not None:
-                times.append((number, element))
-            id_ = element.get("id")
-            if id_ is not None and id_.startswith("comment-") and COMMENT_ID.search(id_):
-                ids.append((number, element))
-            if element.get("data-next"):
-                nexts.append((number, element))
-            if tag in _CONTAINERS:
-                hidden = True
-            if tag in _PRESERVE_TAGS:
-                keep = True
-            seen = tag not in _SKIP_TAGS
             text = element.text
             if text:
-                if keep:
-                    preserved.add(len(texts))
-                texts.append(text)
-                shown.append("" if hidden else text)
-                owners.append(element)
-                visible.append(seen)
+                add_text(text)
+                add_owner(element)
+            last = number
             for child in element:
-                child_tag = child.tag
-                if child_tag.__class__ is str:  # not a comment
-                    walk(child, child_tag, hidden, keep)
+                if child.__class__ is Element:  # not a comment
+                    last = walk(child, last + 1)
                 tail = child.tail
                 if tail:
-                    if keep:
-                        preserved.add(len(texts))
-                    texts.append(tail)
-                    shown.append("" if hidden else tail)
-                    owners.append(element)
-                    visible.append(seen)
-            place[element] = (number, count, first, len(texts))
+                    add_text(tail)
+                    add_owner(element)
+            place[element] = (number, last, first, len(texts))
+            return last
 
-        above = list(main.iterancestors())
-        walk(
-            main,
-            main.tag,
-            any(a.tag in _CONTAINERS for a in above),
-            any(a.tag in _PRESERVE_TAGS for a in above),
-        )
-        self.texts, self.shown, self.owners, self.place = texts, shown, owners, place
-        self.links, self.ids, self.nexts, self.times = links, ids, nexts, times
-        self.preserved, self.visible = preserved, visible
+        walk(main, 0)
+        self.texts, self.owners, self.place = texts, owners, place
+        # The few text nodes that read differently, found through lxml's own iteration.
+        above = [a.tag for a in main.iterancestors()]
+        self.hidden = self._marked(main, above, _CONTAINERS, everything=reader.nested)
+        self.preserved = self._marked(main, above, _PRESERVE_TAGS, everything=True)
+        self.invisible = self._marked(main, [], _SKIP_TAGS, everything=False)
+        self.links = [
+            (place[a][0], a, h) for a in main.iter("a") if (h := a.get("href")) is not None
+        ]
+        self.link_numbers = [n for n, _, _ in self.links]
+        self.times = [(place[t][0], t) for t in main.iter("time") if t.get("datetime") is not None]
+        self.time_numbers = [n for n, _ in self.times]
+
+    def _marked(
+        self, main: Element, above: list[str], tags: Iterable[str], *, everything: bool
+    ) -> set[int]:
+        """Indexes of the text nodes of the ``tags`` elements (below them too, or only
+        their own when not ``everything``); all when ``main`` is inside one."""
+        if any(tag in tags for tag in above):
+            return set(range(len(self.texts)))
+        marked: set[int] = set()
+        owners = self.owners
+        for element in main.iter(*tags):
+            _, _, start, end = self.place[element]
+            if everything:
+                marked.update(range(start, end))
+            else:
+                marked.update(i for i in range(start, end) if owners[i] is element)
+        return marked
 
     def inside(self, element: Element, ancestor: Element) -> bool:
         """``element`` is ``ancestor`` or below it."""
@@ -556,12 +528,24 @@ class _Page:
         number, last, _, _ = self.place[element]
         return number, last
 
-    def text(self, element: Element) -> str:
-        """The element's text (as ``_Reader.text``)."""
+    def _shown(self, element: Element) -> list[str] | None:
+        """The text nodes of the element's text (as ``_Reader.strings``); None when
+        ``_Reader`` must read it."""
         place = self.place.get(element)
         if place is None or element.tag in _CONTAINERS:
+            return None
+        start, end = place[2], place[3]
+        hidden = self.hidden
+        if hidden:
+            return [s for i, s in enumerate(self.texts[start:end], start) if i not in hidden]
+        return self.texts[start:end]
+
+    def text(self, element: Element) -> str:
+        """The element's text (as ``_Reader.text``)."""
+        strings = self._shown(element)
+        if strings is None:
             return self.reader.text(element)
-        return " ".join(" ".join(self.shown[place[2] : place[3]]).split())
+        return " ".join(" ".join(strings).split())
 
     def raw_text(self, element: Element) -> str:
         """The element's text as ``get_text()`` gave it (as ``_Reader.raw_text``)."""
@@ -569,27 +553,45 @@ class _Page:
         if place is None or element.tag in _CONTAINERS:
             return self.reader.raw_text(element)
         start, end = place[2], place[3]
-        if self.preserved:
-            preserved = self.preserved
-            return "".join(
-                [
-                    s
-                    if i in preserved or s.strip(_ASCII_SPACES) or not s
-                    else ("\n" if "\n" in s else " ")
-                    for i, s in enumerate(self.shown[start:end], start)
-                ]
-            )
+        hidden, preserved = self.hidden, self.preserved
         return "".join(
             [
-                s if s.strip(_ASCII_SPACES) or not s else ("\n" if "\n" in s else " ")
-                for s in self.shown[start:end]
+                s if s.strip(_ASCII_SPACES) or i in preserved else ("\n" if "\n" in s else " ")
+                for i, s in enumerate(self.texts[start:end], start)
+                if i not in hidden
             ]
         )
+
+    def links_in(self, low: int, high: int) -> list[tuple[int, Element, str]]:
+        """The links (with an href attribute) numbered ``low`` to ``high``."""
+        numbers = self.link_numbers
+        return self.links[bisect_left(numbers, low) : bisect_right(numbers, high)]
 
     def first_time(self, element: Element) -> Element | None:
         """The first ``<time datetime>`` below ``element``."""
         low, high = self.below(element)
-        return next((t for n, t in self.times if low < n <= high), None)
+        i = bisect_right(self.time_numbers, low)
+        return self.times[i][1] if i < len(self.times) and self.times[i][0] <= high else None
+
+    def marked_below(
+        self, element: Element
+    ) -> tuple[list[tuple[int, Element]], tuple[int, str] | None]:
+        """The ``id="comment-N"`` elements below ``element`` (with their numbers), and the
+        first non-empty ``data-next`` there (with its element's number)."""
+        elements: list[tuple[int, Element]] = []
+        target = None
+        place = self.place
+        for child in element.iterdescendants():
+            if child.__class__ is not Element:
+                continue
+            id_ = child.get("id")
+            if id_ is not None and id_.startswith("comment-") and COMMENT_ID.search(id_):
+                elements.append((place[child][0], child))
+            if target is None:
+                next_page = child.get("data-next")
+                if next_page:
+                    target = (place[child][0], next_page)
+        return elements, target
 
 
 def _comments_section(
@@ -607,8 +609,8 @@ def _comments_section(
             start = heading
             break
     if start is None:
-        low, high = page.below(main)
-        start = next((e for n, e in page.ids if low < n <= high), None)
+        marked = page.marked_below(main)[0]
+        start = marked[0][1] if marked else None
     if start is None:
         return None
     holds_title = set(_chain(title)) if title is not None else set()
@@ -743,7 +745,7 @@ def parse_post(html: str, url: str) -> Post:
     # The text nodes that carry a label, each with its element (not script, button …).
     labels: list[tuple[int, str, Element]] = []
     says_comments = False  # some text (even a script's) says ความเห็น
-    owners, visible = page.owners, page.visible
+    owners, invisible = page.owners, page.invisible
     for i, string in enumerate(page.texts):
         if "เ" in string and (  # every label has one
             "หมายเลขบันทึก" in string
@@ -752,7 +754,7 @@ def parse_post(html: str, url: str) -> Post:
             or "แก้ไขเมื่อ" in string
         ):
             says_comments = says_comments or "ความเห็น" in string
-            if visible[i]:
+            if i not in invisible:
                 labels.append((i, string, owners[i]))
 
     # The post number label; its number may sit in a sibling element (<strong>544804</strong>).
@@ -865,7 +867,9 @@ def parse_post(html: str, url: str) -> Post:
             _, _, start, end = page.place.get(element, (0, 0, 0, len(texts)))  # main in it
             excluded[start:end] = b"\x01" * (end - start)
     meta_texts = [
-        text for text, seen, out in zip(texts, visible, excluded, strict=True) if seen and not out
+        text
+        for i, (text, out) in enumerate(zip(texts, excluded, strict=True))
+        if not out and i not in invisible
     ]
     meta_text = squash_whitespace(" ".join(meta_texts))
 
@@ -901,8 +905,9 @@ def parse_post(html: str, url: str) -> Post:
         in_section = page if section in page.place else _Page(section, page.reader)
         heading_match = _COMMENT_COUNT_HEADING.search(in_section.text(section))
         declared = _int(heading_match["n"]) if heading_match else None
-        comments = _embedded_comments(in_section, section, number, url)
-        next_url = _load_more(in_section, section, url)
+        marked, next_target = in_section.marked_below(section)
+        comments = _embedded_comments(in_section, marked, number, url)
+        next_url = _load_more(in_section, section, next_target, url)
     else:
         heading_match = _COMMENT_COUNT_HEADING.search(meta_text)
         declared = _int(heading_match["n"]) if heading_match else None
@@ -928,45 +933,51 @@ def parse_post(html: str, url: str) -> Post:
     )
 
 
-def _load_more(page: _Page, section: Element, base: str) -> str | None:
+def _load_more(
+    page: _Page, section: Element, target: tuple[int, str] | None, base: str
+) -> str | None:
     """Where the rest of the comments come from: the first element in the section with a
-    ``data-next``, or link saying ดูความเห็นเพิ่มเติม."""
+    ``data-next`` (``target``), or link saying ดูความเห็นเพิ่มเติม, whichever comes first."""
     low, high = page.below(section)
-    target = next(((n, e.get("data-next")) for n, e in page.nexts if low < n <= high), None)
-    for n, a, href in page.links:
-        if target is not None and n >= target[0]:
-            break
-        if low < n <= high and href and LOAD_MORE_LABEL in page.text(a):
-            target = (n, href)
-            break
+    for _, a, href in page.links_in(low + 1, high if target is None else target[0] - 1):
+        if href and LOAD_MORE_LABEL in page.text(a):
+            return urljoin(base, href)
     return urljoin(base, target[1]) if target is not None else None
 
 
-def _embedded_comments(page: _Page, section: Element, post_number: int, url: str) -> list[Comment]:
-    low, high = page.below(section)
-    comments: list[Comment] = []
-    for n, element in page.ids:
-        if low < n <= high:
-            comment_id = int(COMMENT_ID.match(element.get("id"))["id"])  # type: ignore[index]
-            comments.append(_comment_from_element(page, element, comment_id, post_number, url))
-    return list(renumber(comments))
+def _embedded_comments(
+    page: _Page, marked: list[tuple[int, Element]], post_number: int, url: str
+) -> list[Comment]:
+    """The comments in the page, numbered as ``renumber`` numbers them."""
+    numbers = [n for n, _ in marked]
+    seen: dict[int, tuple[Any, ...]] = {}
+    for _, element in marked:
+        comment_id = int(COMMENT_ID.match(element.get("id"))["id"])  # type: ignore[index]
+        fields = _comment_fields(page, element, comment_id, url, numbers)
+        seen.setdefault(comment_id, fields)  # the first of a repeated id, as renumber()
+    return [
+        Comment(comment_id, post_number, position, *fields)
+        for position, (comment_id, fields) in enumerate(seen.items(), start=1)
+    ]
 
 
 def _child_elements(element: Element) -> list[Element]:
-    return [c for c in element if c.tag.__class__ is str]
+    return [c for c in element if c.__class__ is Element]
 
 
-def _comment_from_element(
-    page: _Page, element: Element, comment_id: int, post_number: int, url: str
-) -> Comment:
+def _comment_fields(
+    page: _Page, element: Element, comment_id: int, url: str, comment_numbers: list[int]
+) -> tuple[str | None, str | None, datetime | None, str]:
+    """Author username and name, date and text of one comment element."""
     # Structure: an author part, a body part and a meta part ("เขียนเมื่อ …"), in any wrapper.
+    place = page.place
     parts = _child_elements(element)
     while len(parts) == 1:
-        low, high = page.below(parts[0])
-        if any(low < n <= high for n, _ in page.ids):
+        low, high, _, _ = place[parts[0]]
+        if any(low < n <= high for n in comment_numbers):  # another comment inside
             break
         parts = _child_elements(parts[0])
-    links = page.links
+    links, link_numbers = page.links, page.link_numbers
     author = meta = None  # indexes into parts
     texts: list[str] = []
     for i, part in enumerate(parts):
@@ -974,8 +985,10 @@ def _comment_from_element(
         texts.append(text)
         if author is None:
             # A profile link in it (or it is one), or a guest's name.
-            number, last = page.below(part)
-            if any(number <= n <= last and PROFILE_HREF.search(h) for n, _, h in links):
+            low, high, _, _ = place[part]
+            start = bisect_left(link_numbers, low)
+            end = bisect_right(link_numbers, high, start)
+            if any(PROFILE_HREF.search(links[k][2]) for k in range(start, end)):
                 author = i
                 continue
             if GUEST_LABEL in text and len(text) <= len(GUEST_LABEL) + 40:
@@ -991,15 +1004,12 @@ def _comment_from_element(
             match = PROFILE_PATH.match(_path(href, url) or "")
             username, name = (match["u"], page.text(author_part)) if match else (None, None)
         else:
-            low, high = page.below(author_part)
-            username, name = _profile_link(
-                page, (link for link in links if low < link[0] <= high), url
-            )
+            low, high, _, _ = place[author_part]
+            username, name = _profile_link(page, page.links_in(low + 1, high), url)
         if username is None:
             name = texts[author] or GUEST_LABEL
     created_at = None
-    meta_text = texts[meta] if meta is not None else ""
-    date_text = _label_value(meta_text, _CREATED_LABEL) if meta_text else None
+    date_text = _label_value(texts[meta], _CREATED_LABEL) if meta is not None else None
     if date_text:
         created_at = _parse_date(url, date_text, f"comment {comment_id}")
         created_at = _precise(created_at, page.first_time(parts[meta]))  # type: ignore[index]
@@ -1007,10 +1017,8 @@ def _comment_from_element(
         time_tag = page.first_time(element)
         if time_tag is not None:
             created_at = _parse_date(url, time_tag.get("datetime"), f"comment {comment_id}")
-    body_text = "\n\n".join(
-        t for t in (block_text(p) for i, p in enumerate(parts) if i != author and i != meta) if t
-    )
-    return Comment(comment_id, post_number, 0, username, name or None, created_at, body_text)
+    body = [block_text(p) for i, p in enumerate(parts) if i != author and i != meta]
+    return username, name or None, created_at, "\n\n".join(t for t in body if t)
 
 
 PROFILE_HREF = re.compile(r"/profiles/users/[^/?#]+/?$")

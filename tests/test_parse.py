@@ -247,3 +247,47 @@ def test_a_short_body_is_not_mistaken_for_the_byline() -> None:
     post = parse_post(html, "https://www.gotoknow.org/posts/544804")
     assert post.body_text == "สั้น\n\nมาก"
     assert post.author_username == "jantawan" and post.book_slug == "gotoknow-news"
+
+
+def test_text_rules_kept_from_beautiful_soup() -> None:
+    # An element's text: one space between text nodes (a comment splits one), nothing from
+    # script/template or ruby annotations; a body skips script/template and squashes <pre>.
+    html = make_post(
+        title="<h1>หัว<!-- c -->เรื่อง<script>x()</script><ruby>漢<rt>kan</rt></ruby></h1>",
+        body="<p>ก<!-- x -->ข<script>var a='ความเห็น (9)'</script>ค</p>"
+        "<template><p>ซ่อน</p></template><pre>  a\n\n  b  </pre>",
+    )
+    post = parse_post(html, f"{SITE}/posts/101")
+    assert post.title == "หัว เรื่อง 漢"
+    assert post.body_text == "กขค\n\na b"
+    assert post.comment_count_declared is None  # a script says ความเห็น: unknown, not 0
+    # A tag as shown: text nodes run together, a whitespace-only node counting as one
+    # space or newline; an empty link falls back to the tag in its URL.
+    html = make_post().replace(
+        '<a href="/posts?tag=%23X">#X</a>',
+        '<a href="/posts?tag=%23X"><span>#X</span>\n   </a> <a href="/posts?tag=Y">  </a>',
+    )
+    post = parse_post(html, f"{SITE}/posts/101")
+    assert post.raw_tags == ("#X\n", "Y", "สังคม")
+    assert post.tags == ("x", "y", "สังคม")
+
+
+@pytest.mark.parametrize("html", ["", "   \n", "<!-- only a comment -->"])
+def test_nothing_to_parse_is_a_parse_error(html: str) -> None:
+    with pytest.raises(ParseError, match="not an HTML page"):
+        parse_post(html, f"{SITE}/posts/101")
+    with pytest.raises(ParseError, match="not an HTML page"):
+        parse_listing(html, f"{SITE}/posts?tag=x")
+
+
+@pytest.mark.parametrize("prefix", ['<?xml version="1.0" encoding="utf-8"?>', "\ufeff"])
+def test_xml_declaration_and_byte_order_mark(prefix: str) -> None:
+    post = parse_post(prefix + make_post(), f"{SITE}/posts/101")
+    assert (post.post_number, post.title) == (101, "หัวเรื่อง")
+
+
+def test_html_to_text_plain_and_marked_up() -> None:
+    assert html_to_text("plain  text\u00a0here\n") == "plain text here"
+    assert html_to_text("a &amp; b<br>c") == "a & b c"
+    assert html_to_text("x<!-- c -->y<script>z</script>") == "xy"
+    assert html_to_text("") == "" and html_to_text("\x00") == "\ufffd"
