@@ -63,9 +63,10 @@ COMMENT_ID = re.compile(r"^comment-(?P<id>[0-9]+)$")
 LOGIN_PATH = re.compile(r"^/(login|signin|sessions/new)\b")
 
 _POST_NUMBER_LABEL = re.compile(rf"หมายเลขบันทึก\s*[:：]?\s*(?P<n>[{_DIGITS}]+)")
-_COMMENT_COUNT_HEADING = re.compile(rf"ความเห็น\s*\(\s*(?P<n>[{_DIGITS},]+)\s*\)")
-_LISTING_COMMENT_COUNT = re.compile(rf"ความเห็น\s*[:：]?\s*\(?\s*(?P<n>[{_DIGITS},]+)")
-_RESULT_COUNT = re.compile(rf"พบ\s*(?P<n>[{_DIGITS},]+)\s*บันทึก")
+_COUNT = rf"(?P<n>[{_DIGITS}][{_DIGITS},]*)"  # 1,234 (a lone "," is not a count)
+_COMMENT_COUNT_HEADING = re.compile(rf"ความเห็น\s*\(\s*{_COUNT}\s*\)")
+_LISTING_COMMENT_COUNT = re.compile(rf"ความเห็น\s*[:：]?\s*\(?\s*{_COUNT}")
+_RESULT_COUNT = re.compile(rf"พบ\s*{_COUNT}\s*บันทึก")
 _SHORT_DATE = re.compile(rf"[{_DIGITS}]{{1,2}}\s*[\u0E01-\u0E4F.]+\s*[{_DIGITS}]{{4}}")
 _CREATED_LABEL = "เขียนเมื่อ"
 _CREATED_VALUE = re.compile(rf"เขียนเมื่อ\s*[:：]?\s*[{_DIGITS}]")
@@ -390,7 +391,9 @@ def parse_listing(html: str, url: str) -> ListingPage:
             if parent.tag in ("body", "html") or summary.get(parent) != number:
                 break
             container = parent
-        post_links = [a for a in container.iterdescendants("a") if numbers.get(a) == number]
+        # The container is the link itself when the links around it go to other posts.
+        below = container.iter("a") if container is link else container.iterdescendants("a")
+        post_links = [a for a in below if numbers.get(a) == number]
         titled = [a for a in post_links if next(a.iterancestors(*_HEADINGS), None) is not None]
         title_link = (titled or sorted(post_links, key=lambda a: -len(reader.text(a))))[0]
         title = reader.text(title_link)
@@ -1000,8 +1003,7 @@ def _comment_fields(
     if author is not None:
         author_part = parts[author]
         if author_part.tag == "a":
-            href = author_part.attrib["href"]
-            match = PROFILE_PATH.match(_path(href, url) or "")
+            match = PROFILE_PATH.match(_path(author_part.get("href"), url) or "")
             username, name = (match["u"], page.text(author_part)) if match else (None, None)
         else:
             low, high, _, _ = place[author_part]

@@ -291,3 +291,34 @@ def test_html_to_text_plain_and_marked_up() -> None:
     assert html_to_text("a &amp; b<br>c") == "a & b c"
     assert html_to_text("x<!-- c -->y<script>z</script>") == "xy"
     assert html_to_text("") == "" and html_to_text("\x00") == "\ufffd"
+
+
+def test_listing_links_without_an_item_around_them() -> None:
+    # Regression: links whose parent also holds other posts' links (or that sit straight in
+    # the body) raised IndexError; each is its own item.
+    for html in (
+        "<html><body><main><p><a href='/posts/1'>หนึ่ง</a> <a href='/posts/2'>สอง</a></p>"
+        "</main></body></html>",
+        "<html><body><a href='/posts/1'>หนึ่ง</a><a href='/posts/2'>สอง</a></body></html>",
+    ):
+        listing = parse_listing(html, f"{SITE}/posts?tag=x")
+        assert [(i.post_number, i.title) for i in listing.items] == [(1, "หนึ่ง"), (2, "สอง")]
+
+
+def test_a_comma_after_the_comments_label_is_not_a_count() -> None:
+    # Regression: "ความเห็น," (Thai prose) was read as a count "," and raised ValueError.
+    html = """<html><body><main><div><h2><a href="/posts/3">ชื่อ</a></h2>
+      <p>ขอแสดงความเห็น, ข้อเสนอ</p><span>ความเห็น 4</span></div></main></body></html>"""
+    assert parse_listing(html, f"{SITE}/posts?tag=x").items[0].comment_count == 4
+
+
+def test_a_guest_shown_as_a_link_without_href() -> None:
+    # Regression: an <a> author part without href raised KeyError.
+    comments = """<section><h2>ความเห็น (1)</h2><ol><li id="comment-1"><a>ผู้อ่านทั่วไป</a>
+      <div><p>แขก</p></div><div>เขียนเมื่อ 9 สิงหาคม 2013 10:00 น.</div></li></ol></section>"""
+    (comment,) = parse_post(make_post(comments=comments), f"{SITE}/posts/101").comments
+    assert (comment.author_username, comment.author_name, comment.body_text) == (
+        None,
+        "ผู้อ่านทั่วไป",
+        "แขก",
+    )
