@@ -297,10 +297,6 @@ class Fetcher:
         if self.session is not None:
             await self.session.close()
 
-    @property
-    def browser_started(self) -> bool:
-        return self.browser is not None
-
     async def start_browser(self) -> None:
         async with self._browser_lock:
             if self.browser is not None:
@@ -479,19 +475,8 @@ class Fetcher:
         (so a truncated body is seen as truncated, not repaired by the DOM)."""
 
         async def navigate() -> tuple[int, str, str, dict[str, str]]:
-            self.stats.pages += 1
-            slot.uses += 1
-            response = await slot.page.goto(url, wait_until="domcontentloaded")
-            if response is None:
-                raise _TransportError("navigation produced no response", unreachable=False)
-            body = await response.body()
-            return (
-                response.status,
-                response.url,
-                body.decode("utf-8", "replace"),
-                # No round trip, and Retry-After is among these headers.
-                {k.lower(): v for k, v in response.headers.items()},
-            )
+            response, raw, headers = await self._navigate(slot, url)
+            return response.status, response.url, raw, headers
 
         return await self._attempts(url, self._in_browser(navigate), parse, html=True)
 
@@ -502,13 +487,7 @@ class Fetcher:
         parse the final DOM (needs ``javascript=True``)."""
 
         async def navigate_and_click() -> tuple[int, str, str, dict[str, str]]:
-            self.stats.pages += 1
-            slot.uses += 1
-            response = await slot.page.goto(url, wait_until="domcontentloaded")
-            if response is None:
-                raise _TransportError("navigation produced no response", unreachable=False)
-            raw = (await response.body()).decode("utf-8", "replace")
-            headers = {k.lower(): v for k, v in response.headers.items()}
+            response, raw, headers = await self._navigate(slot, url)
             if response.status != 200 or looks_truncated(raw):
                 return response.status, response.url, raw, headers
             # One round trip for the whole thread: the loop runs in the page, clicking the
@@ -520,6 +499,17 @@ class Fetcher:
             return response.status, response.url, await slot.page.content(), headers
 
         return await self._attempts(url, self._in_browser(navigate_and_click), parse, html=True)
+
+    async def _navigate(self, slot: Slot, url: str) -> tuple[Any, str, dict[str, str]]:
+        """Navigate the slot's page to ``url``: the response, the raw body the server sent,
+        and its headers (no round trip; Retry-After is among them)."""
+        self.stats.pages += 1
+        slot.uses += 1
+        response = await slot.page.goto(url, wait_until="domcontentloaded")
+        if response is None:
+            raise _TransportError("navigation produced no response", unreachable=False)
+        raw = (await response.body()).decode("utf-8", "replace")
+        return response, raw, {k.lower(): v for k, v in response.headers.items()}
 
     @staticmethod
     def _in_browser(
