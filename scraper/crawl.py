@@ -37,7 +37,13 @@ from scraper.locks import (
     heartbeat_crawl_lock,
     release_crawl_lock,
 )
-from scraper.parse import parse_comments_json, parse_listing, parse_post, renumber
+from scraper.parse import (
+    LOAD_MORE_LABEL,
+    parse_comments_json,
+    parse_listing,
+    parse_post,
+    renumber,
+)
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError
@@ -367,7 +373,6 @@ def _plan(
     return _Plan(to_fetch=to_fetch, vanished=vanished, done_before=done_before)
 
 
-LOAD_MORE_LABEL = "ดูความเห็นเพิ่มเติม"
 # Adaptive crawling (as Crawlee's AdaptivePlaywrightCrawler does): pages are read over plain
 # HTTP, and a sample is loaded in Chromium with the page's own script to prove that nothing
 # is lost by not rendering.
@@ -682,10 +687,9 @@ class _Crawl:
 
     async def _fetch_posts(self, to_fetch: dict[int, str]) -> None:
         assert self.fetcher is not None
-        queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+        queue = self._queue
         for number in sorted(to_fetch, reverse=True):
             queue.put_nowait((number, to_fetch[number]))
-        self._queue = queue
         if self.progress and sys.stderr.isatty() and to_fetch:
             from tqdm import tqdm
 
@@ -700,11 +704,11 @@ class _Crawl:
                 result = await self._fetch_post(number, source)
                 await self._collect(result)
 
-        checkers = [asyncio.create_task(self._render_checker()) for _ in range(RENDER_CHECKERS)]
+        background = [asyncio.create_task(self._render_checker()) for _ in range(RENDER_CHECKERS)]
         if self.comments_mode == "adaptive" and len(to_fetch) >= RENDER_CHECK_EVERY:
             # A check is certain: start Chromium now, beside the first fetches, rather than
             # when the first check is due.
-            checkers.append(asyncio.create_task(self.fetcher.start_browser()))
+            background.append(asyncio.create_task(self.fetcher.start_browser()))
         try:
             # A render check that finds a difference puts the posts fetched without
             # rendering back on the queue: go round until both are empty.
@@ -719,9 +723,9 @@ class _Crawl:
                         task.cancel()
                 await self._checks.join()
         finally:
-            for task in checkers:
+            for task in background:
                 task.cancel()
-            await asyncio.gather(*checkers, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)
             if self._bar is not None:
                 self._bar.close()
         await self._flush()
