@@ -33,7 +33,6 @@ from lxml import etree
 
 from warehouse.models import Comment, CommentsPage, ListingItem, ListingPage, Post
 from warehouse.thai import (
-    BANGKOK,
     ThaiDateError,
     normalise_tag,
     parse_thai_datetime,
@@ -190,10 +189,6 @@ def _parse(html: str) -> Element | None:
 
 def _first(root: Element, tag: str) -> Element | None:
     return next(root.iter(tag), None)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _chain(element: Element) -> Iterator[Element]:
@@ -682,29 +677,13 @@ def _parse_date(url: str, text: str | None, what: str) -> datetime | None:
         raise ParseError(url, f"unreadable {what} date {text!r}: {exc}") from None
 
 
-_ISO_SECONDS = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}"
-)
-
-
-def _parse_exact(text: str) -> datetime:
-    """``parse_thai_datetime`` of a ``<time datetime>`` value; an ISO 8601 time with seconds
-    and an offset (what the site writes) is read directly, as that function reads it."""
-    if _ISO_SECONDS.fullmatch(text):
-        try:
-            return datetime.fromisoformat(text).astimezone(BANGKOK)
-        except ValueError:
-            pass  # parse_thai_datetime says why
-    return parse_thai_datetime(text)
-
-
 def _precise(shown: datetime | None, time_tag: Element | None) -> datetime | None:
     """The shown date (minutes) refined by the ``<time datetime>`` beside its label (which
     carries seconds), when both name the same minute."""
     if shown is None or time_tag is None:
         return shown
     try:
-        exact = _parse_exact(time_tag.get("datetime"))
+        exact = parse_thai_datetime(time_tag.get("datetime"))
     except ThaiDateError:
         return shown
     if exact.tzinfo is shown.tzinfo:  # as == compares them then, without the replace()
@@ -766,7 +745,7 @@ def parse_post(html: str, url: str) -> Post:
     for _, string, parent in labels:
         if "หมายเลขบันทึก" not in string:
             continue
-        match = _POST_NUMBER_LABEL.search(_squash(string))
+        match = _POST_NUMBER_LABEL.search(squash_whitespace(string))
         if match is None:
             match = _POST_NUMBER_LABEL.search(page.text(parent))
         if match is None:
