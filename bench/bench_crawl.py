@@ -37,7 +37,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from crawl_truth import warehouse_differences  # noqa: E402
 
-from scraper.crawl import crawl_campaign  # noqa: E402
+from scraper.crawl import (  # noqa: E402
+    LOAD_MORE_LABEL,
+    RENDER_CHECK_EVERY,
+    RENDER_CHECK_FIRST,
+    crawl_campaign,
+)
+from scraper.fetch import Fetcher  # noqa: E402
+from scraper.parse import parse_comments_json, parse_listing, parse_post  # noqa: E402
 from warehouse.campaigns import create_campaign  # noqa: E402
 from warehouse.db import run  # noqa: E402
 
@@ -150,6 +157,74 @@ def plain_crawl(base: str, tags: list[str], concurrency: int) -> dict[str, Any]:
     }
 
 
+def fetch_all(base: str, tags: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Every page the crawl reads (listings, posts, comment pages), kept in memory."""
+    client = PlainClient(base)
+    pages: dict[str, list[tuple[str, str]]] = {"listing": [], "post": [], "comments": []}
+    numbers: list[int] = []
+    for tag in tags:
+        path: str | None = f"/posts?tag={quote(tag, safe='')}&page=1"
+        while path:
+            html = client.get(path)
+            pages["listing"].append((html, base + path))
+            numbers.extend(int(n) for n in _POST_LINK.findall(html))
+            match = _NEXT.search(html)
+            path = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+    for number in sorted(set(numbers)):
+        html = client.get(f"/posts/{number}")
+        pages["post"].append((html, f"{base}/posts/{number}"))
+        match = _DATA_NEXT.search(html)
+        next_path = match.group(1).replace("&amp;", "&") if match else None
+        while next_path:
+            text = client.get(next_path)
+            pages["comments"].append((text, str(number)))
+            next_path = json.loads(text).get("next")
+    return pages
+
+
+def parsing_alone(pages: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    """The crawl's parsers over the same pages, already in memory, on one core: no network,
+    no storage, no Chromium. A floor under the crawl's time that no fetching can lower."""
+    started = time.monotonic()
+    cpu = time.thread_time()
+    for html, url in pages["listing"]:
+        parse_listing(html, url)
+    for html, url in pages["post"]:
+        with contextlib.suppress(ValueError):  # a gone post's page parses to an error
+            parse_post(html, url)
+    for text, number in pages["comments"]:
+        parse_comments_json(json.loads(text), int(number))
+    elapsed = time.monotonic() - started
+    return {
+        "posts": len(pages["post"]),
+        "seconds": elapsed,
+        "cpu_seconds": time.thread_time() - cpu,
+        "posts_per_s": len(pages["post"]) / elapsed,
+    }
+
+
+def render_checks_alone(base: str, urls: list[str]) -> dict[str, Any]:
+    """Starting Chromium and rendering ``urls`` the way a render check does (navigate, click
+    ดูความเห็นเพิ่มเติม until it is gone, read the page), one after another, nothing else."""
+    from warehouse.settings import get_settings
+
+    async def checks() -> None:
+        async with Fetcher(get_settings(), base, unthrottled=True, javascript=True) as fetcher:
+            for url in urls:
+                async with fetcher.slot() as slot:
+                    await fetcher.load_with_clicks(slot, url, parse_post, LOAD_MORE_LABEL)
+
+    me = psutil.Process()
+    before = me.cpu_times()
+    started = time.monotonic()
+    asyncio.run(checks())
+    elapsed = time.monotonic() - started
+    after = me.cpu_times()
+    # Chromium and the driver have exited and been waited for: their CPU is in children_*.
+    cpu = sum(after[:4]) - sum(before[:4])
+    return {"checks": len(urls), "seconds": elapsed, "cpu_seconds": cpu}
+
+
 def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [
@@ -243,6 +318,21 @@ def main() -> int:
             "peak_rss_mb": rss.peak / 2**20,
             "peak_uss_mb": rss.peak_uss / 2**20,
         }
+        # Two floors under the crawl's time, measured alone on the same replica: parsing
+        # every page in memory, and Chromium doing the same number of render checks.
+        pages = fetch_all(base, tags)
+        parse_floor = parsing_alone(pages)
+        # The crawl's own sample: the first posts with script-loaded comments, then one
+        # post in RENDER_CHECK_EVERY, in the crawl's order (newest first).
+        newest_first = sorted(
+            (int(url.rsplit("/", 1)[1]) for _, url in pages["post"]), reverse=True
+        )
+        with_comment_pages = {int(n) for _, n in pages["comments"]}
+        first = [n for n in newest_first if n in with_comment_pages][:RENDER_CHECK_FIRST]
+        sampled = (first + newest_first[RENDER_CHECK_EVERY - 1 :: RENDER_CHECK_EVERY])[
+            : max(1, summary.render_checks)
+        ]
+        checks_floor = render_checks_alone(base, [f"{base}/posts/{n}" for n in sampled])
     finally:
         replica.terminate()
         replica.wait(10)
@@ -254,6 +344,9 @@ def main() -> int:
         "plain_http": plain,
         "tagdraw_crawl": crawl,
         "ratio": crawl["posts_per_s"] / plain["posts_per_s"],
+        "render_checks": summary.render_checks,
+        "parsing_alone": parse_floor,
+        "render_checks_alone": checks_floor,
     }
     print(
         f"plain HTTP: {plain['posts']} posts in {plain['seconds']:.1f} s = "
@@ -264,7 +357,12 @@ def main() -> int:
         f"ratio: {figures['ratio']:.2f}x (target >= 0.5)\n"
         f"peak RSS, Python + Chromium: {crawl['peak_rss_mb']:.0f} MB summed RSS, "
         f"{crawl['peak_uss_mb']:.0f} MB summed USS (target <= 1536)\n"
-        f"load average during the run: {figures['load_avg_1m']:.1f} on {os.cpu_count()} cpus"
+        f"load average during the run: {figures['load_avg_1m']:.1f} on {os.cpu_count()} cpus\n"
+        f"floors, each measured alone: parsing the same pages in memory on one core "
+        f"{parse_floor['seconds']:.2f} s ({parse_floor['posts_per_s']:.0f} posts/s = "
+        f"{parse_floor['posts_per_s'] / plain['posts_per_s']:.2f}x plain HTTP); Chromium "
+        f"started + {checks_floor['checks']} render checks {checks_floor['seconds']:.2f} s, "
+        f"{checks_floor['cpu_seconds']:.2f} CPU s (the crawl did {summary.render_checks})"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
