@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from dashboard import seed
 from warehouse import users
@@ -30,18 +30,12 @@ PASSWORD = "password123"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def dashboard_server(db_path: Path) -> Iterator[tuple[str, Path, dict]]:  # type: ignore[type-arg]
     seed.ensure_campaign(db_path, SLUG)
     info = seed.seed_small(db_path, SLUG, n=6, hostile=True)
     run(lambda con: users.add_user(con, "mod", PASSWORD, role="moderator", actor="test"), db_path)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TAGDRAW_DASHBOARD_DEMO_MODE"}
     proc = subprocess.Popen(
         [

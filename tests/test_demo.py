@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from warehouse.db import run
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.browser
@@ -24,7 +18,7 @@ def _free_port() -> int:
 def test_demo_crawls_the_replica_and_starts_the_dashboard(tmp_path: Path) -> None:
     db_path = tmp_path / "demo.duckdb"
     env = dict(os.environ, TAGDRAW_DB=str(db_path), TAGDRAW_LOG_DIR=str(tmp_path / "logs"))
-    port = _free_port()
+    port = free_port()
     result = subprocess.run(
         [
             sys.executable,
