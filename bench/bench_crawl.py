@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,29 @@ class PlainClient:
         raise RuntimeError(f"plain fetch failed: {path}")
 
 
+def listing_pages(client: PlainClient, tags: list[str]) -> Iterator[tuple[str, str]]:
+    """(path, html) of every listing page of ``tags``, following rel=next to the end."""
+    for tag in tags:
+        path: str | None = f"/posts?tag={quote(tag, safe='')}&page=1"
+        while path:
+            html = client.get(path)
+            yield path, html
+            match = _NEXT.search(html)
+            path = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+
+
+def post_pages(client: PlainClient, number: int) -> Iterator[tuple[str, str]]:
+    """(path, text) of a post page, then of each comments page its load-more chain names."""
+    html = client.get(f"/posts/{number}")
+    yield f"/posts/{number}", html
+    match = _DATA_NEXT.search(html)
+    next_path = match.group(1).replace("&amp;", "&") if match else None
+    while next_path:
+        text = client.get(next_path)
+        yield next_path, text
+        next_path = json.loads(text).get("next")
+
+
 def plain_crawl(base: str, tags: list[str], concurrency: int) -> dict[str, Any]:
     """The same pages the crawler fetches: listings to the end, every post, every comment
     page, with no parsing beyond finding the links."""
@@ -125,26 +149,13 @@ def plain_crawl(base: str, tags: list[str], concurrency: int) -> dict[str, Any]:
     started = time.monotonic()
     numbers: list[int] = []
     pages = 0
-    for tag in tags:
-        path: str | None = f"/posts?tag={quote(tag, safe='')}&page=1"
-        while path:
-            html = client.get(path)
-            pages += 1
-            numbers.extend(int(n) for n in _POST_LINK.findall(html))
-            match = _NEXT.search(html)
-            path = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+    for _path, html in listing_pages(client, tags):
+        pages += 1
+        numbers.extend(int(n) for n in _POST_LINK.findall(html))
     unique = sorted(set(numbers))
 
     def one(number: int) -> int:
-        html = client.get(f"/posts/{number}")
-        count = 1
-        match = _DATA_NEXT.search(html)
-        next_path = match.group(1).replace("&amp;", "&") if match else None
-        while next_path:
-            data = json.loads(client.get(next_path))
-            count += 1
-            next_path = data.get("next")
-        return count
+        return sum(1 for _ in post_pages(client, number))
 
     with ThreadPoolExecutor(concurrency) as pool:
         requests = sum(pool.map(one, unique))
@@ -158,27 +169,18 @@ def plain_crawl(base: str, tags: list[str], concurrency: int) -> dict[str, Any]:
 
 
 def fetch_all(base: str, tags: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """Every page the crawl reads (listings, posts, comment pages), kept in memory."""
+    """Every page the crawl reads (listings, posts, comment pages), kept in memory: for a
+    listing or a post (html, url), for a comments page (json text, post number)."""
     client = PlainClient(base)
     pages: dict[str, list[tuple[str, str]]] = {"listing": [], "post": [], "comments": []}
     numbers: list[int] = []
-    for tag in tags:
-        path: str | None = f"/posts?tag={quote(tag, safe='')}&page=1"
-        while path:
-            html = client.get(path)
-            pages["listing"].append((html, base + path))
-            numbers.extend(int(n) for n in _POST_LINK.findall(html))
-            match = _NEXT.search(html)
-            path = (match.group(1) or match.group(2)).replace("&amp;", "&") if match else None
+    for path, html in listing_pages(client, tags):
+        pages["listing"].append((html, base + path))
+        numbers.extend(int(n) for n in _POST_LINK.findall(html))
     for number in sorted(set(numbers)):
-        html = client.get(f"/posts/{number}")
-        pages["post"].append((html, f"{base}/posts/{number}"))
-        match = _DATA_NEXT.search(html)
-        next_path = match.group(1).replace("&amp;", "&") if match else None
-        while next_path:
-            text = client.get(next_path)
-            pages["comments"].append((text, str(number)))
-            next_path = json.loads(text).get("next")
+        post, *comments = post_pages(client, number)
+        pages["post"].append((post[1], base + post[0]))
+        pages["comments"] += [(text, str(number)) for _path, text in comments]
     return pages
 
 
@@ -220,7 +222,8 @@ def render_checks_alone(base: str, urls: list[str]) -> dict[str, Any]:
     asyncio.run(checks())
     elapsed = time.monotonic() - started
     after = me.cpu_times()
-    # Chromium and the driver have exited and been waited for: their CPU is in children_*.
+    # Ours, plus Chromium's and the driver's: they have exited and been waited for, so
+    # their CPU is in children_user/children_system.
     cpu = sum(after[:4]) - sum(before[:4])
     return {"checks": len(urls), "seconds": elapsed, "cpu_seconds": cpu}
 
