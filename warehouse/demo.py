@@ -1,9 +1,10 @@
 """``tagdraw demo``: the whole job on a local replica, with no internet.
 
 It starts the GotoKnow replica, creates (or refreshes) the ``demo`` campaign, crawls it
-(plain HTTP, a sample proven in a real Chromium), computes the review suggestions, makes a demo admin account, and starts
-the dashboard, printing where to sign in. Its warehouse is ``data/demo.duckdb`` unless
-``--db`` or ``$TAGDRAW_DB`` names another, so a demo never mixes with real campaigns.
+(plain HTTP, a sample proven in a real Chromium), computes the review suggestions, makes a
+demo admin account, and starts the dashboard, printing where to sign in. Its warehouse is
+``data/demo.duckdb`` unless ``--db`` or ``$TAGDRAW_DB`` names another, so a demo never mixes
+with real campaigns.
 """
 
 from __future__ import annotations
