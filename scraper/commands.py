@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from scraper.modes import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this part's subcommands to the ``tagdraw`` parser."""
@@ -51,10 +53,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     crawl.add_argument(
         "--comments-mode",
-        choices=("adaptive", "render", "click"),
-        default="adaptive",
-        help="adaptive (default): pages over plain HTTP, a sample "
-        "proven in Chromium by clicking ดูความเห็นเพิ่มเติม; click: render and click every post",
+        choices=tuple(COMMENTS_MODES),
+        default=DEFAULT_COMMENTS_MODE,
+        help="; ".join(f"{name}: {what}" for name, what in COMMENTS_MODES.items())
+        + f" (default {DEFAULT_COMMENTS_MODE})",
     )
     crawl.add_argument(
         "--quiet", action="store_true", help="no progress bar or log lines; summary only"

@@ -37,6 +37,7 @@ from scraper.locks import (
     heartbeat_crawl_lock,
     release_crawl_lock,
 )
+from scraper.modes import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
 from scraper.parse import (
     LOAD_MORE_LABEL,
     parse_comments_json,
@@ -376,7 +377,6 @@ def _plan(
 # Adaptive crawling (as Crawlee's AdaptivePlaywrightCrawler does): pages are read over plain
 # HTTP, and a sample is loaded in Chromium with the page's own script to prove that nothing
 # is lost by not rendering.
-COMMENTS_MODES = ("adaptive", "render", "click")
 RENDER_CHECK_FIRST = 3
 RENDER_CHECK_EVERY = 100
 RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
@@ -1058,7 +1058,7 @@ async def crawl_campaign(
     trigger: str = "cli",
     progress: bool = True,
     unthrottled: bool = False,
-    comments_mode: str = "adaptive",
+    comments_mode: str = DEFAULT_COMMENTS_MODE,
     **overrides: Any,
 ) -> CrawlSummary:
     """Crawl one campaign. ``overrides`` are Settings fields (rate_per_s, concurrency,
@@ -1073,7 +1073,9 @@ async def crawl_campaign(
     returns the summary otherwise (``summary.exit_code`` is 1 when pages failed for good).
     """
     if comments_mode not in COMMENTS_MODES:
-        raise ValueError(f"comments_mode must be one of {COMMENTS_MODES}, not {comments_mode!r}")
+        raise ValueError(
+            f"comments_mode must be one of {tuple(COMMENTS_MODES)}, not {comments_mode!r}"
+        )
     settings = _settings_with(overrides)
     path = resolve_db_path(db_path)
     campaign: Campaign = run(lambda con: get_campaign(con, slug), path)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from replica.server import FaultConfig, FaultInjector, ReplicaServer
 from replica.site import build_site
 from scraper.locks import acquire_crawl_lock, release_crawl_lock
+from scraper.modes import COMMENTS_MODES
 from warehouse.campaigns import create_campaign
 from warehouse.cli import main as tagdraw
 from warehouse.db import run
@@ -53,16 +54,22 @@ def crawled_rows(db_path: Path) -> tuple[Any, ...]:
     return run(count, db_path)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_unknown_campaign(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert tagdraw(["--db", str(db_path), "crawl", "nope", *FAST]) == 2
     err = capsys.readouterr().err.strip()
     assert "nope" in err and len(err.splitlines()) == 1
+
+
+def test_unknown_comments_mode_is_refused_with_the_modes(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_campaign(db_path, "http://127.0.0.1:9")
+    with pytest.raises(SystemExit) as stop:
+        tagdraw(["--db", str(db_path), "crawl", "demo", "--comments-mode", "fast"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "fast" in err and all(mode in err for mode in COMMENTS_MODES)
+    assert crawled_rows(db_path) == (0, 0, 0, 0)
 
 
 @pytest.mark.browser
