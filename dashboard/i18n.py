@@ -176,6 +176,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "บันทึก {ok} รายการ, ข้าม {stale} รายการที่ถูกเปลี่ยน",
         "Saved {ok}, skipped {stale} changed",
     ),
+    "selection_dropped": (
+        "คิวเปลี่ยนไประหว่างที่เลือกไว้ {n} รายการ จึงล้างการเลือก โปรดเลือกใหม่",
+        "The queue changed while {n} entries were selected, so the selection was cleared: "
+        "select again",
+    ),
+    "bulk_posts": ("รายการที่เลือก: {posts}", "Selected: {posts}"),
     "select_hint": ("เลือกแถวในตารางเพื่อตัดสินหลายรายการ", "Select rows to decide several at once"),
     "nothing_found": ("ไม่พบรายการ", "Nothing found"),
     "current_status": ("สถานะปัจจุบัน", "Current status"),

@@ -169,6 +169,63 @@ def test_moderator_decides_undoes_and_is_told_when_stale(
     assert current[post].status == "ineligible" and current[post].reason == "late"
 
 
+def _select_rows(at: AppTest, rows: list[int]) -> list[int]:
+    """Select queue rows as a click in the table would; returns their post numbers."""
+    key = at.session_state["queue_selection"][0]
+    numbers = [int(n) for n in at.dataframe(key=key).value.iloc[rows, 0]]
+    at.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    return numbers
+
+
+def test_moderator_decides_a_selection_at_once(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    db_path, _ = warehouse_file
+    at = _goto(_sign_in("mod"), "review")
+    assert not [b for b in at.button if b.key == "bulk_apply"]  # nothing selected yet
+    numbers = _select_rows(at, [0, 2, 3])
+    assert any(all(f"#{n}" in c.value for n in numbers) for c in at.caption)  # listed
+    at.selectbox(key="bulk_status").set_value("ineligible").run()
+    at.selectbox(key="bulk_reason").set_value("late").run()
+    at.text_input(key="bulk_note").input("posted after the deadline").run()
+    # Someone else decides one of them after the panel was shown: skipped and said so.
+    run(lambda con: record_decision(con, SLUG, numbers[1], "eligible", decided_by="other"), db_path)
+    at.button(key="bulk_apply").click().run()
+    assert not at.exception, at.exception
+    current = run(lambda con: current_decisions(con, SLUG), db_path)
+    assert {n: (d.status, d.reason, d.decided_by, d.note) for n, d in current.items()} == {
+        numbers[0]: ("ineligible", "late", "mod", "posted after the deadline"),
+        numbers[1]: ("eligible", None, "other", None),
+        numbers[2]: ("ineligible", "late", "mod", "posted after the deadline"),
+    }
+    assert at.warning and at.warning[0].value == "บันทึก 2 รายการ, ข้าม 1 รายการที่ถูกเปลี่ยน"
+    # The decided rows moved in the queue: the selection is gone, not moved onto others.
+    assert not [b for b in at.button if b.key == "bulk_apply"]
+    assert not any("ล้างการเลือก" in i.value for i in at.info)  # a finished bulk is no loss
+
+
+def test_a_selection_never_moves_to_rows_nobody_selected(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    db_path, _ = warehouse_file
+    at = _goto(_sign_in("mod"), "review")
+    numbers = _select_rows(at, [0, 1])
+    assert [b for b in at.button if b.key == "bulk_apply"]
+    # Another moderator decides the first selected entry: it drops down the queue, and the
+    # selected positions would now hold other entries.
+    run(lambda con: record_decision(con, SLUG, numbers[0], "spam", decided_by="other"), db_path)
+    at.run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.key == "bulk_apply"]
+    dropped = "คิวเปลี่ยนไประหว่างที่เลือกไว้ 2 รายการ จึงล้างการเลือก โปรดเลือกใหม่"
+    assert [i.value for i in at.info if "ล้างการเลือก" in i.value] == [dropped]  # said, once
+    at.run()
+    assert not any("ล้างการเลือก" in i.value for i in at.info)
+    assert set(run(lambda con: current_decisions(con, SLUG), db_path)) == {numbers[0]}
+
+
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     at = _sign_in("boss")
     assert (

@@ -1,7 +1,8 @@
 """End to end: the real ``tagdraw dashboard`` server, a real Chromium, a real warehouse.
 
-Signs in, decides one entry by click and one by keyboard shortcut, checks the warehouse,
-and checks that the hostile post shown on the way ran no script.
+Signs in, decides one entry by click, one by keyboard shortcut and two by selecting their
+rows in the queue table, checks the warehouse, and checks that the hostile post shown on
+the way ran no script.
 """
 
 from __future__ import annotations
@@ -131,3 +132,29 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     assert dialogs == []
     assert page.evaluate("() => window.__pwned === undefined")
     assert page.locator("img[src='x']").count() == 0
+
+    # Two rows ticked in the queue table (its canvas: the tick box is the first column; rows
+    # and header are 35 px) and decided at once; the panel names them before the click.
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    picked = [
+        int(page.locator(f'[data-testid="glide-cell-1-{row}"]').inner_text()) for row in (0, 1)
+    ]
+    assert not {first, hostile} & set(picked)  # decided entries went down the queue
+    box = grid.bounding_box()
+    assert box is not None
+    for row in (0, 1):
+        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+        page.locator('tr[aria-selected="true"]').nth(row).wait_for(state="attached")
+    listed = ", ".join(f"#{n}" for n in picked)
+    page.get_by_text(f"รายการที่เลือก: {listed}").wait_for(state="visible")
+    page.locator(".st-key-bulk_status").click()
+    page.get_by_role("option", name="สแปม").click()
+    page.locator(".st-key-bulk_apply button").click()
+    for number in picked:
+        decision = _wait_for_decision(db_path, number)
+        assert (decision.status, decision.decided_by) == ("spam", "mod")
+    page.get_by_text("บันทึก 2 รายการ, ข้าม 0 รายการที่ถูกเปลี่ยน").wait_for(state="visible")
+    assert page.locator(".st-key-bulk_apply").count() == 0  # the selection did not move on
+    assert set(run(lambda con: current_decisions(con, SLUG), db_path)) == {first, hostile, *picked}
+    page.screenshot(path=str(artifacts_dir / "dashboard-after-bulk.png"), full_page=True)

@@ -4,6 +4,7 @@ shortcuts, bulk decisions on a selection, and undo."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -145,7 +146,7 @@ def _on_bulk(
     if result.refused:
         message += " · " + "; ".join(f"#{n}: {why}" for n, why in result.refused.items())
     _flash("warning" if result.stale or result.refused else "success", message)
-    st.session_state["queue_selection_seen"] = ()
+    st.session_state["queue_selection"] = (None, ())
 
 
 def _on_open(post_number: int) -> None:
@@ -155,6 +156,18 @@ def _on_open(post_number: int) -> None:
 def _on_filters_changed() -> None:
     st.session_state["queue_page"] = 1
     st.session_state["review_pinned"] = False
+    st.session_state["queue_selection"] = (None, ())
+
+
+def queue_table_key(rows: list[queries.QueueRow]) -> str:
+    """The queue table's widget key, made from the rows it shows and their decisions.
+
+    Streamlit keeps a table's selection as row positions. If the key stayed the same while
+    the rows changed (another moderator decided one, a page turned), the same positions
+    would point at other entries and a bulk decision would land on posts nobody selected.
+    A new key for new content starts the selection afresh instead."""
+    content = ",".join(f"{r.post_number}:{r.decision_id}" for r in rows)
+    return "queue_table_" + hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 # --- page -----------------------------------------------------------------------------------
@@ -262,6 +275,7 @@ def render(ctx: Ctx) -> None:
         st.info(ctx.t("nothing_found"))
         return
 
+    table_key = queue_table_key(rows)
     event = st.dataframe(
         _queue_frame(ctx, rows),
         hide_index=True,
@@ -269,16 +283,18 @@ def render(ctx: Ctx) -> None:
         height=min(38 + 35 * len(rows), 420),
         on_select="rerun",
         selection_mode="multi-row",
-        key="queue_table",
+        key=table_key,
     )
     selected_idx = list(event.selection.rows) if event is not None else []
     selected = [rows[i] for i in selected_idx if 0 <= i < len(rows)]
-    # Opening follows the table: a newly selected single row becomes the open entry.
     seen = tuple(r.post_number for r in selected)
-    if seen != st.session_state.get("queue_selection_seen", ()):
-        st.session_state["queue_selection_seen"] = seen
-        if len(selected) == 1:
-            st.session_state["review_post"] = selected[0].post_number
+    seen_key, seen_before = st.session_state.get("queue_selection", (None, ()))
+    if seen_before and seen_key != table_key and not seen:
+        st.info(ctx.t("selection_dropped", n=len(seen_before)))
+    # Opening follows the table: a newly selected single row becomes the open entry.
+    if seen != seen_before and len(selected) == 1:
+        st.session_state["review_post"] = selected[0].post_number
+    st.session_state["queue_selection"] = (table_key, seen)
 
     if selected and ctx.can_decide:
         _bulk_panel(ctx, slug, selected)
@@ -303,6 +319,7 @@ def render(ctx: Ctx) -> None:
 def _bulk_panel(ctx: Ctx, slug: str, selected: list[queries.QueueRow]) -> None:
     with st.container(border=True):
         st.markdown(f"**{ctx.t('bulk')}** ({len(selected)})")
+        st.caption(ctx.t("bulk_posts", posts=", ".join(f"#{r.post_number}" for r in selected)))
         cols = st.columns([2, 2, 3, 2])
         status = cols[0].selectbox(
             ctx.t("status"),
