@@ -19,6 +19,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ",
         "No account for this e-mail address; ask an admin",
     ),
+    "oidc_no_domains": (
+        "การเข้าสู่ระบบด้วยบัญชีองค์กรยังตั้งค่าไม่ครบ (ยังไม่ได้กำหนด TAGDRAW_OIDC_EMAIL_DOMAINS) ติดต่อผู้ดูแลระบบ",
+        "Single sign-on is not fully set up (TAGDRAW_OIDC_EMAIL_DOMAINS is empty); "
+        "ask the operator",
+    ),
     "demo_banner": (
         "โหมดสาธิต: ไม่ต้องเข้าสู่ระบบ ทุกคนที่เข้าถึงหน้านี้มีสิทธิ์ผู้ดูแล อย่าใช้กับข้อมูลจริง",
         "DEMO MODE: no sign-in; everyone who can reach this page is an admin. "

@@ -18,6 +18,7 @@ from dashboard.i18n import t
 from warehouse import users
 from warehouse.db import resolve_db_path
 from warehouse.errors import DatabaseBusy, TagdrawError
+from warehouse.settings import get_settings
 from warehouse.users import User
 
 DEMO_USER = User(
@@ -124,7 +125,9 @@ def _sign_in_form(db_path: Path, lang: str) -> None:
             st.rerun()
     if _oidc_configured():
         st.divider()
-        if st.button(t("sign_in_oidc", lang), key="oidc_login"):
+        if not get_settings().oidc_domains:
+            st.warning(t("oidc_no_domains", lang))
+        elif st.button(t("sign_in_oidc", lang), key="oidc_login"):
             st.login()
 
 
@@ -137,10 +140,22 @@ def _current_user(db_path: Path, lang: str) -> User | None:
             logged_in = False
         if logged_in:
             email = str(st.user.get("email") or "")
-            user = call_db(db_path, users.user_for_oidc, email)
+            verified = st.user.get("email_verified")
+            domains = get_settings().oidc_domains
+            user = None
+            # A refused identity is looked up (and audited) once, not on every rerun.
+            if domains and st.session_state.get("oidc_refused") != email:
+                user = call_db(
+                    db_path,
+                    users.user_for_oidc,
+                    email,
+                    allowed_domains=domains,
+                    email_verified=None if verified is None else bool(verified),
+                )
             if user is None:
-                st.error(t("no_account_oidc", lang))
-                st.button(t("sign_out", lang), on_click=st.logout)
+                st.session_state["oidc_refused"] = email
+                st.error(t("no_account_oidc" if domains else "oidc_no_domains", lang))
+                st.button(t("sign_out", lang), on_click=_oidc_sign_out)
                 st.stop()
             st.session_state["user"] = user.username
     username = st.session_state.get("user")
@@ -161,6 +176,11 @@ def _current_user(db_path: Path, lang: str) -> User | None:
 def _sign_out() -> None:
     for key in ("user", "user_obj", "user_checked_at"):
         st.session_state.pop(key, None)
+
+
+def _oidc_sign_out() -> None:
+    st.session_state.pop("oidc_refused", None)
+    st.logout()
 
 
 def _sign_out_clicked() -> None:

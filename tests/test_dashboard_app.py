@@ -13,6 +13,7 @@ from dashboard import seed
 from warehouse import users
 from warehouse.db import run
 from warehouse.decisions import current_decisions, decision_history, record_decision
+from warehouse.settings import get_settings
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 SLUG = "demo"
@@ -224,6 +225,82 @@ def test_a_selection_never_moves_to_rows_nobody_selected(
     at.run()
     assert not any("ล้างการเลือก" in i.value for i in at.info)
     assert set(run(lambda con: current_decisions(con, SLUG), db_path)) == {numbers[0]}
+
+
+AUTH_SECRETS = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "test-cookie-secret",
+    "client_id": "tagdraw",
+    "client_secret": "test-client-secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+def _oidc_app(monkeypatch: pytest.MonkeyPatch, domains: str, user: dict) -> AppTest:  # type: ignore[type-arg]
+    """The app with single sign-on configured and the identity provider's answer given (the
+    provider's own redirect dance is Streamlit's st.login, not ours)."""
+    monkeypatch.setenv("TAGDRAW_OIDC_EMAIL_DOMAINS", domains)
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.secrets["auth"] = AUTH_SECRETS
+    at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_single_sign_on_maps_an_allowed_address_to_our_account(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db_path, _ = warehouse_file
+    try:
+        # Not yet signed in: the password form and the single sign-on button.
+        at = _oidc_app(monkeypatch, "example.org", {"is_logged_in": False})
+        assert [b.key for b in at.button][-1] == "oidc_login"
+        assert [t.key for t in at.text_input] == ["sign_in_username", "sign_in_password"]
+        assert "nav" not in [r.key for r in at.sidebar.radio]
+
+        identity = {"is_logged_in": True, "email": "mod@example.org", "email_verified": True}
+        at = _oidc_app(monkeypatch, "example.org", identity)
+        assert "nav" in [r.key for r in at.sidebar.radio]
+        assert any("mod · ผู้ตรวจ" in c.value for c in at.sidebar.caption)
+        assert "draw" not in at.sidebar.radio(key="nav").options  # our role, not the provider's
+
+        # The same name at another domain, or unverified, gets nothing but the message.
+        no_account = "ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ"
+        for stranger in (
+            {"is_logged_in": True, "email": "boss@gmail.com", "email_verified": True},
+            {"is_logged_in": True, "email": "boss@example.org", "email_verified": False},
+        ):
+            at = _oidc_app(monkeypatch, "example.org", stranger)
+            assert [e.value for e in at.error] == [no_account]
+            assert "nav" not in [r.key for r in at.sidebar.radio] and not at.dataframe
+            at.run()  # a refusal is audited once, not on every rerun
+            assert [e.value for e in at.error] == [no_account]
+
+        # Configured without the domain list: nobody gets in, and the operator is told why.
+        at = _oidc_app(monkeypatch, "", identity)
+        assert "TAGDRAW_OIDC_EMAIL_DOMAINS" in at.error[0].value
+        assert "nav" not in [r.key for r in at.sidebar.radio]
+        at = _oidc_app(monkeypatch, "", {"is_logged_in": False})
+        assert not [b for b in at.button if b.key == "oidc_login"]
+        assert "TAGDRAW_OIDC_EMAIL_DOMAINS" in at.warning[0].value
+    finally:
+        get_settings.cache_clear()
+
+    audited = run(
+        lambda con: con.execute(
+            "SELECT actor, action, details->>'email' FROM audit_log "
+            "WHERE details->>'method' = 'oidc' ORDER BY audit_id"
+        ).fetchall(),
+        db_path,
+    )
+    assert audited == [
+        ("mod", "sign_in", "mod@example.org"),
+        ("boss", "sign_in_failed", "boss@gmail.com"),
+        ("boss", "sign_in_failed", "boss@example.org"),
+    ]
 
 
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]

@@ -75,6 +75,58 @@ def test_add_authenticate_roles_and_audit(db_path: Path) -> None:
     assert "password123" not in details
 
 
+def test_single_sign_on_needs_an_allowed_domain_and_an_enabled_account(db_path: Path) -> None:
+    def setup(con) -> None:  # type: ignore[no-untyped-def]
+        users.add_user(con, "mod", "password123", role="moderator", actor="root")
+        users.add_user(con, "gone", "password123", role="viewer", actor="root")
+        users.set_disabled(con, "gone", True, actor="root")
+
+    run(setup, db_path)
+
+    def sign_in(email: str, verified: bool | None = True) -> users.User | None:
+        return run(
+            lambda con: users.user_for_oidc(
+                con, email, allowed_domains=["Example.org", "@uni.ac.th"], email_verified=verified
+            ),
+            db_path,
+        )
+
+    before = run(lambda con: users.get_user(con, "mod"), db_path)
+    assert before is not None and before.last_login_at is None
+    signed_in = sign_in(" Mod@EXAMPLE.org ")
+    assert signed_in is not None and signed_in.username == "mod"
+    assert signed_in.last_login_at is not None
+    assert sign_in("mod@uni.ac.th") is not None
+    # Same name, another domain: a stranger with a free mail account is not our moderator.
+    assert sign_in("mod@evil.example.com") is None
+    assert sign_in("mod@example.org.evil.com") is None
+    assert sign_in("mod@example.org", verified=False) is None  # the provider says unverified
+    assert sign_in("gone@example.org") is None  # disabled
+    assert sign_in("nobody@example.org") is None
+    assert sign_in("") is None and sign_in("@example.org") is None
+    assert (
+        run(lambda con: users.user_for_oidc(con, "mod@example.org", allowed_domains=[]), db_path)
+        is None
+    )  # nothing allowed until the operator names the domains
+    rows = run(
+        lambda con: con.execute(
+            "SELECT actor, action, details->>'method', details->>'email' FROM audit_log "
+            "WHERE action LIKE 'sign_in%' ORDER BY audit_id"
+        ).fetchall(),
+        db_path,
+    )
+    assert rows == [
+        ("mod", "sign_in", "oidc", "mod@example.org"),
+        ("mod", "sign_in", "oidc", "mod@uni.ac.th"),
+        ("mod", "sign_in_failed", "oidc", "mod@evil.example.com"),
+        ("mod", "sign_in_failed", "oidc", "mod@example.org.evil.com"),
+        ("mod", "sign_in_failed", "oidc", "mod@example.org"),
+        ("gone", "sign_in_failed", "oidc", "gone@example.org"),
+        ("nobody", "sign_in_failed", "oidc", "nobody@example.org"),
+        ("mod", "sign_in_failed", "oidc", "mod@example.org"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("username", "password", "role", "message"),
     [

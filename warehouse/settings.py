@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     # Dashboard
     dashboard_demo_mode: bool = False  # no sign-in; only when the operator asks for it
     dashboard_port: int = 8501
+    # Single sign-on accepts only addresses in these domains (comma-separated). An identity
+    # provider may vouch for anyone (every Google account, say), so without this list the
+    # part before "@" would let a stranger in under a moderator's name.
+    oidc_email_domains: str = ""
+
+    @property
+    def oidc_domains(self) -> tuple[str, ...]:
+        return tuple(
+            d.strip().lower().lstrip("@") for d in self.oidc_email_domains.split(",") if d.strip()
+        )
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -270,14 +271,31 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str) -
     return get_user(con, name)
 
 
-def user_for_oidc(con: duckdb.DuckDBPyConnection, email: str | None) -> User | None:
-    """The enabled account for an OIDC identity: the username is the part of the e-mail
-    address before ``@`` (create it with ``tagdraw user add`` first; roles stay ours)."""
-    if not email:
+def user_for_oidc(
+    con: duckdb.DuckDBPyConnection,
+    email: str | None,
+    *,
+    allowed_domains: Sequence[str],
+    email_verified: bool | None = None,
+) -> User | None:
+    """The enabled account for a single sign-on identity, or None.
+
+    The address must be in one of ``allowed_domains`` and not marked unverified by the
+    identity provider; its part before ``@`` is the username (create it with ``tagdraw user
+    add`` first; roles stay ours). Sign-ins and refusals are audited like password ones.
+    """
+    address = (email or "").strip().lower()
+    local, _, domain = address.partition("@")
+    domains = {d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()}
+    trusted = bool(local) and domain in domains and email_verified is not False
+    user = get_user(con, local) if trusted and _USERNAME.match(local) else None
+    if user is None or user.disabled:
+        if _USERNAME.match(local):
+            audit(con, local, "sign_in_failed", method="oidc", email=address)
         return None
-    local = email.split("@", 1)[0].strip().lower()
-    user = get_user(con, local) if _USERNAME.match(local) else None
-    return user if user is not None and not user.disabled else None
+    con.execute("UPDATE users SET last_login_at = now() WHERE username = ?", [local])
+    audit(con, local, "sign_in", method="oidc", email=address)
+    return get_user(con, local)
 
 
 # --- role checks --------------------------------------------------------------------------
