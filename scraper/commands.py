@@ -6,7 +6,12 @@ import argparse
 import logging
 import sys
 
-from scraper.modes import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
+from scraper.options import (
+    COMMENTS_MODES,
+    DEFAULT_COMMENTS_MODE,
+    add_site_options,
+    site_options_from,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,32 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     crawl.add_argument(
         "--full", action="store_true", help="fetch every post page (catches silent edits)"
     )
-    crawl.add_argument(
-        "--rate",
-        type=float,
-        default=None,
-        metavar="R",
-        help="requests per second to the site (default $TAGDRAW_RATE_PER_S, 1)",
-    )
-    crawl.add_argument(
-        "--concurrency",
-        type=int,
-        default=None,
-        metavar="N",
-        help="pages in flight at once (default $TAGDRAW_CONCURRENCY, 4)",
-    )
-    crawl.add_argument(
-        "--unthrottled",
-        action="store_true",
-        help="no rate limit; honoured ONLY when the site is 127.0.0.1/localhost (a replica)",
-    )
-    crawl.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help="seconds before a request is given up and retried (default 20)",
-    )
+    add_site_options(crawl)
     crawl.add_argument(
         "--comments-mode",
         choices=tuple(COMMENTS_MODES),
@@ -71,14 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _crawl(args: argparse.Namespace) -> int:
     from scraper.crawl import run_crawl
 
-    if args.rate is not None and args.rate <= 0:
-        from warehouse.errors import UserError
-
-        raise UserError("--rate must be a positive number of requests per second.")
-    if args.concurrency is not None and args.concurrency < 1:
-        from warehouse.errors import UserError
-
-        raise UserError("--concurrency must be at least 1.")
+    site_options = site_options_from(args)
     if not args.quiet:
         logging.basicConfig(
             level=logging.INFO if not sys.stderr.isatty() else logging.WARNING,
@@ -91,11 +64,8 @@ def _crawl(args: argparse.Namespace) -> int:
         full=args.full,
         trigger="cli",
         progress=not args.quiet,
-        unthrottled=args.unthrottled,
         comments_mode=args.comments_mode,
-        rate_per_s=args.rate,
-        concurrency=args.concurrency,
-        request_timeout_s=args.timeout,
+        **site_options,
     )
     print(summary.format())
     return summary.exit_code

@@ -37,7 +37,7 @@ from scraper.locks import (
     heartbeat_crawl_lock,
     release_crawl_lock,
 )
-from scraper.modes import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
+from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
 from scraper.parse import (
     LOAD_MORE_LABEL,
     parse_comments_json,

@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from scraper.options import add_site_options, site_options_from
 from warehouse.campaigns import Campaign, get_campaign, list_campaigns
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError, UserError
@@ -633,45 +634,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="keep crawling N days after the deadline (default: each campaign's own, 7)",
     )
-    parser.add_argument(
-        "--unthrottled",
-        action="store_true",
-        help="no rate limit; honoured ONLY when the site is 127.0.0.1/localhost (a replica)",
-    )
-    parser.add_argument(
-        "--rate", type=float, default=None, metavar="R", help="requests per second (default 1)"
-    )
-    parser.add_argument(
-        "--concurrency", type=int, default=None, metavar="N", help="pages in flight (default 4)"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="request timeout (default 20)"
-    )
+    add_site_options(parser)
     parser.set_defaults(func=schedule_command)
-
-
-def crawl_options_from(
-    *,
-    unthrottled: bool = False,
-    rate: float | None = None,
-    concurrency: int | None = None,
-    timeout: float | None = None,
-) -> dict[str, Any]:
-    if rate is not None and rate <= 0:
-        raise UserError("--rate must be a positive number of requests per second.")
-    if concurrency is not None and concurrency < 1:
-        raise UserError("--concurrency must be at least 1.")
-    if timeout is not None and timeout <= 0:
-        raise UserError("--timeout must be a positive number of seconds.")
-    options: dict[str, Any] = {"unthrottled": unthrottled}
-    for key, value in (
-        ("rate_per_s", rate),
-        ("concurrency", concurrency),
-        ("request_timeout_s", timeout),
-    ):
-        if value is not None:
-            options[key] = value
-    return options
 
 
 def schedule_command(args: argparse.Namespace) -> int:
@@ -681,12 +645,7 @@ def schedule_command(args: argparse.Namespace) -> int:
         cron=args.cron,
         slugs=args.campaign,
         after_close_days=args.after_close_days,
-        crawl_options=crawl_options_from(
-            unthrottled=args.unthrottled,
-            rate=args.rate,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-        ),
+        crawl_options=site_options_from(args),
     )
     if args.once:
         outcomes = scheduler.run_once()

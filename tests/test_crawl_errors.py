@@ -11,7 +11,7 @@ from ports import free_port
 from replica.server import FaultConfig, FaultInjector, ReplicaServer
 from replica.site import build_site
 from scraper.locks import acquire_crawl_lock, release_crawl_lock
-from scraper.modes import COMMENTS_MODES
+from scraper.options import COMMENTS_MODES
 from warehouse.campaigns import create_campaign
 from warehouse.cli import main as tagdraw
 from warehouse.db import run
@@ -70,6 +70,27 @@ def test_unknown_comments_mode_is_refused_with_the_modes(
     err = capsys.readouterr().err
     assert "fast" in err and all(mode in err for mode in COMMENTS_MODES)
     assert crawled_rows(db_path) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("command", ["crawl demo", "schedule --once"])
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--rate 0", "--rate must be a positive number of requests per second."),
+        ("--concurrency 0", "--concurrency must be at least 1."),
+        ("--timeout -1", "--timeout must be a positive number of seconds."),
+    ],
+)
+def test_bad_site_options_are_refused_before_anything_runs(
+    db_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, message: str
+) -> None:
+    make_campaign(db_path, "http://127.0.0.1:9")
+    assert tagdraw(["--db", str(db_path), *command.split(), *option.split()]) == 2
+    assert capsys.readouterr().err.strip() == f"tagdraw: {message}"
+    assert crawled_rows(db_path) == (0, 0, 0, 0)
+    assert run(lambda con: con.execute("SELECT count(*) FROM crawl_runs").fetchone(), db_path) == (
+        0,
+    )
 
 
 @pytest.mark.browser

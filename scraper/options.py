@@ -1,0 +1,70 @@
+"""Command-line options shared by ``tagdraw crawl`` and ``tagdraw schedule``, and the
+comments modes. Kept light: building the CLI parser must not import the crawler's heavy
+dependencies (aiohttp, Playwright, DuckDB)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from warehouse.errors import UserError
+
+COMMENTS_MODES: dict[str, str] = {
+    "adaptive": "pages and comment pages over plain HTTP; a sample of posts loaded in "
+    "Chromium and its ดูความเห็นเพิ่มเติม button clicked until gone, to prove nothing is "
+    "missed (any difference switches the run to click)",
+    "render": "every post page navigated in Chromium with JavaScript off; the comments JSON "
+    "over plain HTTP",
+    "click": "every post rendered in Chromium and its button clicked until it is gone",
+}
+DEFAULT_COMMENTS_MODE = "adaptive"
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    """How hard and how long the crawl may talk to the site."""
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        metavar="R",
+        help="requests per second to the site (default $TAGDRAW_RATE_PER_S, 1)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pages in flight at once (default $TAGDRAW_CONCURRENCY, 4)",
+    )
+    parser.add_argument(
+        "--unthrottled",
+        action="store_true",
+        help="no rate limit; honoured ONLY when the site is 127.0.0.1/localhost (a replica)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds before a request is given up and retried "
+        "(default $TAGDRAW_REQUEST_TIMEOUT_S, 20)",
+    )
+
+
+def site_options_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``add_site_options`` as ``run_crawl`` keywords, checked."""
+    if args.rate is not None and args.rate <= 0:
+        raise UserError("--rate must be a positive number of requests per second.")
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UserError("--concurrency must be at least 1.")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UserError("--timeout must be a positive number of seconds.")
+    options: dict[str, Any] = {"unthrottled": args.unthrottled}
+    for key, value in (
+        ("rate_per_s", args.rate),
+        ("concurrency", args.concurrency),
+        ("request_timeout_s", args.timeout),
+    ):
+        if value is not None:
+            options[key] = value
+    return options
