@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,6 +17,7 @@ from warehouse.decisions import (
     decision_history,
     record_decision,
 )
+from warehouse.draw import freeze, unfreeze
 from warehouse.errors import UserError
 from warehouse.models import Post
 from warehouse.store import store_posts
@@ -142,3 +143,87 @@ def test_audit_stores_json_details(db_path: Path) -> None:
     entry = run(lambda con: audit_entries(con, action="backup"), db_path)[0]
     assert entry.details == {"path": "/x", "at": T0.isoformat(), "items": [1, 2]}
     assert entry.at.tzinfo is not None
+
+
+CONFLICT = r"(?i)conflict"  # DuckDB: "Conflict on update", retried by warehouse.db.run
+
+
+@pytest.fixture
+def campaign_file(db_path: Path) -> Path:
+    with connect(db_path) as connection:
+        create_campaign(
+            connection,
+            "c",
+            keywords=["kw"],
+            opens_at="2013-08-01",
+            closes_at="2013-08-31",
+            prizes=1,
+        )
+        store_posts(connection, [_post(1), _post(2), _post(3)], seen_at=T0)
+        for n in (1, 2, 3):
+            record_decision(connection, "c", n, "eligible", decided_by="mod")
+    return db_path
+
+
+def _decide_spam(connection: duckdb.DuckDBPyConnection, expected: int | None) -> None:
+    record_decision(connection, "c", 2, "spam", decided_by="mod_b", expected_current=expected)
+
+
+def _freeze(connection: duckdb.DuckDBPyConnection) -> str:
+    due = datetime.now(BANGKOK) + timedelta(days=1)
+    pool = freeze(connection, "c", actor="admin", randomness_source="lottery", randomness_due=due)
+    return pool.pool_text
+
+
+def test_two_moderators_deciding_one_entry_at_once_cannot_both_win(campaign_file: Path) -> None:
+    """Two transactions overlap (two dashboard sessions): the second conflicts instead of
+    also committing on the view both were shown; retried, it is told the entry changed."""
+    shown = run(lambda c: decision_history(c, "c", 2), campaign_file)[-1].decision_id
+    with connect(campaign_file) as first:
+        record_decision(
+            first, "c", 2, "ineligible", reason="late", decided_by="mod_a", expected_current=shown
+        )
+        with (
+            pytest.raises(duckdb.TransactionException, match=CONFLICT),
+            connect(campaign_file) as second,
+        ):
+            _decide_spam(second, shown)
+    with pytest.raises(StaleDecision, match="mod_a"):
+        run(lambda c: _decide_spam(c, shown), campaign_file)  # what run()'s retry meets
+    history = run(lambda c: decision_history(c, "c", 2), campaign_file)
+    assert [(d.decided_by, d.status) for d in history] == [
+        ("mod", "eligible"),
+        ("mod_a", "ineligible"),
+    ]
+
+
+def test_a_decision_and_a_freeze_at_once_never_leave_the_pool_out_of_date(
+    campaign_file: Path,
+) -> None:
+    shown = run(lambda c: decision_history(c, "c", 2), campaign_file)[-1].decision_id
+    # The freeze first, the decision meanwhile: the decision conflicts, then is refused.
+    with connect(campaign_file) as admin:
+        pool_text = _freeze(admin)
+        with (
+            pytest.raises(duckdb.TransactionException, match=CONFLICT),
+            connect(campaign_file) as moderator,
+        ):
+            _decide_spam(moderator, shown)
+    with pytest.raises(UserError, match="frozen"):
+        run(lambda c: _decide_spam(c, shown), campaign_file)
+    assert "\n2," in pool_text
+    assert run(lambda c: current_decisions(c, "c"), campaign_file)[2].status == "eligible"
+
+    # The other way round (after unfreezing): the freeze conflicts; retried, it leaves the
+    # spam entry out of the pool.
+    run(lambda c: unfreeze(c, "c", actor="admin", reason="test the other order"), campaign_file)
+    with connect(campaign_file) as moderator:
+        _decide_spam(moderator, shown)
+        with (
+            pytest.raises(duckdb.TransactionException, match=CONFLICT),
+            connect(campaign_file) as admin,
+        ):
+            _freeze(admin)
+    pool_text = run(_freeze, campaign_file)
+    assert "\n2," not in pool_text and "\n1," in pool_text and "\n3," in pool_text
+    assert run(lambda c: current_decisions(c, "c"), campaign_file)[2].status == "spam"

@@ -210,6 +210,18 @@ def known_slugs(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT slug FROM campaigns ORDER BY slug").fetchall()]
 
 
+# Every write that changes who may win bumps this one column (migration 0007), so that
+# two such transactions in one campaign conflict and one is retried (DuckDB detects
+# concurrent updates per column).
+_BUMP = "decisions_version = decisions_version + 1"
+
+
+def claim_decisions(con: duckdb.DuckDBPyConnection, slug: str) -> None:
+    """Make this transaction conflict with any concurrent decision, freeze, unfreeze or rule
+    edit in the campaign; call it before reading what a decision depends on."""
+    con.execute(f"UPDATE campaigns SET {_BUMP} WHERE slug = ?", [slug])
+
+
 def find_campaign(con: duckdb.DuckDBPyConnection, slug: str) -> Campaign | None:
     row = con.execute(f"{_SELECT} WHERE slug = ?", [slug]).fetchone()
     return _from_row(row) if row else None
@@ -242,7 +254,7 @@ def _write(con: duckdb.DuckDBPyConnection, values: dict[str, Any], *, insert: bo
     else:
         sets = ", ".join(f"{f} = ?" for f in _FIELDS if f != "slug")
         con.execute(
-            f"UPDATE campaigns SET {sets}, updated_at = now() WHERE slug = ?",
+            f"UPDATE campaigns SET {sets}, updated_at = now(), {_BUMP} WHERE slug = ?",
             [p for f, p in zip(_FIELDS, params, strict=True) if f != "slug"] + [values["slug"]],
         )
 
@@ -384,7 +396,8 @@ def freeze_campaign(
         )
     when = at or datetime.now(BANGKOK)
     con.execute(
-        "UPDATE campaigns SET frozen_at = ?, updated_at = now() WHERE slug = ?", [when, slug]
+        f"UPDATE campaigns SET frozen_at = ?, updated_at = now(), {_BUMP} WHERE slug = ?",
+        [when, slug],
     )
     audit(con, actor, "campaign.freeze", slug, frozen_at=when, **details)
     return get_campaign(con, slug)
@@ -399,7 +412,10 @@ def unfreeze_campaign(
         raise UserError(f"Campaign {slug!r} is not frozen.")
     if not reason or not reason.strip():
         raise UserError("Say why the campaign is unfrozen (it is logged).")
-    con.execute("UPDATE campaigns SET frozen_at = NULL, updated_at = now() WHERE slug = ?", [slug])
+    con.execute(
+        f"UPDATE campaigns SET frozen_at = NULL, updated_at = now(), {_BUMP} WHERE slug = ?",
+        [slug],
+    )
     audit(
         con,
         actor,

@@ -11,7 +11,7 @@ from typing import Any, Final
 import duckdb
 
 from warehouse.audit import audit
-from warehouse.campaigns import get_campaign
+from warehouse.campaigns import claim_decisions, get_campaign
 from warehouse.errors import UserError
 from warehouse.thai import BANGKOK
 
@@ -152,6 +152,7 @@ def record_decision(
     step uses it).
     """
     campaign = get_campaign(con, slug)
+    claim_decisions(con, slug)
     if campaign.frozen_at is not None and not allow_frozen:
         raise UserError(
             f"Campaign {slug!r} is frozen for the draw since {campaign.frozen_at.isoformat()}: "
