@@ -67,3 +67,67 @@ def test_format_round_trips() -> None:
     assert format_thai_date(value) == "6 สิงหาคม 2556 15:00 น."
     assert format_thai_date(value, era="CE") == "6 สิงหาคม 2013 15:00 น."
     assert parse_thai_datetime(format_thai_date(value, short=True)) == value
+
+
+# --- tags that look identical to the keyword ---------------------------------------------
+
+KEYWORD = "ทำดีเพื่อสังคม"  # SARA AM (U+0E33), as organisers type it
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "ท\u0e4d\u0e32ดีเพื่อสังคม",  # NIKHAHIT + SARA AA renders as SARA AM
+        "ท\u0e4d\u200b\u0e32ดีเพื่อสังคม",  # ... with a zero-width space between
+        "#ทำดีเพื่อสังคม\u202c",  # POP DIRECTIONAL FORMATTING
+        "\u202bทำดีเพื่อสังคม\u202a",  # embeddings
+        "\u202eทำดีเพื่อสังคม\u202d",  # overrides
+        "\u2066ทำดีเพื่อสังคม\u2069",  # isolates
+        "\u2067ทำดี\u2068เพื่อสังคม",
+        "ทำดีเพื่อสังคม\u034f",  # COMBINING GRAPHEME JOINER
+        "ทำดี\u061cเพื่อสังคม",  # ARABIC LETTER MARK (format, category Cf)
+        "ทำดีเพื่อสังคม\U000e0001",  # LANGUAGE TAG (Cf, outside the BMP)
+        "\u206aทำดีเพื่อสังคม\u206f",  # deprecated format characters
+    ],
+)
+def test_tags_that_look_like_the_keyword_match_it(variant: str) -> None:
+    assert normalise_tag(variant) == normalise_tag(KEYWORD) == KEYWORD
+
+
+def test_every_format_character_is_removed() -> None:
+    import sys
+    import unicodedata
+
+    invisible = [
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) == "Cf" or c == 0x034F
+    ]
+    assert normalise_text("ก" + "".join(invisible) + "ข") == "กข"
+    assert normalise_tag("".join(invisible)) == ""
+
+
+def test_tone_mark_typed_around_nikhahit_becomes_sara_am() -> None:
+    water = "น\u0e49\u0e33"  # น้ำ as encoded: NO NU, MAI THO, SARA AM
+    assert normalise_text("น\u0e4d\u0e49\u0e32") == water  # NIKHAHIT, tone, SARA AA
+    assert normalise_text("น\u0e49\u0e4d\u0e32") == water  # tone, NIKHAHIT, SARA AA
+    for tone in "\u0e48\u0e49\u0e4a\u0e4b":
+        assert normalise_text(f"ก\u0e4d{tone}\u0e32") == f"ก{tone}\u0e33"
+    assert normalise_tag("#น\u0e4d\u0e49\u0e32ใจ") == normalise_tag("น้ำใจ")
+
+
+def test_thai_normalisation_leaves_other_text_alone() -> None:
+    # NIKHAHIT alone (Pali/Sanskrit transliteration) and SARA AA alone are not SARA AM.
+    assert normalise_text("สํสกฤต") == "สํสกฤต"
+    assert normalise_text("มา") == "มา"
+    assert normalise_text("กํ า") == "กํ า"  # a space between: not one vowel
+    # Spaces are handled as before: squashed, not removed.
+    assert normalise_text("ทำ\u00a0 ดี") == "ทำ ดี"
+    assert normalise_tag("ทำดี เพื่อสังคม") != normalise_tag(KEYWORD)
+    assert compact_text("ท\u0e4d\u0e32 ดี") == "ทำดี"
+
+
+def test_marks_are_put_in_order_after_invisible_characters_go() -> None:
+    # A COMBINING GRAPHEME JOINER between MAI THO and SARA U blocks NFC's reordering;
+    # once it is removed the marks must still come out in canonical order.
+    assert normalise_text("ก\u0e49\u034f\u0e38") == normalise_text("ก\u0e38\u0e49")

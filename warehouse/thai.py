@@ -16,13 +16,37 @@ from zoneinfo import ZoneInfo
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BUDDHIST_ERA_OFFSET = 543
 
-# Invisible characters that change bytes but not what a reader sees.
-ZERO_WIDTH_CHARS = (
-    [chr(c) for c in range(0x200B, 0x2010)]  # ZWSP, ZWNJ, ZWJ, LRM, RLM
-    + [chr(c) for c in range(0x2060, 0x2065)]  # word joiner, invisible operators
-    + ["\ufeff", "\u00ad"]  # BOM / ZWNBSP, soft hyphen
+# Invisible characters that change bytes but not what a reader sees: every format
+# character (Unicode category Cf: zero-width spaces and joiners, LRM/RLM, the bidi
+# embeddings, overrides and isolates U+202A-202E and U+2066-2069, BOM, soft hyphen, tag
+# characters...) plus COMBINING GRAPHEME JOINER (U+034F, category Mn). A fixed list, not
+# computed from ``unicodedata`` at import: what is stored normalised must not change with
+# the Python version (tests/test_thai.py checks it covers the running Unicode's Cf).
+INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x0600, 0x0605),  # Arabic number signs
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),  # Mongolian vowel separator
+    (0x200B, 0x200F),  # ZWSP, ZWNJ, ZWJ, LRM, RLM
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x2064),  # word joiner, invisible operators
+    (0x2066, 0x206F),  # bidi isolates, deprecated format characters
+    (0xFEFF, 0xFEFF),  # BOM / ZWNBSP
+    (0xFFF9, 0xFFFB),  # interlinear annotation
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),  # Egyptian hieroglyph format controls (to Unicode 15)
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),  # language tag
+    (0xE0020, 0xE007F),  # tag characters
 )
-_ZERO_WIDTH_TABLE = {ord(c): None for c in ZERO_WIDTH_CHARS}
+ZERO_WIDTH_CHARS = [chr(c) for a, b in INVISIBLE_RANGES for c in range(a, b + 1)]
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 _THAI_DIGIT_TABLE = {ord(t): str(i) for i, t in enumerate(THAI_DIGITS)}
 _WHITESPACE = re.compile(r"\s+")
@@ -30,7 +54,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 # str.translate walks a dict per character (slow on Thai text); a regex scan is ~15x faster
 # and most texts have nothing to replace.
-_ZERO_WIDTH_RE = re.compile("[" + "".join(ZERO_WIDTH_CHARS) + "]")
+_ZERO_WIDTH_RE = re.compile(
+    "[" + "".join(f"{chr(a)}-{chr(b)}" if a != b else chr(a) for a, b in INVISIBLE_RANGES) + "]"
+)
 _THAI_DIGIT_RE = re.compile(f"[{THAI_DIGITS}]")
 
 
@@ -44,6 +70,20 @@ def remove_zero_width(text: str) -> str:
     return _ZERO_WIDTH_RE.sub("", text)
 
 
+NIKHAHIT = "\u0e4d"
+# SARA AM (U+0E33) typed as NIKHAHIT + SARA AA, which renders the same (NFC does not join
+# them), also with a tone mark typed between: ``น + ํ + ้ + า`` is ``น้ำ``. A tone typed
+# before the NIKHAHIT is the plain case. Thai has no other NIKHAHIT + SARA AA sequence.
+_SPLIT_SARA_AM_RE = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+
+
+def join_sara_am(text: str) -> str:
+    """NIKHAHIT (+ tone mark) + SARA AA as SARA AM (tone mark first, as Thai is encoded)."""
+    if NIKHAHIT not in text:
+        return text
+    return _SPLIT_SARA_AM_RE.sub("\\1\u0e33", text)
+
+
 def squash_whitespace(text: str) -> str:
     """Every run of whitespace (NBSP and newlines included) becomes one space; trimmed."""
     # str.split() splits on exactly the characters regex \s matches, 3x faster.
@@ -51,12 +91,14 @@ def squash_whitespace(text: str) -> str:
 
 
 def normalise_text(text: str) -> str:
-    """NFC, zero-width characters removed, Thai digits as ASCII, whitespace squashed.
+    """Invisible characters removed (``INVISIBLE_RANGES``), NFC, SARA AM typed as
+    NIKHAHIT + SARA AA joined, Thai digits as ASCII, whitespace squashed.
 
-    For comparing and matching; text is stored as the site shows it.
+    For comparing and matching; text is stored as the site shows it. Invisible characters
+    go before NFC: a removed joiner can leave marks that NFC must still put in order.
     """
-    text = unicodedata.normalize("NFC", text)
-    return squash_whitespace(thai_digits_to_ascii(remove_zero_width(text)))
+    text = join_sara_am(unicodedata.normalize("NFC", remove_zero_width(text)))
+    return squash_whitespace(thai_digits_to_ascii(text))
 
 
 def compact_text(text: str) -> str:
@@ -66,8 +108,9 @@ def compact_text(text: str) -> str:
 
 
 def normalise_tag(tag: str) -> str:
-    """A tag as compared with a campaign keyword: NFC, zero-width characters removed,
-    leading ``#`` removed, trimmed, whitespace squashed, case folded."""
+    """A tag as compared with a campaign keyword: ``normalise_text`` (invisible characters
+    removed, NFC, SARA AM joined, Thai digits as ASCII, whitespace squashed), leading ``#``
+    removed, trimmed, case folded."""
     text = normalise_text(tag)
     text = text.lstrip("#＃").strip()
     return text.casefold()
