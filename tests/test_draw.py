@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import unicodedata
 
 import pytest
 
@@ -21,9 +22,16 @@ def spec_pool(rows: list[tuple[int, str]]) -> str:
     return "post_number,author_key\n" + body
 
 
+def spec_value(value: str) -> str:
+    """A value's canonical form: NFC, Thai digits (U+0E50..U+0E59) as ASCII, no whitespace."""
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(chr(ord(c) - 0x0E50 + 48) if "\u0e50" <= c <= "\u0e59" else c for c in value)
+    return "".join(value.split())
+
+
 def spec_rank(pool: str, values: list[str]) -> list[tuple[int, str, str]]:
     digest = hashlib.sha256(pool.encode("utf-8")).hexdigest()
-    randomness = "".join(v.strip() + "/" for v in values)
+    randomness = "".join(spec_value(v) + "/" for v in values)
     prk = hmac.new(bytes.fromhex(digest), randomness.encode(), hashlib.sha256).digest()
     scored = []
     for line in pool.split("\n")[1:-1]:
@@ -89,7 +97,7 @@ def test_ranking_equals_the_independent_implementation(values: list[str]) -> Non
     rows = sample_rows()
     text = draw.pool_text(rows)
     randomness = draw.randomness_string(values)
-    assert randomness == "".join(v.strip() + "/" for v in values)
+    assert randomness == "".join(spec_value(v) + "/" for v in values)
     ranked = draw.rank(text, randomness)
     expected = spec_rank(spec_pool(rows), values)
     assert [(e.post_number, e.author_key, e.score_hex) for e in ranked] == expected
@@ -274,3 +282,62 @@ def test_verify_reports_junk_instead_of_crashing(certificate: dict, junk: object
         assert not result.ok, key
         assert result.differences, key
     assert not draw.verify_certificate([]).ok  # type: ignore[arg-type]
+
+
+# --- the canonical randomness value ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling", ["123456", " 123456 ", "๑๒๓๔๕๖", "123 456", "1 2 3\t4\u00a05 6", "12345\u200b6"]
+)
+def test_every_spelling_of_a_value_is_one_canonical_value(spelling: str) -> None:
+    assert draw.canonical_value(spelling) == "123456"
+    assert draw.randomness_string([spelling]) == "123456/"
+
+
+def test_canonical_value_is_nfc_and_refuses_empty_or_slash() -> None:
+    assert draw.canonical_value("e\u0301") == "\u00e9"
+    for bad in (" ", "\u200b", "12/34"):
+        with pytest.raises(UserError):
+            draw.canonical_value(bad)
+
+
+def test_an_old_certificate_without_a_value_count_still_verifies() -> None:
+    # Made before values were canonicalised: the string is used exactly as it was stored.
+    old = draw.build_certificate(
+        campaign="c",
+        pool=draw.pool_text(sample_rows()),
+        randomness="๑๒๓๔๕๖/1/",
+        sources=[{"value": "๑๒๓๔๕๖"}, {"value": "1"}],
+        prizes=2,
+        alternates=1,
+    )
+    assert draw.verify_certificate(old).ok
+
+
+def test_verify_checks_the_announced_count_and_the_canonical_form(certificate: dict) -> None:
+    certificate["randomness_values"] = 1
+    certificate["randomness_digits"] = 6
+    assert draw.verify_certificate(certificate).ok
+    two = draw.build_certificate(
+        campaign="c",
+        pool=certificate["pool"],
+        randomness="123456/1/",
+        sources=[],
+        prizes=4,
+        alternates=3,
+        extra={"randomness_values": 1},
+    )
+    assert any("announced 1 value" in d for d in draw.verify_certificate(two).differences)
+    odd = draw.build_certificate(
+        campaign="c",
+        pool=certificate["pool"],
+        randomness="๑๒๓๔๕๖/",
+        sources=[],
+        prizes=4,
+        alternates=3,
+        extra={"randomness_values": 1, "randomness_digits": 6},
+    )
+    assert any("not canonical" in d for d in draw.verify_certificate(odd).differences)
+    short = dict(certificate, randomness_digits=7)
+    assert any("7 digits" in d for d in draw.verify_certificate(short).differences)

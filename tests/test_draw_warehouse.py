@@ -120,7 +120,9 @@ def test_freeze_records_the_pool_and_locks_decisions(db_path: Path) -> None:
     assert pool.pool_text.splitlines()[1] == f"{numbers[0]},somchai"
     assert pool.pool_hash == draw.pool_hash(pool.pool_text)
     assert pool.pool_size == len(numbers) - 1
-    assert pool.randomness_source == "หวย 1 ก.ย." and pool.randomness_due == due
+    # The announcement says how many values the draw takes (one, unless told otherwise).
+    assert pool.randomness_source == "หวย 1 ก.ย. [1 value]" and pool.randomness_due == due
+    assert pool.expected_values == 1 and pool.value_digits is None
     with connect(db_path) as con:
         assert get_campaign(con, SLUG).frozen_at is not None
         with pytest.raises(UserError, match="frozen"):
@@ -196,7 +198,9 @@ def test_run_stores_a_verifiable_certificate_and_refuses_a_second_run(db_path: P
         )
     assert cert["randomness"] == "123456/"
     assert cert["pool_hash"] == pool.pool_hash and cert["pool"] == pool.pool_text
-    assert cert["sources"][0]["value"] == "123456" and cert["sources"][0]["source"] == "หวย"
+    assert (
+        cert["sources"][0]["value"] == "123456" and cert["sources"][0]["source"] == "หวย [1 value]"
+    )
     assert (cert["prizes"], cert["alternates"], cert["one_prize_per_author"]) == (3, 2, True)
     assert draw.verify_certificate(cert).ok
     ranked = draw.rank(pool.pool_text, "123456/")
@@ -258,3 +262,101 @@ def test_a_campaign_unfrozen_behind_the_draws_back_has_no_pool_in_force(db_path:
         assert draw.current_pool(con, SLUG) == pool
         states = con.execute("SELECT state FROM draw_pools ORDER BY pool_id").fetchall()
         assert states == [("voided",), ("frozen",)]
+
+
+def test_run_takes_the_canonical_value_and_only_the_announced_count(db_path: Path) -> None:
+    """Any spelling of the published value draws the same; a different count or a value off
+    the announced format is refused (the operator cannot pick among spellings)."""
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con,
+            SLUG,
+            actor="admin",
+            randomness_source="สลากกินแบ่งรัฐบาล รางวัลที่ 1",
+            randomness_due=future(),
+            randomness_values=1,
+            randomness_digits=6,
+        )
+    assert pool.expected_values == 1 and pool.value_digits == 6
+    after = pool.randomness_due + timedelta(minutes=1)
+    with connect(db_path) as con:
+        with pytest.raises(UserError, match="announced 1 value"):
+            draw.run_draw(con, SLUG, randomness=["123456", "1"], actor="admin", now=after)
+        with pytest.raises(UserError, match="6 digits"):
+            draw.run_draw(con, SLUG, randomness=["0123456"], actor="admin", now=after)
+        with pytest.raises(UserError, match="announced 1 value"):
+            draw.run_draw(con, SLUG, randomness="123456/1/", actor="admin", now=after)
+    with connect(db_path) as con:
+        cert = draw.run_draw(con, SLUG, randomness=["๑๒๓ ๔๕๖\u00a0"], actor="admin", now=after)
+    assert cert["randomness"] == "123456/" and cert["sources"][0]["value"] == "123456"
+    assert cert["randomness_values"] == 1 and cert["randomness_digits"] == 6
+    plain = draw.choose(draw.rank(pool.pool_text, "123456/"), 3, 2, True)
+    assert (cert["winners"], cert["alternate_list"]) == plain
+    assert draw.verify_certificate(cert).ok
+    with connect(db_path) as con:
+        assert draw.get_certificate(con, SLUG) == cert
+        freeze_audit = audit_entries(con, SLUG, action="campaign.freeze")[0].details
+        assert freeze_audit["randomness_values"] == 1 and freeze_audit["randomness_digits"] == 6
+
+
+def test_a_pool_frozen_without_a_count_expects_one_value(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con, SLUG, actor="admin", randomness_source="หวย", randomness_due=future()
+        )
+    assert pool.expected_values == 1 and pool.value_digits is None
+    after = pool.randomness_due + timedelta(minutes=1)
+    with connect(db_path) as con, pytest.raises(UserError, match="announced 1 value"):
+        draw.run_draw(con, SLUG, randomness=["123456", "1"], actor="admin", now=after)
+    with connect(db_path) as con:
+        cert = draw.run_draw(con, SLUG, randomness=[" 123 456 "], actor="admin", now=after)
+    assert cert["randomness"] == "123456/" and draw.verify_certificate(cert).ok
+
+
+def test_unfreeze_is_refused_once_the_randomness_is_due(db_path: Path) -> None:
+    seed_campaign(db_path)
+    past = datetime.now(BANGKOK) - timedelta(days=2)
+    with connect(db_path) as con:
+        pool = draw.freeze(
+            con,
+            SLUG,
+            actor="admin",
+            randomness_source="หวย",
+            randomness_due=past + timedelta(days=1),
+            now=past,
+        )
+    with connect(db_path) as con, pytest.raises(UserError, match="may already be public"):
+        draw.unfreeze(con, SLUG, actor="admin", reason="technical issue")
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG) == pool
+        assert get_campaign(con, SLUG).frozen_at is not None
+        assert not audit_entries(con, SLUG, action="campaign.unfreeze")
+        # Just before the due time it is still allowed (the value cannot be known yet).
+        before = pool.randomness_due - timedelta(minutes=1)
+        assert draw.unfreeze(con, SLUG, actor="admin", reason="wrong date", now=before)
+
+
+def test_the_certificate_lists_the_voided_pools(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        first = draw.freeze(
+            con, SLUG, actor="admin", randomness_source="หวย 16 ส.ค.", randomness_due=future()
+        )
+        draw.unfreeze(con, SLUG, actor="boss", reason="ประกาศวันผิด")
+    cert = freeze_and_run(db_path)
+    assert cert["voided_pools"] == [
+        {
+            "pool_hash": first.pool_hash,
+            "randomness_source": first.randomness_source,
+            "randomness_due": first.randomness_due.isoformat(),
+            "frozen_at": first.frozen_at.isoformat(),
+            "frozen_by": "admin",
+            "voided_at": cert["voided_pools"][0]["voided_at"],
+            "voided_by": "boss",
+            "void_reason": "ประกาศวันผิด",
+        }
+    ]
+    assert datetime.fromisoformat(cert["voided_pools"][0]["voided_at"]) >= first.frozen_at
+    assert draw.verify_certificate(cert).ok

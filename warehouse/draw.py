@@ -4,7 +4,9 @@ Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
 
 1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
    LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
-2. The randomness string is each published value, trimmed, followed by ``/``.
+2. The randomness string is each published value in canonical form (:func:`canonical_value`:
+   NFC, Thai digits as ASCII, all whitespace and zero-width characters removed), followed by
+   ``/``. The freeze fixes how many values there are (and, if announced, how many digits each).
 3. ``prk = HMAC-SHA256(bytes.fromhex(pool_hash), randomness)``;
    ``score = HMAC-SHA256(prk, str(post_number) + b"\\x01")`` as a big-endian integer;
    rank ascending by ``(score, post_number)``.
@@ -23,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +38,7 @@ from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
 from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK
+from warehouse.thai import BANGKOK, remove_zero_width, thai_digits_to_ascii
 
 ALGORITHM = "tagdraw-draw-v1"
 POOL_HEADER = "post_number,author_key"
@@ -114,19 +118,64 @@ def pool_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def canonical_value(value: str) -> str:
+    """The one spelling of a published value that the draw uses: Unicode NFC, Thai digits as
+    ASCII, zero-width characters and all whitespace (inside too) removed. ``'๑๒๓ ๔๕๖'`` and
+    ``' 123456 '`` are both ``'123456'``."""
+    text = unicodedata.normalize("NFC", str(value))
+    text = "".join(remove_zero_width(thai_digits_to_ascii(text)).split())
+    if not text or "/" in text:
+        raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
+    return text
+
+
 def randomness_string(values: Sequence[str]) -> str:
-    """Each published value, trimmed, followed by ``/``, in the announced order."""
+    """Each published value in canonical form followed by ``/``, in the announced order."""
     if isinstance(values, str):
         raise TypeError("randomness_string takes a sequence of values, not one string")
     if not values:
         raise UserError("give at least one published randomness value")
-    parts = []
+    return "".join(canonical_value(value) + "/" for value in values)
+
+
+def values_problems(values: Sequence[str], expected: int, digits: int | None) -> list[str]:
+    """How canonical ``values`` depart from what the freeze announced (empty: they fit)."""
+    problems: list[str] = []
+    if len(values) != expected:
+        problems.append(
+            f"the freeze announced {_count(expected)} but {_count(len(values))} "
+            f"{'was' if len(values) == 1 else 'were'} given"
+        )
     for value in values:
-        trimmed = str(value).strip()
-        if not trimmed or "/" in trimmed:
-            raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
-        parts.append(trimmed + "/")
-    return "".join(parts)
+        if digits is not None and not (
+            len(value) == digits and value.isascii() and value.isdigit()
+        ):
+            problems.append(
+                f"value {value!r} is not {digits} digits, the format the freeze announced"
+            )
+    return problems
+
+
+def _count(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+# The note freeze appends to the randomness source, e.g. ' [1 value, 6 digits each]': the
+# announcement itself says how many values the draw takes, and the pool row keeps it.
+_VALUES_NOTE = re.compile(r"\s*\[(\d+) values?(?:, (\d+) digits each)?\]\s*$")
+
+
+def values_note(values: int, digits: int | None) -> str:
+    return f" [{_count(values)}" + (f", {digits} digits each" if digits else "") + "]"
+
+
+def parse_values_note(source: str) -> tuple[int, int | None]:
+    """(expected number of values, digits per value or None) from a frozen source text.
+    A source frozen before the note existed announced one value of no fixed format."""
+    match = _VALUES_NOTE.search(source or "")
+    if not match:
+        return 1, None
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def split_randomness(randomness: str) -> list[str]:
@@ -424,6 +473,8 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
                 f"sources: the published values {_short(listed)} do not spell the randomness "
                 f"string {randomness!r}"
             )
+    if values and "randomness_values" in cert:  # made since values are canonical and counted
+        diffs.extend(_verify_values(cert, values))
 
     ranking = rank_rows(rows, derived_hash, randomness)
     claimed = cert.get("ranking")
@@ -478,6 +529,25 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
         )
     diffs.extend(_verify_replacements(cert, ranking, winners, alternate_list, one_per_author))
     return VerifyResult(not diffs, diffs)
+
+
+def _verify_values(cert: Mapping[str, Any], values: Sequence[str]) -> list[str]:
+    expected, digits = cert.get("randomness_values"), cert.get("randomness_digits")
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
+        return [f"randomness_values: {expected!r} is not a count of values"]
+    if digits is not None and (not isinstance(digits, int) or digits < 1):
+        return [f"randomness_digits: {digits!r} is not a number of digits"]
+    diffs = [f"randomness: {p}" for p in values_problems(values, expected, digits)]
+    for value in values:
+        try:
+            canonical = canonical_value(value)
+        except UserError:
+            canonical = None
+        if canonical != value:
+            diffs.append(
+                f"randomness: value {value!r} is not canonical (it should be {canonical!r})"
+            )
+    return diffs
 
 
 def _verify_replacements(
@@ -565,12 +635,38 @@ class FrozenPool:
     voided_by: str | None
     void_reason: str | None
 
+    @property
+    def expected_values(self) -> int:
+        """How many published values the freeze announced (1 for pools frozen before the
+        count was recorded)."""
+        return parse_values_note(self.randomness_source)[0]
+
+    @property
+    def value_digits(self) -> int | None:
+        """Digits per value, if the freeze announced a format."""
+        return parse_values_note(self.randomness_source)[1]
+
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["left_out"] = list(self.left_out)
         for key in ("randomness_due", "frozen_at", "voided_at"):
             out[key] = out[key].isoformat() if out[key] else None
+        out["expected_values"] = self.expected_values
+        out["value_digits"] = self.value_digits
         return out
+
+    def voided_json(self) -> dict[str, Any]:
+        """What a certificate says of a voided pool of the same campaign."""
+        return {
+            "pool_hash": self.pool_hash,
+            "randomness_source": self.randomness_source,
+            "randomness_due": self.randomness_due.isoformat(),
+            "frozen_at": self.frozen_at.isoformat(),
+            "frozen_by": self.frozen_by,
+            "voided_at": self.voided_at.isoformat() if self.voided_at else None,
+            "voided_by": self.voided_by,
+            "void_reason": self.void_reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -670,14 +766,19 @@ def freeze(
     actor: str,
     randomness_source: str,
     randomness_due: datetime,
+    randomness_values: int = 1,
+    randomness_digits: int | None = None,
     leave_out_undecided: bool = False,
     now: datetime | None = None,
 ) -> FrozenPool:
     """Freeze the pool of eligible entries and announce the source of randomness.
 
-    Refused while entries are undecided, unless the admin confirms leaving them out
-    (``leave_out_undecided``); refused when the randomness is already due (it might be
-    known). Decisions on the campaign are locked until :func:`unfreeze`.
+    The announcement also fixes how many values the draw takes (``randomness_values``) and,
+    optionally, how many digits each has (``randomness_digits``): they are appended to the
+    source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any other
+    count or format. Refused while entries are undecided, unless the admin confirms leaving
+    them out (``leave_out_undecided``); refused when the randomness is already due (it might
+    be known). Decisions on the campaign are locked until :func:`unfreeze`.
     """
     when = _now(now)
     campaign = get_campaign(con, slug)
@@ -690,6 +791,18 @@ def freeze(
         )
     if not randomness_source or not randomness_source.strip():
         raise UserError("say which public value will seed the draw (--randomness-source)")
+    if _VALUES_NOTE.search(randomness_source):
+        raise UserError(
+            f"the randomness source {randomness_source.strip()!r} ends with a value-count note; "
+            "give the count and digits as their own options (--value-count, --value-digits)"
+        )
+    if isinstance(randomness_values, bool) or not 1 <= int(randomness_values) <= 20:
+        raise UserError("the draw takes 1 to 20 published values (--value-count)")
+    if randomness_digits is not None and not 1 <= int(randomness_digits) <= 100:
+        raise UserError("each value has 1 to 100 digits (--value-digits), or leave it out")
+    source_text = randomness_source.strip() + values_note(
+        int(randomness_values), int(randomness_digits) if randomness_digits else None
+    )
     if randomness_due.tzinfo is None:
         raise UserError("the randomness due time needs a time zone")
     if randomness_due <= when:
@@ -724,7 +837,7 @@ def freeze(
             plan.pool_hash,
             len(plan.pool_rows),
             json.dumps(list(left_out)),
-            randomness_source.strip(),
+            source_text,
             randomness_due,
             when,
             actor,
@@ -741,14 +854,19 @@ def freeze(
         pool_size=pool.pool_size,
         randomness_source=pool.randomness_source,
         randomness_due=pool.randomness_due,
+        randomness_values=pool.expected_values,
+        randomness_digits=pool.value_digits,
         left_out_undecided=list(left_out),
     )
     return pool
 
 
-def unfreeze(con: Any, slug: str, *, actor: str, reason: str) -> FrozenPool | None:
+def unfreeze(
+    con: Any, slug: str, *, actor: str, reason: str, now: datetime | None = None
+) -> FrozenPool | None:
     """Unlock decisions; the frozen pool and its announcement become void. Refused once the
-    draw has run."""
+    announced value is due (it may be public: voiding then would be a veto of a known
+    outcome) and once the draw has run."""
     if not reason or not reason.strip():
         raise UserError("say why the pool is unfrozen (--reason); it is logged and published")
     get_campaign(con, slug)
@@ -758,7 +876,14 @@ def unfreeze(con: Any, slug: str, *, actor: str, reason: str) -> FrozenPool | No
             "winner with `draw replace` instead)"
         )
     pool = current_pool(con, slug)
-    when = _now(None)
+    when = _now(now)
+    if pool is not None and when >= pool.randomness_due:
+        raise UserError(
+            f"the randomness of {slug!r} ({pool.randomness_source}) was due "
+            f"{pool.randomness_due.isoformat()}: the announced value may already be public, so "
+            "unfreezing now would let someone pick the outcome. Run the draw on the announced "
+            "value (`draw run`) and replace a disqualified winner with `draw replace`"
+        )
     if pool is not None:
         con.execute(
             "UPDATE draw_pools SET state = 'voided', voided_at = ?, voided_by = ?, void_reason = ? "
@@ -811,10 +936,14 @@ def run_draw(
     if pool_hash(pool.pool_text) != pool.pool_hash:
         raise UserError(f"the stored pool of {slug!r} no longer matches its hash: investigate")
     if isinstance(randomness, str):
-        values = split_randomness(randomness.strip())
+        entered = split_randomness(randomness.strip())
     else:
-        values = [str(v).strip() for v in randomness]
-    text = randomness_string(values)
+        entered = [str(v) for v in randomness]
+    text = randomness_string(entered)  # canonical: one spelling per published value
+    values = split_randomness(text)
+    problems = values_problems(values, pool.expected_values, pool.value_digits)
+    if problems:
+        raise UserError(f"the freeze announced {pool.randomness_source!r}: " + "; ".join(problems))
     published = (
         sources_published_at.astimezone(BANGKOK).isoformat() if sources_published_at else None
     )
@@ -845,6 +974,9 @@ def run_draw(
             "randomness_source": pool.randomness_source,
             "randomness_due": pool.randomness_due.isoformat(),
             "left_out_undecided": list(pool.left_out),
+            "randomness_values": pool.expected_values,
+            "randomness_digits": pool.value_digits,
+            "voided_pools": [p.voided_json() for p in _pools(con, slug) if p.state == "voided"],
         },
     )
     if cert["pool_hash"] != pool.pool_hash:  # cannot happen unless the code is broken
