@@ -44,6 +44,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "เช่น สลากกินแบ่งรัฐบาล รางวัลที่ 1 งวดวันที่ 1 กันยายน 2556",
         "e.g. Thai Government Lottery first prize, 1 September 2013",
     ),
+    "value_count": ("จำนวนค่าที่ใช้สุ่ม", "Number of published values the draw takes"),
+    "value_digits": (
+        "จำนวนหลักของแต่ละค่า (0 = ไม่กำหนด)",
+        "Digits per value (0 = not fixed)",
+    ),
     "due_date": ("วันที่ประกาศตัวเลข", "Date the value is published"),
     "due_time": ("เวลา", "Time"),
     "freeze": ("ล็อกรายชื่อ", "Freeze"),
@@ -172,6 +177,8 @@ def render(ctx: Any) -> None:
                 [
                     {
                         "pool_hash": p.pool_hash,
+                        "randomness_source": p.randomness_source,
+                        "randomness_due": p.randomness_due.isoformat(),
                         "frozen_at": p.frozen_at.isoformat(),
                         "frozen_by": p.frozen_by,
                         "voided_at": p.voided_at.isoformat() if p.voided_at else "",
@@ -218,6 +225,18 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
                 hide_index=True,
             )
     source = st.text_input(_t(ctx, "source"), key="draw_source", placeholder=_t(ctx, "source_help"))
+    col_count, col_digits = st.columns(2)
+    value_count = col_count.number_input(
+        _t(ctx, "value_count"), min_value=1, max_value=20, value=1, step=1, key="draw_value_count"
+    )
+    value_digits = col_digits.number_input(
+        _t(ctx, "value_digits"),
+        min_value=0,
+        max_value=100,
+        value=0,
+        step=1,
+        key="draw_value_digits",
+    )
     tomorrow = datetime.now(BANGKOK).date() + timedelta(days=1)
     col_date, col_time = st.columns(2)
     due_date: date = col_date.date_input(_t(ctx, "due_date"), value=tomorrow, key="draw_due_date")
@@ -236,6 +255,8 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
             actor=actor,
             randomness_source=source,
             randomness_due=due,
+            randomness_values=int(value_count),
+            randomness_digits=int(value_digits) or None,
             leave_out_undecided=leave_out,
         )
         if pool is not _FAILED:

@@ -180,3 +180,39 @@ def test_unfreeze_and_bad_input_are_one_line(
     assert "no frozen pool" in capsys.readouterr().err
     assert main(["draw", "verify", str(db_path)]) == 2  # not JSON
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_freeze_announces_the_value_count_and_unfreeze_after_due_is_refused(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from warehouse import draw
+
+    seed_campaign(db_path)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก", "--actor", "admin"]
+    assert tagdraw(db_path, *freeze, "--randomness-due", "2999-01-01", "--value-count", "0") == 2
+    assert "1 to 20" in capsys.readouterr().err
+    opts = ["--randomness-due", "2999-01-01", "--value-count", "2", "--value-digits", "6"]
+    assert tagdraw(db_path, *freeze, *opts) == 0
+    out = capsys.readouterr().out
+    assert "สลาก [2 values, 6 digits each]" in out
+    with connect(db_path) as con:
+        pool = draw.current_pool(con, SLUG)
+        assert pool is not None and (pool.expected_values, pool.value_digits) == (2, 6)
+        draw.unfreeze(con, SLUG, actor="admin", reason="date moved")
+        past = datetime.now(BANGKOK) - timedelta(days=2)
+        draw.freeze(
+            con,
+            SLUG,
+            actor="admin",
+            randomness_source="สลาก",
+            randomness_due=past + timedelta(days=1),
+            now=past,
+        )
+    assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "veto") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "may already be public" in err and "draw replace" in err
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖", "--value", "7") == 2
+    assert "announced 1 value" in capsys.readouterr().err
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖") == 0
+    out = capsys.readouterr().out
+    assert "randomness '123456/'" in out and "voided pool" in out

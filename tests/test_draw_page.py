@@ -59,12 +59,14 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
     with connect(db_path) as con:
         assert draw.current_pool(con, SLUG) is None
     app.checkbox(key="draw_leave_out").check()
+    app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
     assert not app.exception
     assert "Frozen" in texts(app.success)
     with connect(db_path) as con:
         pool = draw.current_pool(con, SLUG)
     assert pool is not None and pool.left_out == (numbers[-1],) and pool.frozen_by == "boss"
+    assert (pool.expected_values, pool.value_digits) == (1, 6)
     assert pool.pool_hash in texts(app.code)
     assert "not due yet" in texts(app.info)
 

@@ -47,6 +47,8 @@ def _freeze(args: argparse.Namespace) -> int:
             actor=_actor(args),
             randomness_source=args.randomness_source,
             randomness_due=due,
+            randomness_values=args.value_count,
+            randomness_digits=args.value_digits,
             leave_out_undecided=args.leave_out_undecided,
         )
     print(f"Frozen {args.slug}: {pool.pool_size} eligible entries, pool_hash {pool.pool_hash}")
@@ -54,6 +56,11 @@ def _freeze(args: argparse.Namespace) -> int:
     if pool.left_out:
         print(f"Left out (undecided): {', '.join(str(n) for n in pool.left_out)}")
     print("Publish the pool_hash and the randomness source now, before the value is known.")
+    if pool.value_digits is None:
+        print(
+            "Note: no --value-digits was announced, so a value's length (e.g. leading zeros) "
+            "is not fixed; only its count is."
+        )
     return 0
 
 
@@ -87,6 +94,11 @@ def _run(args: argparse.Namespace) -> int:
     if out is not None:
         out.write_text(text, encoding="utf-8")
     _print_result(cert)
+    for voided in cert.get("voided_pools", []):
+        print(
+            f"  voided pool {voided['pool_hash']} ({voided['randomness_source']}, due "
+            f"{voided['randomness_due']}) voided by {voided['voided_by']}: {voided['void_reason']}"
+        )
     if out is not None:
         print(f"Certificate written to {out}; check it with: tagdraw draw verify {out}")
     return 0
@@ -236,6 +248,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="when that value is published: YYYY-MM-DD[THH:MM] (Asia/Bangkok); must be future",
     )
     p.add_argument(
+        "--value-count",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many published values the draw takes (default 1); the draw refuses any other "
+        "count",
+    )
+    p.add_argument(
+        "--value-digits",
+        type=int,
+        metavar="D",
+        help="each value is exactly D digits (e.g. 6 for the lottery first prize); the draw "
+        "refuses any other format",
+    )
+    p.add_argument(
         "--leave-out-undecided",
         action="store_true",
         help="confirm that entries still undecided are left out of the draw",
@@ -243,7 +270,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _add_actor(p)
     p.set_defaults(func=_freeze)
 
-    p = actions.add_parser("unfreeze", help="unlock decisions (logged; voids the announcement)")
+    p = actions.add_parser(
+        "unfreeze",
+        help="unlock decisions (logged; voids the announcement); refused once the value is due",
+    )
     p.add_argument("slug", metavar="SLUG")
     p.add_argument("--reason", required=True, metavar="TEXT")
     _add_actor(p)
