@@ -131,3 +131,50 @@ def test_marks_are_put_in_order_after_invisible_characters_go() -> None:
     # A COMBINING GRAPHEME JOINER between MAI THO and SARA U blocks NFC's reordering;
     # once it is removed the marks must still come out in canonical order.
     assert normalise_text("ก\u0e49\u034f\u0e38") == normalise_text("ก\u0e38\u0e49")
+
+
+# --- operator-typed dates at the window's ends -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2556-08-31", datetime(2013, 8, 31, tzinfo=BANGKOK)),
+        ("2556-08-31T10:30", datetime(2013, 8, 31, 10, 30, tzinfo=BANGKOK)),
+        ("2556-08-31 10:30:15", datetime(2013, 8, 31, 10, 30, 15, tzinfo=BANGKOK)),
+        ("2555-02-29", datetime(2012, 2, 29, tzinfo=BANGKOK)),  # leap in CE, not as 2555
+        ("2400-01-01", datetime(1857, 1, 1, tzinfo=BANGKOK)),
+        ("1 ม.ค. 2400", datetime(1857, 1, 1, tzinfo=BANGKOK)),  # the Thai forms agree
+        ("๒๕๕๖-๐๘-๓๑", datetime(2013, 8, 31, tzinfo=BANGKOK)),
+    ],
+)
+def test_iso_dates_with_a_buddhist_era_year(text: str, expected: datetime) -> None:
+    assert parse_user_datetime(text) == expected
+    assert parse_thai_datetime(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # what the site writes in <time datetime> and the comments JSON: CE, unchanged
+        ("2013-08-31T23:59:30+07:00", datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK)),
+        ("2013-08-31T16:59:30Z", datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK)),
+        ("2013-08-31T23:59:30", datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK)),
+        ("2399-12-31", datetime(2399, 12, 31, tzinfo=BANGKOK)),
+    ],
+)
+def test_iso_dates_in_the_christian_era_are_unchanged(text: str, expected: datetime) -> None:
+    assert parse_thai_datetime(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6 ส.ค. 2556", datetime(2013, 8, 6, tzinfo=BANGKOK)),
+        ("6 ส.ค. 2556 09:30 น.", datetime(2013, 8, 6, 9, 30, tzinfo=BANGKOK)),
+        ("2013-08-06T09:30", datetime(2013, 8, 6, 9, 30, tzinfo=BANGKOK)),
+    ],
+)
+def test_a_window_start_is_the_start_of_what_was_typed(text: str, expected: datetime) -> None:
+    assert parse_user_datetime(text) == expected
+    assert parse_user_datetime(text, end_of_day=False) == expected

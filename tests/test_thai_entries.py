@@ -85,3 +85,13 @@ def test_listed_lookalike_is_not_ruled_untagged(db_path: Path) -> None:
     decision = entries[1002].decision
     assert decision is None or decision.reason != "untagged"
     assert entries[1002].status == entries[1001].status
+
+
+def test_a_buddhist_era_iso_deadline_is_the_same_day(db_path: Path) -> None:
+    on_the_day = post(1001, KEYWORD, datetime(2013, 8, 31, 20, 0, tzinfo=BANGKOK))
+    campaign(db_path, [on_the_day], closes_at="2556-08-31")
+    with connect(db_path) as con:
+        (entry,) = list_entries(con, "c1")
+        closes = con.execute("SELECT closes_at FROM campaigns WHERE slug = 'c1'").fetchone()[0]
+    assert closes == datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)
+    assert entry.facts.reasons() == []

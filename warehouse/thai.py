@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BUDDHIST_ERA_OFFSET = 543
+BUDDHIST_ERA_FROM = 2400  # a year from here on is Buddhist era
 
 # Invisible characters that change bytes but not what a reader sees: every format
 # character (Unicode category Cf: zero-width spaces and joiners, LRM/RLM, the bidi
@@ -168,16 +169,23 @@ class ThaiDateError(ValueError):
 
 
 def _year_to_ce(year: int) -> int:
-    # Any year past 2400 is Buddhist era (2400 BE = 1857 CE, long before the web).
-    return year - BUDDHIST_ERA_OFFSET if year > 2400 else year
+    # A year of 2400 or more is Buddhist era (2400 BE = 1857 CE, long before the web); the
+    # same rule for the Thai forms and ISO dates.
+    return year - BUDDHIST_ERA_OFFSET if year >= BUDDHIST_ERA_FROM else year
 
 
 def parse_thai_datetime(text: str) -> datetime:
     """Parse a site date into an aware datetime in Asia/Bangkok.
 
-    Also accepts ISO 8601 (``2013-08-22T10:05:00+07:00``), as the comments JSON uses.
-    A date without a time is midnight.
+    Also accepts ISO 8601 (``2013-08-22T10:05:00+07:00``), as the comments JSON uses,
+    with a Buddhist-era year read as such (``2556-08-31``). A date without a time is
+    midnight.
     """
+    return _parse(text)[0]
+
+
+def _parse(text: str) -> tuple[datetime, str]:
+    """The datetime and the smallest unit the text gave: day, hour, minute or second."""
     if text is None:
         raise ThaiDateError("no date given")
     # What the site writes in <time datetime> and the comments JSON (thousands per crawl)
@@ -194,7 +202,7 @@ def parse_thai_datetime(text: str) -> datetime:
     if month is None:
         raise ThaiDateError(f"unknown month {match['month']!r} in {text!r}")
     try:
-        return datetime(
+        value = datetime(
             _year_to_ce(int(match["year"])),
             month,
             int(match["day"]),
@@ -205,32 +213,47 @@ def parse_thai_datetime(text: str) -> datetime:
         )
     except ValueError as exc:
         raise ThaiDateError(f"impossible date {text!r}: {exc}") from None
+    return value, "second" if match["second"] else "minute" if match["hour"] else "day"
 
 
 def parse_thai_date(text: str) -> date:
     return parse_thai_datetime(text).date()
 
 
-def _parse_iso(text: str) -> datetime | None:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+_ISO_DATE = re.compile(r"^(\d{4})-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}(?P<minute>:?\d{2})?(?P<second>:?\d{2})?")
+
+
+def _parse_iso(text: str) -> tuple[datetime, str] | None:
+    date_match = _ISO_DATE.match(text)
+    if date_match is None:
         return None
+    year = int(date_match[1])
+    if _year_to_ce(year) != year:  # read the rest in the Christian era (29 Feb 2555 BE)
+        text = f"{_year_to_ce(year):04d}{text[4:]}"
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ThaiDateError(f"not a date: {text!r} ({exc})") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=BANGKOK)
-    return value.astimezone(BANGKOK)
+    time_match = _ISO_TIME.match(text)
+    if time_match is None:
+        given = "day"
+    elif time_match["second"]:
+        given = "second"
+    else:
+        given = "minute" if time_match["minute"] else "hour"
+    return value.astimezone(BANGKOK), given
 
 
 def parse_user_datetime(text: str, *, end_of_day: bool = False) -> datetime:
     """A date typed by an operator: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (Asia/Bangkok
-    unless an offset is given), or any Thai site form. A date without a time means the
-    whole day: its start, or with ``end_of_day`` 23:59:59."""
-    cleaned = normalise_text(text or "")
-    has_time = bool(re.search(r"\d{1,2}[:.]\d{2}", cleaned.split(" ", 1)[-1])) or "T" in cleaned
-    value = parse_thai_datetime(cleaned)
-    if end_of_day and not has_time:
+    unless an offset is given; a year of 2400 or more is Buddhist era), or any Thai site
+    form. A date without a time means the whole day: its start, or with ``end_of_day``
+    23:59:59."""
+    value, given = _parse(normalise_text(text or ""))
+    if end_of_day and given == "day":
         value = datetime.combine(value.date(), time(23, 59, 59), tzinfo=BANGKOK)
     return value
 
