@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from test_draw_warehouse import POSTS, SLUG, freeze_and_run, seed_campaign
+from test_draw_warehouse import POSTS, SLUG, freeze_and_run, future, seed_campaign
 
 from warehouse import draw, exports
 from warehouse.db import connect
@@ -151,6 +151,7 @@ def test_announcement_escapes_hostile_values(drawn) -> None:
     assert report.certificate["pool_hash"] in markdown
     assert "สลากกินแบ่งรัฐบาล" in markdown
     assert exports.VERIFY_SCRIPT.strip() in markdown
+    assert "ไม่มีการล็อกรายชื่อที่ถูกยกเลิกก่อนการสุ่มนี้" in markdown  # said, not left out
 
 
 def test_exports_refuse_before_the_draw_and_bad_formats(db_path: Path) -> None:
@@ -217,3 +218,26 @@ def test_the_readme_carries_the_same_script() -> None:
     section = (ROOT / "README.md").read_text("utf-8")
     assert exports.VERIFY_SCRIPT.strip() in section
     assert "tagdraw draw verify" in section
+
+
+def test_the_announcement_names_every_voided_freeze(db_path: Path) -> None:
+    """A freeze that was voided before the draw is published with the draw, so an organiser
+    cannot quietly try pools until one suits them."""
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        first = draw.freeze(
+            con, SLUG, actor="boss", randomness_source="หวย 16 ส.ค.", randomness_due=future()
+        )
+        draw.unfreeze(con, SLUG, actor="boss", reason="<b>late complaint</b> about 545003")
+    freeze_and_run(db_path)
+    with connect(db_path) as con:
+        report = exports.load_report(con, SLUG)
+    markdown = exports.render(report, "announcement", "md").decode("utf-8")
+    page = exports.render(report, "announcement", "html").decode("utf-8")
+    for text in (markdown, page):
+        assert "ถูกยกเลิกก่อนการสุ่มนี้ (1 ครั้ง)" in text
+        assert first.pool_hash in text and "หวย 16 ส.ค." in text
+        assert "<b>late" not in text  # the reason is text, escaped
+    assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in page
+    assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in markdown
+    assert "ไม่มีการล็อกรายชื่อที่ถูกยกเลิก" not in markdown

@@ -18,7 +18,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -374,6 +374,7 @@ class _Announcement:
     alternates: list[WinnerRow]
     replacements: list[dict[str, Any]]
     certificate_name: str
+    voided: list[dict[str, Any]]  # pools frozen and then voided before this draw
 
 
 def _announcement(report: DrawReport) -> _Announcement:
@@ -395,6 +396,18 @@ def _announcement(report: DrawReport) -> _Announcement:
         alternates=alternate_rows(report),
         replacements=list(cert.get("replacements", [])),
         certificate_name=f"{report.slug}-certificate.json",
+        voided=list(cert.get("voided_pools") or []),
+    )
+
+
+def _voided_line(pool: Mapping[str, Any], escape: Callable[[Any], str]) -> str:
+    """One voided pool, said in the announcement so nobody can quietly discard a freeze."""
+    return (
+        f"ล็อกเมื่อ {_when(pool.get('frozen_at'))} โดย {escape(pool.get('frozen_by'))} "
+        f"(pool_hash {escape(pool.get('pool_hash'))}, ตัวเลขสุ่มจาก "
+        f"{escape(pool.get('randomness_source'))} กำหนด {_when(pool.get('randomness_due'))}) "
+        f"ยกเลิกเมื่อ {_when(pool.get('voided_at'))} โดย {escape(pool.get('voided_by'))} "
+        f"เหตุผล: {escape(pool.get('void_reason'))}"
     )
 
 
@@ -447,6 +460,12 @@ def announcement_markdown(report: DrawReport) -> str:
         f"- รายชื่อบันทึกที่มีสิทธิ์ถูกล็อกไว้เมื่อ {a.frozen_at} ก่อนรู้ตัวเลขสุ่ม "
         f"จำนวน {a.pool_size} บันทึก ค่า SHA-256 ของรายชื่อ (pool_hash): `{a.pool_hash}`",
         f"- ตัวเลขสุ่มมาจาก: {md_escape(a.source)}; ค่าที่ใช้ (randomness): `{a.randomness}`",
+        *(
+            [f"- รายชื่อที่เคยล็อกแล้วถูกยกเลิกก่อนการสุ่มนี้ ({len(a.voided)} ครั้ง):"]
+            + [f"  - {_voided_line(pool, md_escape)}" for pool in a.voided]
+            if a.voided
+            else ["- ไม่มีการล็อกรายชื่อที่ถูกยกเลิกก่อนการสุ่มนี้"]
+        ),
         "- วิธีสุ่ม: tagdraw-draw-v1 (HMAC-SHA256 แบบเดียวกับ RFC 3797) "
         "คะแนนของแต่ละบันทึกคำนวณจาก pool_hash ตัวเลขสุ่ม และหมายเลขบันทึก "
         "เรียงคะแนนจากน้อยไปมาก ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล",
@@ -517,6 +536,13 @@ def announcement_html(report: DrawReport) -> str:
         f"จำนวน {a.pool_size} บันทึก ค่า SHA-256 ของรายชื่อ (pool_hash): "
         f"<code>{h(a.pool_hash)}</code></li>",
         f"<li>ตัวเลขสุ่มมาจาก: {h(a.source)}; ค่าที่ใช้ (randomness): <code>{h(a.randomness)}</code></li>",
+        (
+            f"<li>รายชื่อที่เคยล็อกแล้วถูกยกเลิกก่อนการสุ่มนี้ ({len(a.voided)} ครั้ง):<ul>"
+            + "".join(f"<li>{_voided_line(pool, h)}</li>" for pool in a.voided)
+            + "</ul></li>"
+            if a.voided
+            else "<li>ไม่มีการล็อกรายชื่อที่ถูกยกเลิกก่อนการสุ่มนี้</li>"
+        ),
         "<li>วิธีสุ่ม: tagdraw-draw-v1 (HMAC-SHA256 แบบเดียวกับ RFC 3797) "
         "ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล</li>",
         f"<li>ใบรับรองผล (certificate) คือไฟล์ <code>{h(a.certificate_name)}</code> "
