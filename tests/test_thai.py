@@ -170,6 +170,27 @@ def test_iso_dates_in_the_christian_era_are_unchanged(text: str, expected: datet
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("31 ส.ค. 2556", datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)),
+        ("2556-08-31", datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)),
+        ("31 ส.ค. 2556 23:59 น.", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        ("31 ส.ค. 2556 เวลา 18.00 น.", datetime(2013, 8, 31, 18, 0, 59, 999999, tzinfo=BANGKOK)),
+        ("2013-08-31T23:59", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        ("2013-08-31 23:59", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        ("2013-08-31T16:59Z", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        ("2013-08-31T23", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        # seconds given: kept
+        ("31 ส.ค. 2556 23:59:30 น.", datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK)),
+        ("2013-08-31T23:59:00", datetime(2013, 8, 31, 23, 59, tzinfo=BANGKOK)),
+        ("2013-08-31T23:59:30+07:00", datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK)),
+    ],
+)
+def test_a_deadline_includes_the_whole_minute_typed(text: str, expected: datetime) -> None:
+    assert parse_user_datetime(text, end_of_day=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("6 ส.ค. 2556", datetime(2013, 8, 6, tzinfo=BANGKOK)),
         ("6 ส.ค. 2556 09:30 น.", datetime(2013, 8, 6, 9, 30, tzinfo=BANGKOK)),
         ("2013-08-06T09:30", datetime(2013, 8, 6, 9, 30, tzinfo=BANGKOK)),

@@ -87,6 +87,18 @@ def test_listed_lookalike_is_not_ruled_untagged(db_path: Path) -> None:
     assert entries[1002].status == entries[1001].status
 
 
+def test_a_deadline_typed_to_the_minute_includes_that_minute(db_path: Path) -> None:
+    # The site shows "31 ส.ค. 2556 23:59 น."; its <time datetime> carries 23:59:30.
+    just_in = post(1001, KEYWORD, datetime(2013, 8, 31, 23, 59, 30, tzinfo=BANGKOK))
+    too_late = post(1002, KEYWORD, datetime(2013, 9, 1, 0, 0, 0, tzinfo=BANGKOK))
+    campaign(db_path, [just_in, too_late], closes_at="31 ส.ค. 2556 23:59 น.")
+    with connect(db_path) as con:
+        entries = {e.post_number: e for e in list_entries(con, "c1")}
+    assert entries[1001].facts.reasons() == []
+    assert entries[1001].facts.in_window
+    assert entries[1002].facts.reasons() == ["late"]
+
+
 def test_a_buddhist_era_iso_deadline_is_the_same_day(db_path: Path) -> None:
     on_the_day = post(1001, KEYWORD, datetime(2013, 8, 31, 20, 0, tzinfo=BANGKOK))
     campaign(db_path, [on_the_day], closes_at="2556-08-31")

@@ -248,14 +248,18 @@ def _parse_iso(text: str) -> tuple[datetime, str] | None:
 
 
 def parse_user_datetime(text: str, *, end_of_day: bool = False) -> datetime:
-    """A date typed by an operator: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (Asia/Bangkok
+    """A date typed by an operator: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` (Asia/Bangkok
     unless an offset is given; a year of 2400 or more is Buddhist era), or any Thai site
-    form. A date without a time means the whole day: its start, or with ``end_of_day``
-    23:59:59."""
+    form. A date or time means all of it: its start, or with ``end_of_day`` its end: a
+    date alone 23:59:59, a time to the minute that minute's last instant (``23:59`` is
+    23:59:59.999999, so a post at 23:59:30 is in time); seconds typed are kept."""
     value, given = _parse(normalise_text(text or ""))
-    if end_of_day and given == "day":
-        value = datetime.combine(value.date(), time(23, 59, 59), tzinfo=BANGKOK)
-    return value
+    if not end_of_day or given == "second":
+        return value
+    if given == "day":
+        return datetime.combine(value.date(), time(23, 59, 59), tzinfo=BANGKOK)
+    value = value.replace(second=59, microsecond=999999)
+    return value.replace(minute=59) if given == "hour" else value
 
 
 def format_thai_date(
