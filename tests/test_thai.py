@@ -199,3 +199,8 @@ def test_a_deadline_includes_the_whole_minute_typed(text: str, expected: datetim
 def test_a_window_start_is_the_start_of_what_was_typed(text: str, expected: datetime) -> None:
     assert parse_user_datetime(text) == expected
     assert parse_user_datetime(text, end_of_day=False) == expected
+
+
+def test_a_bad_buddhist_era_iso_date_is_quoted_as_typed() -> None:
+    with pytest.raises(ThaiDateError, match="2556-02-30"):
+        parse_user_datetime("2556-02-30")

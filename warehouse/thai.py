@@ -228,13 +228,13 @@ def _parse_iso(text: str) -> tuple[datetime, str] | None:
     date_match = _ISO_DATE.match(text)
     if date_match is None:
         return None
-    year = int(date_match[1])
+    typed, year = text, int(date_match[1])
     if _year_to_ce(year) != year:  # read the rest in the Christian era (29 Feb 2555 BE)
         text = f"{_year_to_ce(year):04d}{text[4:]}"
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ThaiDateError(f"not a date: {text!r} ({exc})") from None
+        raise ThaiDateError(f"not a date: {typed!r} ({exc})") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=BANGKOK)
     time_match = _ISO_TIME.match(text)
