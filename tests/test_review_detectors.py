@@ -24,6 +24,7 @@ from warehouse.review.detect import post_doc, review_posts
 from warehouse.review.ground_truth import comments_from_ground_truth, posts_from_ground_truth
 from warehouse.review.near_miss import thread_answers, untagged_mentions
 from warehouse.review.spam import spam_score
+from warehouse.thai import compact_text
 
 SAMPLE = SAMPLE_PATH  # the real thread (shared/samples), as the replica ships it
 
@@ -300,3 +301,17 @@ def test_shared_footer_alone_is_not_a_duplicate() -> None:
     result = dup.find_duplicates(docs)
     assert result.clusters == []
     assert dup.compact(footer) in result.boilerplate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ท\u0e4d\u0e32 ดี\nน\u0e4d\u0e49\u0e32ใจ",  # SARA AM typed in two pieces, with a tone
+        "\u202bสังคม\u202c ออนไลน์\u2066 ๒๕๕๖\u2069",  # bidi controls, Thai digits
+        "ส\u200bล็\u034fอ ต  Web\u00adTrong",  # zero-width, grapheme joiner, soft hyphen
+    ],
+)
+def test_duplicate_text_is_compared_like_every_other_text(text: str) -> None:
+    """The detector keeps paragraphs apart, but otherwise its text is the one normaliser's."""
+    assert dup.compact(text) == compact_text(text)
+    assert "".join(dup.paragraphs(text)) == compact_text(text)

@@ -91,15 +91,22 @@ def squash_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-def normalise_text(text: str) -> str:
+def normalise_characters(text: str) -> str:
     """Invisible characters removed (``INVISIBLE_RANGES``), NFC, SARA AM typed as
-    NIKHAHIT + SARA AA joined, Thai digits as ASCII, whitespace squashed.
+    NIKHAHIT + SARA AA joined, Thai digits as ASCII; whitespace left as it is (the
+    duplicate detector keeps paragraphs apart).
 
-    For comparing and matching; text is stored as the site shows it. Invisible characters
-    go before NFC: a removed joiner can leave marks that NFC must still put in order.
+    Invisible characters go before NFC: a removed joiner can leave marks that NFC must
+    still put in order.
     """
     text = join_sara_am(unicodedata.normalize("NFC", remove_zero_width(text)))
-    return squash_whitespace(thai_digits_to_ascii(text))
+    return thai_digits_to_ascii(text)
+
+
+def normalise_text(text: str) -> str:
+    """``normalise_characters`` with whitespace squashed. For comparing and matching; text
+    is stored as the site shows it."""
+    return squash_whitespace(normalise_characters(text))
 
 
 def compact_text(text: str) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from scipy.sparse import csr_matrix
 
-from warehouse.thai import normalise_text, remove_zero_width, thai_digits_to_ascii
+from warehouse.thai import normalise_characters, normalise_text
 
 SHINGLE_SIZE = 5
 NUM_PERM = 64
@@ -147,9 +146,8 @@ class CommentCopy:
 
 
 def prepare(text: str) -> str:
-    """``normalise_text`` without squashing whitespace (paragraphs stay apart): NFC,
-    zero-width characters removed, Thai digits as ASCII."""
-    return thai_digits_to_ascii(remove_zero_width(unicodedata.normalize("NFC", text)))
+    """``normalise_text`` without squashing whitespace (paragraphs stay apart)."""
+    return normalise_characters(text)
 
 
 def _compact_prepared(prepared: str) -> str:
