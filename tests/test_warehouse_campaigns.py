@@ -70,7 +70,10 @@ def test_times_with_hours_dates_and_datetimes(db_path: Path) -> None:
         c = create_campaign(
             con, "c", **{**BASE, "opens_at": datetime(2013, 8, 6, 8), "closes_at": "6 ก.ย. 2556"}
         )
-    assert (a.opens_at.hour, a.closes_at.hour, a.closes_at.second) == (15, 12, 0)
+    # A close typed to the minute lasts the whole minute (the site shows minutes; a post at
+    # 12:00:30 shows as 12:00 and is on time); an opening starts at the minute.
+    assert (a.opens_at.hour, a.opens_at.minute, a.opens_at.second) == (15, 0, 0)
+    assert (a.closes_at.hour, a.closes_at.minute, a.closes_at.second) == (12, 0, 59)
     assert b.closes_at == datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)
     assert c.opens_at == datetime(2013, 8, 6, 8, tzinfo=BANGKOK)
     assert c.closes_at == datetime(2013, 9, 6, 23, 59, 59, tzinfo=BANGKOK)
