@@ -50,6 +50,7 @@ class FaultConfig:
     max_consecutive: int = 2
     always_fail: frozenset[str] = field(default_factory=frozenset)  # paths (with query) -> 500
     always_fail_status: int = 500
+    always_fail_times: int | None = None  # only the first N requests of each fail (None: all)
 
     @classmethod
     def default_mix(cls, seed: int = 0, slow_seconds: float = 5.0) -> FaultConfig:
@@ -98,8 +99,12 @@ class FaultInjector:
         with self._lock:
             self._attempts[key] += 1
             attempt = self._attempts[key]
-            if key in config.always_fail:
+            if key in config.always_fail and (
+                config.always_fail_times is None or attempt <= config.always_fail_times
+            ):
                 kind: str | None = "always_fail"
+            elif key in config.always_fail:
+                kind = None
             else:
                 kind = None
                 rng = random.Random(f"{config.seed}|{key}|{attempt}")

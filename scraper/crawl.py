@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
@@ -52,7 +52,7 @@ from warehouse.logs import kv
 from warehouse.models import ListingItem, ListingPage, Post
 from warehouse.settings import Settings, get_settings
 from warehouse.store import mark_gone, mark_unlisted, record_campaign_posts, store_posts
-from warehouse.thai import squash_whitespace
+from warehouse.thai import normalise_tag, squash_whitespace
 
 log = logging.getLogger("tagdraw.crawl")
 
@@ -262,15 +262,21 @@ def _plan(
     keyword_complete: bool,
     near_miss_complete: bool,
     seen_at: datetime,
+    recheck_gone_after: timedelta = timedelta(hours=24),
 ) -> _Plan:
     """Decide what to fetch and write the listing facts and the frontier, in one go.
 
     A post is fetched when it is new; when what the listing shows about it (title, comment
     count) differs from the last listing or from what we stored; when its last fetch did not
-    finish (frontier pending/failed) or collected fewer comments than declared; when it
-    vanished from the keyword listing (to learn whether it is gone or lost the tag); and
-    always with ``full``. A page an interrupted run already finished is not fetched again.
+    finish (frontier pending/failed) or collected fewer comments than declared; when the
+    tags we stored disagree with the listing it is on (a keyword added or put back); when it
+    vanished from the keyword listing (to learn whether it is gone or lost the tag); when it
+    is stored gone but still listed and was last fetched ``recheck_gone_after`` ago (a 404
+    may have been passing, a private post may be public again); and always with ``full``.
+    A page an interrupted run already finished is not fetched again unless its listing facts
+    changed since, or it vanished, after that run read them.
     """
+    keywords = {normalise_tag(k) for k in campaign.keywords}
     slug = campaign.slug
     previous = {
         int(r[0]): (r[1], r[2], bool(r[3]), r[4])
@@ -281,10 +287,10 @@ def _plan(
         ).fetchall()
     }
     stored = {
-        int(r[0]): (r[1], r[2], r[3], bool(r[4]))
+        int(r[0]): (r[1], r[2], r[3], bool(r[4]), r[5], r[6])
         for r in con.execute(
             "SELECT p.post_number, p.content_hash, p.comment_count_declared, "
-            "p.comments_collected, p.gone FROM posts p "
+            "p.comments_collected, p.gone, p.tags, p.last_fetched_at FROM posts p "
             "JOIN (SELECT unnest(?::BIGINT[]) AS post_number) w USING (post_number)",
             [sorted(set(keyword_items) | set(near_miss_items) | set(previous))],
         ).fetchall()
@@ -300,35 +306,46 @@ def _plan(
     done_before = (
         {n for n, state in frontier.items() if state in ("done", "gone")} if resuming else set()
     )
+    stale_before = seen_at - recheck_gone_after
 
-    def needs_fetch(item: ListingItem) -> bool:
+    changed_since_listed: set[int] = set()
+
+    def needs_fetch(item: ListingItem, *, on_keyword_listing: bool) -> bool:
         number = item.post_number
-        if full or frontier.get(number) in ("pending", "failed"):
-            return True
         old = previous.get(number)
         listing_changed = (
             old is None
             or squash_whitespace(old[0] or "") != squash_whitespace(item.title)
             or old[1] != item.comment_count
         )
+        if listing_changed:
+            changed_since_listed.add(number)
+        if full or frontier.get(number) in ("pending", "failed"):
+            return True
         facts = stored.get(number)
         if facts is None:
             return True
-        content_hash, declared, collected, gone = facts
+        content_hash, declared, collected, gone, tags, last_fetched = facts
         if gone:
-            return listing_changed  # a stale index keeps listing gone posts: check on change
+            # A stale index keeps listing gone posts: check them on a change, and now and
+            # then in case the 404 was passing or the post is public again.
+            return listing_changed or last_fetched is None or last_fetched < stale_before
         if content_hash is None:
             return True
+        # Re-normalised here too, so that tags stored by an older normaliser are read again.
+        tagged = bool(keywords & {normalise_tag(t) for t in tags or ()})
+        if tagged != on_keyword_listing:
+            return True  # the listing says the keyword was added (or removed): read the tags
         if item.comment_count is None or item.comment_count != declared:
             return True
         return listing_changed or (collected or 0) < (declared or 0)
 
     to_fetch: dict[int, str] = {}
     for number, item in keyword_items.items():
-        if needs_fetch(item):
+        if needs_fetch(item, on_keyword_listing=True):
             to_fetch[number] = "listing"
     for number, item in near_miss_items.items():
-        if number not in keyword_items and needs_fetch(item):
+        if number not in keyword_items and needs_fetch(item, on_keyword_listing=False):
             to_fetch[number] = "near_miss_listing"
     vanished: list[int] = []
     if keyword_complete:
@@ -341,7 +358,10 @@ def _plan(
         # Not on the listing: nothing tells us whether its thread grew, so fetch it.
         to_fetch.setdefault(announcement, "announcement")
     for number in done_before:
-        to_fetch.pop(number, None)
+        # Finished by the interrupted run: skip it, unless it changed (or vanished) on the
+        # listing after that run read it, which that run's fetch cannot have seen.
+        if number not in changed_since_listed and to_fetch.get(number) != "vanished":
+            to_fetch.pop(number, None)
 
     record_campaign_posts(
         con, slug, list(keyword_items.values()), source="listing", seen_at=seen_at
@@ -379,6 +399,7 @@ def _plan(
 # is lost by not rendering.
 RENDER_CHECK_FIRST = 3
 RENDER_CHECK_EVERY = 100
+GONE_CONFIRM_AFTER_S = 2.0  # the second look at a post that answered "not found"
 RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
 
 
@@ -453,6 +474,7 @@ class _Crawl:
         # if a render check finds a difference.
         self._unrendered: dict[int, str] = {}
         self._queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+        self._gone_once: dict[int, float] = {}  # post -> when it first answered gone
 
     async def _db(self, fn: Any) -> Any:
         """One short transaction off the event loop (fetching goes on meanwhile)."""
@@ -572,6 +594,7 @@ class _Crawl:
                 keyword_complete=keyword_complete,
                 near_miss_complete=near_complete,
                 seen_at=seen_at,
+                recheck_gone_after=timedelta(hours=self.settings.recheck_gone_after_h),
             )
         )
         self.summary.planned = len(plan.to_fetch)
@@ -637,8 +660,20 @@ class _Crawl:
                     if not ahead and fetched.value is not None and fetched.value.page == 1:
                         ahead = self._read_ahead(url, fetched.value)
                     self.summary.listing_pages += 1
+                    if fetched.gone_reason and len(seen_urls) == 1:
+                        break  # an unknown tag may answer 404 on page 1: no posts carry it
                     if fetched.gone_reason:
-                        break  # an unknown tag may answer 404: no posts carry it
+                        # A later page that rel=next named cannot vanish on its own: the
+                        # listing is unfinished, so nothing past it may count as unlisted.
+                        reason = f"listing page named by rel=next answered {fetched.gone_reason}"
+                        self._error(url, reason, kind="listing")
+                        await self._db(
+                            lambda con, u=url, r=reason: _record_error(
+                                con, self.summary.run_id, u, "listing", r
+                            )
+                        )
+                        complete = False
+                        break
                     page: ListingPage = fetched.value  # type: ignore[assignment]
                     if page.page == 1 and page.result_count is not None:
                         expected = page.result_count
@@ -702,7 +737,8 @@ class _Crawl:
                 except asyncio.QueueEmpty:
                     return
                 result = await self._fetch_post(number, source)
-                await self._collect(result)
+                if result is not None:  # None: asked again later in the run
+                    await self._collect(result)
 
         background = [asyncio.create_task(self._render_checker()) for _ in range(RENDER_CHECKERS)]
         if self.comments_mode == "adaptive" and len(to_fetch) >= RENDER_CHECK_EVERY:
@@ -740,9 +776,12 @@ class _Crawl:
         ):
             await self._flush()
 
-    async def _fetch_post(self, number: int, source: str) -> _PostResult:
+    async def _fetch_post(self, number: int, source: str) -> _PostResult | None:
         assert self.fetcher is not None
         url = post_url(self.site, number)
+        first_gone = self._gone_once.get(number)
+        if first_gone is not None:
+            await asyncio.sleep(max(0.0, first_gone + GONE_CONFIRM_AFTER_S - time.monotonic()))
         result = _PostResult(number, url, source=source)
         if not self.fetcher.allowed(url):
             result.error = "robots.txt forbids this post page"
@@ -761,6 +800,14 @@ class _Crawl:
                     else:
                         fetched = await self.fetcher.load(slot, url, parse_post)
             self.summary.post_pages += 1
+            if fetched.gone_reason and first_gone is None:
+                # One "not found" may be passing (a cache, a lagging replica of the site's
+                # database): a post is called gone only when a second look, later in the
+                # run, agrees. Until then its frontier row stays pending.
+                self._gone_once[number] = time.monotonic()
+                self._queue.put_nowait((number, source))
+                log.info("post %d: %s; asking again later", number, fetched.gone_reason)
+                return None
             if fetched.gone_reason:
                 result.gone_reason = fetched.gone_reason
                 log.info("post %d: gone (%s)", number, fetched.gone_reason)
@@ -920,6 +967,10 @@ class _Crawl:
             result.comment_pages += 1
             page = fetched.value
             if page is None:
+                # The post answered, its next comment page did not: keep what we have and
+                # leave the frontier row failed, so that the next run reads the thread again.
+                result.error = f"comments page {absolute}: {fetched.gone_reason}"
+                result.http_status = fetched.status
                 break
             comments.extend(page.comments)
             next_url = page.next_url

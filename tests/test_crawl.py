@@ -17,7 +17,7 @@ import pytest
 from crawl_truth import fetched_post_numbers, post_paths, warehouse_differences
 
 from replica.server import FaultConfig, ReplicaServer
-from replica.site import build_site
+from replica.site import KEYWORD, NEAR_MISS_TAG, build_site
 from scraper.crawl import RENDER_CHECK_FIRST, CrawlSummary, crawl_campaign
 from warehouse.campaigns import create_campaign
 from warehouse.cli import main as tagdraw
@@ -177,13 +177,22 @@ def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
         }
         assert done, "nothing was written before the kill"
         assert query(db_path, "SELECT status FROM crawl_runs") == [("running",)]
+        # Between the kill and the resume, one finished post is deleted and another retitled:
+        # the killed run's fetch of them is out of date, so these two are read again.
+        finished = sorted(
+            n for n in done if n in truth["listed"] and truth["posts"][str(n)]["state"] == "public"
+        )
+        deleted, retitled = finished[0], finished[-1]
+        site.delete_post(deleted)
+        site.edit_post(retitled, title="ชื่อใหม่หลังการหยุด")
+        truth = site.ground_truth()
 
         server.reset_hits()
         exit_code = tagdraw(["--db", str(db_path), "crawl", "demo", "--unthrottled", "--quiet"])
         assert exit_code == 0
         assert warehouse_differences(db_path, truth) == []
         resumed_hits = post_paths(server.hits())
-        assert not done & set(resumed_hits), "finished pages were fetched again"
+        assert done & set(resumed_hits) == {deleted, retitled}, "finished pages fetched again"
         assert set(first_hits) | set(resumed_hits) == {int(n) for n in truth["posts"]}
         statuses = query(db_path, "SELECT status FROM crawl_runs ORDER BY run_id")
         assert statuses == [("interrupted",), ("ok",)]
@@ -227,3 +236,77 @@ def test_every_post_in_chromium_modes_are_complete(
         assert summary.status == "ok", summary.format()
         assert warehouse_differences(db_path, truth) == []
         assert summary.render_checks == 0  # nothing to check: every post was rendered
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_what_a_title_or_a_comment_count_would_not_show(db_path: Path, tmp_path: Path) -> None:
+    """Changes the listing's title and comment count do not reveal, and failures that look
+    like an end: a 404 that passes, a keyword added or put back, a comment page or a later
+    listing page that answers 404."""
+    site = build_site(n_posts=60, seed=7)
+    truth = site.ground_truth()
+    states = {int(n): p["state"] for n, p in truth["posts"].items()}
+    announcement = truth["campaign"]["announcement_post"]
+    listed = [n for n in truth["listed"] if states[n] == "public" and n != announcement]
+    near = next(
+        n for n in site.listing(NEAR_MISS_TAG) if n not in truth["listed"] and states[n] == "public"
+    )
+    flaky, retagged = listed[3], listed[5]
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        # A post that answers "not found" once is asked again, and stored.
+        server.faults.config = FaultConfig(
+            always_fail=frozenset({f"/posts/{flaky}"}), always_fail_status=404, always_fail_times=1
+        )
+        first = crawl(db_path, tmp_path)
+        assert first.exit_code == 0 and flaky not in first.posts_gone
+        assert server.hits()[f"/posts/{flaky}"] == 2
+        assert warehouse_differences(db_path, site.ground_truth()) == []
+        server.faults.config = None
+
+        # Tags change, title and comment count do not: a near-miss post gets the keyword,
+        # a keyword post loses it, then gets it back.
+        site.edit_post(near, tags=[*site.post(near).raw_tags, KEYWORD])
+        site.edit_post(retagged, tags=[NEAR_MISS_TAG])
+        server.reset_hits()
+        crawl(db_path, tmp_path)
+        assert {near, retagged} <= fetched_post_numbers(server.hits())
+        assert warehouse_differences(db_path, site.ground_truth()) == []
+        site.edit_post(retagged, tags=[KEYWORD])
+        server.reset_hits()
+        crawl(db_path, tmp_path)
+        assert fetched_post_numbers(server.hits()) == {retagged}
+        assert warehouse_differences(db_path, site.ground_truth()) == []
+        assert query(db_path, "SELECT tags FROM posts WHERE post_number = ?", retagged) == [
+            ([KEYWORD],)
+        ]
+
+        # A comment page that answers 404 for good: the thread is unfinished, the run says
+        # so, and the next run reads it again.
+        commented = site.showcase_post
+        server.faults.config = FaultConfig(
+            always_fail=frozenset({f"/posts/{commented}/comments?page=3"}), always_fail_status=404
+        )
+        partial = crawl(db_path, tmp_path, full=True)
+        assert partial.exit_code == 1
+        assert query(
+            db_path, "SELECT state FROM crawl_frontier WHERE post_number = ?", commented
+        ) == [("failed",)]
+        server.faults.config = None
+        assert crawl(db_path, tmp_path).exit_code == 0
+        assert warehouse_differences(db_path, site.ground_truth()) == []
+
+        # A listing page after the first that answers 404 is not the end of the listing:
+        # the run is partial and no post past it counts as unlisted or gone.
+        server.faults.config = FaultConfig(
+            always_fail=frozenset({f"/posts?tag={KEYWORD}&page=2"}), always_fail_status=404
+        )
+        broken = crawl(db_path, tmp_path)
+        assert broken.exit_code == 1 and broken.posts_gone == []
+        assert query(
+            db_path,
+            "SELECT count(*) FROM campaign_posts WHERE campaign_slug = 'demo' AND NOT listed "
+            "AND source = 'listing'",
+        ) == [(0,)]
+        assert warehouse_differences(db_path, site.ground_truth()) == []

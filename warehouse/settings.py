@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     context_recycle_pages: int = 200  # new browser context after this many pages
     write_batch_size: int = 500  # posts per write; a write also happens every 3 s
     failed_pages_dir: Path = Path("data/failed-pages")
+    recheck_gone_after_h: float = 24.0  # a gone post still listed is fetched again after this
     # Browser
     chromium: str | None = None  # explicit executable; otherwise Playwright's, then system
     # Scheduling and logs
