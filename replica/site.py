@@ -881,6 +881,13 @@ class Site:
             post.stale_listed = False
             self._changed(post)
 
+    def make_public(self, post_number: int) -> None:
+        """A deleted or private post shown again (an author undoing "private")."""
+        with self.lock:
+            post = self._require(post_number)
+            post.state = "public"
+            self._changed(post)
+
     def make_private(self, post_number: int) -> None:
         """302 to /login afterwards, and gone from the listing."""
         with self.lock:

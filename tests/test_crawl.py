@@ -310,3 +310,37 @@ def test_what_a_title_or_a_comment_count_would_not_show(db_path: Path, tmp_path:
             "AND source = 'listing'",
         ) == [(0,)]
         assert warehouse_differences(db_path, site.ground_truth()) == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_listed_gone_post_is_looked_at_again_a_day_later(db_path: Path, tmp_path: Path) -> None:
+    """The site's index keeps listing some gone posts, so they are not fetched on every
+    crawl; but one that is public again is found by the first crawl a day later."""
+    site = build_site(n_posts=60, seed=7)
+    truth = site.ground_truth()
+    stale = next(
+        p.post_number
+        for p in site.posts.values()
+        if p.state != "public" and p.stale_listed and p.post_number in truth["listed"]
+    )
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        assert stale in crawl(db_path, tmp_path).posts_gone
+        site.make_public(stale)
+        server.reset_hits()
+        crawl(db_path, tmp_path)
+        assert stale not in fetched_post_numbers(server.hits())  # within the day: not yet
+        run(
+            lambda con: con.execute(
+                "UPDATE posts SET last_fetched_at = last_fetched_at - INTERVAL 25 HOUR "
+                "WHERE post_number = ?",
+                [stale],
+            ),
+            db_path,
+        )
+        server.reset_hits()
+        crawl(db_path, tmp_path)
+        assert fetched_post_numbers(server.hits()) == {stale}
+        assert query(db_path, "SELECT gone FROM posts WHERE post_number = ?", stale) == [(False,)]
+        assert warehouse_differences(db_path, site.ground_truth()) == []
