@@ -30,18 +30,17 @@ def _post(n: int) -> Post:
     return Post(n, f"/posts/{n}", "t", "a", "A", None, T0, None, ("kw",), ("kw",), "b", None, 0)
 
 
+def _campaign_with_three_posts(connection: duckdb.DuckDBPyConnection) -> None:
+    create_campaign(
+        connection, "c", keywords=["kw"], opens_at="2013-08-01", closes_at="2013-08-31", prizes=1
+    )
+    store_posts(connection, [_post(1), _post(2), _post(3)], seen_at=T0)
+
+
 @pytest.fixture
 def con(db_path: Path):  # type: ignore[no-untyped-def]
     with connect(db_path) as connection:
-        create_campaign(
-            connection,
-            "c",
-            keywords=["kw"],
-            opens_at="2013-08-01",
-            closes_at="2013-08-31",
-            prizes=1,
-        )
-        store_posts(connection, [_post(1), _post(2), _post(3)], seen_at=T0)
+        _campaign_with_three_posts(connection)
         yield connection
 
 
@@ -151,15 +150,7 @@ CONFLICT = r"(?i)conflict"  # DuckDB: "Conflict on update", retried by warehouse
 @pytest.fixture
 def campaign_file(db_path: Path) -> Path:
     with connect(db_path) as connection:
-        create_campaign(
-            connection,
-            "c",
-            keywords=["kw"],
-            opens_at="2013-08-01",
-            closes_at="2013-08-31",
-            prizes=1,
-        )
-        store_posts(connection, [_post(1), _post(2), _post(3)], seen_at=T0)
+        _campaign_with_three_posts(connection)
         for n in (1, 2, 3):
             record_decision(connection, "c", n, "eligible", decided_by="mod")
     return db_path
