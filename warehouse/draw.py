@@ -5,7 +5,7 @@ Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
 1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
    LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
 2. The randomness string is each published value in canonical form (:func:`canonical_value`:
-   NFC, Thai digits as ASCII, all whitespace and zero-width characters removed), followed by
+   the one text normaliser, NFC, Thai digits as ASCII, all whitespace removed), followed by
    ``/``. The freeze fixes how many values there are (and, if announced, how many digits each).
 3. ``prk = HMAC-SHA256(bytes.fromhex(pool_hash), randomness)``;
    ``score = HMAC-SHA256(prk, str(post_number) + b"\\x01")`` as a big-endian integer;
@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +37,7 @@ from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
 from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK, remove_zero_width, thai_digits_to_ascii
+from warehouse.thai import BANGKOK, normalise_characters
 
 ALGORITHM = "tagdraw-draw-v1"
 POOL_HEADER = "post_number,author_key"
@@ -119,11 +118,11 @@ def pool_hash(text: str) -> str:
 
 
 def canonical_value(value: str) -> str:
-    """The one spelling of a published value that the draw uses: Unicode NFC, Thai digits as
-    ASCII, zero-width characters and all whitespace (inside too) removed. ``'๑๒๓ ๔๕๖'`` and
+    """The one spelling of a published value that the draw uses: the project's one text
+    normaliser (:func:`warehouse.thai.normalise_characters`: invisible characters removed,
+    NFC, Thai digits as ASCII) with all whitespace (inside too) removed. ``'๑๒๓ ๔๕๖'`` and
     ``' 123456 '`` are both ``'123456'``."""
-    text = unicodedata.normalize("NFC", str(value))
-    text = "".join(remove_zero_width(thai_digits_to_ascii(text)).split())
+    text = "".join(normalise_characters(str(value)).split())
     if not text or "/" in text:
         raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
     return text
