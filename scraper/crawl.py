@@ -262,7 +262,7 @@ def _plan(
     keyword_complete: bool,
     near_miss_complete: bool,
     seen_at: datetime,
-    recheck_gone_after: timedelta = timedelta(hours=24),
+    recheck_gone_after: timedelta,
 ) -> _Plan:
     """Decide what to fetch and write the listing facts and the frontier, in one go.
 
@@ -644,35 +644,22 @@ class _Crawl:
                             task if task else self.fetcher.get(url, parse_listing, html=True)
                         )
                     except FetchFailed as exc:
-                        self._error(url, exc.reason, http_status=exc.status, kind="listing")
-                        await self._db(
-                            lambda con, e=exc, u=url: _record_error(
-                                con,
-                                self.summary.run_id,
-                                u,
-                                "listing",
-                                e.reason,
-                                http_status=e.status,
-                            )
-                        )
+                        await self._listing_failed(url, exc.reason, exc.status)
                         complete = False
                         break
                     if not ahead and fetched.value is not None and fetched.value.page == 1:
                         ahead = self._read_ahead(url, fetched.value)
                     self.summary.listing_pages += 1
-                    if fetched.gone_reason and len(seen_urls) == 1:
-                        break  # an unknown tag may answer 404 on page 1: no posts carry it
                     if fetched.gone_reason:
-                        # A later page that rel=next named cannot vanish on its own: the
-                        # listing is unfinished, so nothing past it may count as unlisted.
-                        reason = f"listing page named by rel=next answered {fetched.gone_reason}"
-                        self._error(url, reason, kind="listing")
-                        await self._db(
-                            lambda con, u=url, r=reason: _record_error(
-                                con, self.summary.run_id, u, "listing", r
+                        # Page 1 of an unknown tag may answer 404: no posts carry it. A later
+                        # page that rel=next named cannot vanish on its own: the listing is
+                        # unfinished, so nothing past it may count as unlisted.
+                        if len(seen_urls) > 1:
+                            await self._listing_failed(
+                                url,
+                                f"listing page named by rel=next answered {fetched.gone_reason}",
                             )
-                        )
-                        complete = False
+                            complete = False
                         break
                     page: ListingPage = fetched.value  # type: ignore[assignment]
                     if page.page == 1 and page.result_count is not None:
@@ -701,6 +688,15 @@ class _Crawl:
                 kind="listing",
             )
         return items, complete
+
+    async def _listing_failed(self, url: str, reason: str, status: int | None = None) -> None:
+        """A listing page lost for good: in the summary and in ``crawl_errors``."""
+        self._error(url, reason, http_status=status, kind="listing")
+        await self._db(
+            lambda con: _record_error(
+                con, self.summary.run_id, url, "listing", reason, http_status=status
+            )
+        )
 
     def _read_ahead(self, url: str, first: ListingPage) -> dict[str, asyncio.Task[Any]]:
         """Start fetching the pages the first page's "พบ N บันทึก" predicts (same URL, page=k),
