@@ -99,14 +99,12 @@ class FaultInjector:
         with self._lock:
             self._attempts[key] += 1
             attempt = self._attempts[key]
-            if key in config.always_fail and (
-                config.always_fail_times is None or attempt <= config.always_fail_times
-            ):
-                kind: str | None = "always_fail"
-            elif key in config.always_fail:
-                kind = None
+            kind: str | None = None
+            if key in config.always_fail:
+                times = config.always_fail_times
+                if times is None or attempt <= times:
+                    kind = "always_fail"
             else:
-                kind = None
                 rng = random.Random(f"{config.seed}|{key}|{attempt}")
                 roll = rng.random()
                 threshold = 0.0
