@@ -260,7 +260,7 @@ def parse_user_datetime(text: str, *, end_of_day: bool = False) -> datetime:
     form. A date or time means all of it: its start, or with ``end_of_day`` its end: a
     date alone 23:59:59, a time to the minute that minute's last instant (``23:59`` is
     23:59:59.999999, so a post at 23:59:30 is in time); seconds typed are kept."""
-    value, given = _parse(normalise_text(text or ""))
+    value, given = _parse(text or "")  # _parse normalises what needs it
     if not end_of_day or given == "second":
         return value
     if given == "day":
