@@ -48,9 +48,8 @@ class Settings(BaseSettings):
 
     @property
     def oidc_domains(self) -> tuple[str, ...]:
-        return tuple(
-            d.strip().lower().lstrip("@") for d in self.oidc_email_domains.split(",") if d.strip()
-        )
+        """The listed domains as given; ``warehouse.users.user_for_oidc`` normalises them."""
+        return tuple(d for d in self.oidc_email_domains.split(",") if d.strip())
 
 
 @lru_cache(maxsize=1)
