@@ -20,9 +20,15 @@ from warehouse.review.model import ReviewComment, ReviewPost, Suggestion
 from warehouse.review.near_miss import NearMiss, thread_answers, untagged_mentions
 from warehouse.review.spam import SpamResult, score_signals, spam_signals
 
-# From this many posts the spam signals run in a second process (fork, Linux) beside the
-# duplicate search.
+# From this many posts the spam signals run in a second process beside the duplicate search.
 PARALLEL_FROM = 20_000
+
+# The scheduler runs the review in a worker thread, and forking a process that has threads
+# can deadlock the child (a lock held by another thread is copied locked). A forkserver
+# forks from its own single-threaded process; spawn is the fallback where it is missing.
+WORKER_START_METHOD = (
+    "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+)
 
 
 def _spam_signals_of(posts: Sequence[ReviewPost]) -> dict[int, dict[str, Any]]:
@@ -35,24 +41,10 @@ def _spam_signals_of(posts: Sequence[ReviewPost]) -> dict[int, dict[str, Any]]:
     return out
 
 
-_FORKED_POSTS: Sequence[ReviewPost] = ()
-
-
-def _spam_signals_of_forked() -> dict[int, dict[str, Any]]:
-    return _spam_signals_of(_FORKED_POSTS)
-
-
-def _start_spam_worker(posts: Sequence[ReviewPost]) -> tuple[Any, Any] | None:
-    """A forked worker computing the spam signals of ``posts`` (inherited, not pickled)."""
-    global _FORKED_POSTS
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    _FORKED_POSTS = posts
-    try:
-        pool = multiprocessing.get_context("fork").Pool(1)
-        return pool, pool.apply_async(_spam_signals_of_forked)
-    finally:
-        _FORKED_POSTS = ()
+def _start_spam_worker(posts: Sequence[ReviewPost]) -> tuple[Any, Any]:
+    """A worker process computing the spam signals of ``posts`` (sent to it pickled)."""
+    pool = multiprocessing.get_context(WORKER_START_METHOD).Pool(1)
+    return pool, pool.apply_async(_spam_signals_of, (list(posts),))
 
 
 @dataclass(slots=True)
