@@ -45,9 +45,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "e.g. Thai Government Lottery first prize, 1 September 2013",
     ),
     "value_count": ("จำนวนค่าที่ใช้สุ่ม", "Number of published values the draw takes"),
+    "source_preset": (
+        "รูปแบบตัวเลขของแหล่งที่รู้จัก",
+        "Known source (fixes the value format)",
+    ),
+    "no_preset": ("ไม่ใช้ (กำหนดจำนวนหลักเอง)", "None (give the digits below)"),
     "value_digits": (
-        "จำนวนหลักของแต่ละค่า (0 = ไม่กำหนด)",
-        "Digits per value (0 = not fixed)",
+        "จำนวนหลักของแต่ละค่า (ต้องระบุ ถ้าไม่ได้เลือกแหล่งที่รู้จัก)",
+        "Digits per value (required unless a known source is chosen)",
     ),
     "due_date": ("วันที่ประกาศตัวเลข", "Date the value is published"),
     "due_time": ("เวลา", "Time"),
@@ -225,9 +230,25 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
                 hide_index=True,
             )
     source = st.text_input(_t(ctx, "source"), key="draw_source", placeholder=_t(ctx, "source_help"))
+    preset: str | None = st.selectbox(
+        _t(ctx, "source_preset"),
+        [None, *draw.SOURCE_PRESETS],
+        format_func=lambda name: (
+            _t(ctx, "no_preset")
+            if name is None
+            else f"{name}: {draw.SOURCE_PRESETS[name].description}"
+        ),
+        key="draw_source_preset",
+    )
     col_count, col_digits = st.columns(2)
     value_count = col_count.number_input(
-        _t(ctx, "value_count"), min_value=1, max_value=20, value=1, step=1, key="draw_value_count"
+        _t(ctx, "value_count"),
+        min_value=1,
+        max_value=20,
+        value=1,
+        step=1,
+        key="draw_value_count",
+        disabled=preset is not None,
     )
     value_digits = col_digits.number_input(
         _t(ctx, "value_digits"),
@@ -236,6 +257,7 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
         value=0,
         step=1,
         key="draw_value_digits",
+        disabled=preset is not None,
     )
     tomorrow = datetime.now(BANGKOK).date() + timedelta(days=1)
     col_date, col_time = st.columns(2)
@@ -255,8 +277,10 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
             actor=actor,
             randomness_source=source,
             randomness_due=due,
-            randomness_values=int(value_count),
-            randomness_digits=int(value_digits) or None,
+            # With a preset its own format applies (the two fields are disabled).
+            randomness_values=None if preset else int(value_count),
+            randomness_digits=None if preset else int(value_digits) or None,
+            source_preset=preset,
             leave_out_undecided=leave_out,
         )
         if pool is not _FAILED:

@@ -26,6 +26,7 @@ def test_freeze_run_verify_replace_export(
 ) -> None:
     numbers = seed_campaign(db_path, pending=1)
     freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก 1 ก.ย.", "--actor", "admin"]
+    freeze += ["--source-preset", "th-lottery-first-prize"]
     assert tagdraw(db_path, *freeze, "--randomness-due", "2999-01-01") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "undecided" in err and str(numbers[-1]) in err
@@ -126,6 +127,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2001-01-01",
         )
@@ -140,6 +143,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "tomorrow-ish",
         )
@@ -154,6 +159,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             "nope",
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2999-01-01",
         )
@@ -168,8 +175,12 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2999-01-01",
+            "--value-digits",
+            "6",
         )
         == 0
     )
@@ -207,12 +218,83 @@ def test_freeze_announces_the_value_count_and_unfreeze_after_due_is_refused(
             randomness_source="สลาก",
             randomness_due=past + timedelta(days=1),
             now=past,
+            randomness_digits=6,
         )
     assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "veto") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "may already be public" in err and "draw replace" in err
-    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖", "--value", "7") == 2
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓๔๕๖", "--value", "7") == 2
     assert "announced 1 value" in capsys.readouterr().err
-    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖") == 0
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖") == 2  # a space inside
+    assert "not a digit" in capsys.readouterr().err
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓๔๕๖") == 0
     out = capsys.readouterr().out
     assert "randomness '123456/'" in out and "voided pool" in out
+
+
+def test_freeze_needs_the_value_format_or_a_preset(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_campaign(db_path)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก", "--randomness-due"]
+    assert tagdraw(db_path, *freeze, "2999-01-01") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--value-digits" in err and "th-lottery-first-prize" in err
+    assert tagdraw(db_path, *freeze, "2999-01-01", "--source-preset", "nope") == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        main(["draw", "freeze", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "th-lottery-first-prize" in helped and "1 value of 6 digits" in helped
+    assert tagdraw(db_path, *freeze, "2999-01-01", "--source-preset", "th-lottery-first-prize") == 0
+    assert "[1 value, 6 digits each]" in capsys.readouterr().out
+
+
+def _certificate_file(tmp_path: Path) -> tuple[Path, str]:
+    from warehouse import draw
+
+    cert = draw.build_certificate(
+        campaign="c",
+        pool=draw.pool_text([(545001, "a"), (545002, "b"), (545003, "c")]),
+        randomness="123456/",
+        sources=[],
+        prizes=1,
+        alternates=1,
+    )
+    path = tmp_path / "cert.json"
+    text = draw.certificate_json(cert)
+    path.write_text(text, "utf-8")
+    return path, text
+
+
+def test_verify_of_hostile_files_is_one_line_and_a_documented_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, text = _certificate_file(tmp_path)
+    assert main(["draw", "verify", str(path)]) == 0
+    capsys.readouterr()
+    # Two "winners" keys: a reader sees one, json.load the other.
+    path.write_text(text.replace('"winners": ', '"winners": [545003],\n  "winners": ', 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'winners' twice" in err
+    # A 5,000-digit number where JSON holds a number.
+    path.write_text(text.replace('"prizes": 1', '"prizes": ' + "9" * 5000, 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and len(err) < 400
+
+
+def test_verify_of_a_pool_line_with_a_5000_digit_post_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 point 9: Python's int() refuses 5,000 digits; verify says what differs."""
+    path, text = _certificate_file(tmp_path)
+    path.write_text(text.replace("545002,b", "9" * 5000 + ",b", 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert captured.err.startswith("FAILED:")
+    assert "pool line 3: post number '9999" in captured.err
+    assert "... (5000 chars) is too large" in captured.err
+    assert len(captured.err) < 2000

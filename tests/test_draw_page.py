@@ -54,12 +54,12 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
     assert "1 entries are undecided" in texts(app.warning)
     assert app.dataframe[0].value["post_number"].tolist() == [numbers[-1]]
     app.text_input(key="draw_source").input("สลากกินแบ่งรัฐบาล 1 ก.ย.")
+    app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
     assert "undecided" in texts(app.error)  # not confirmed: refused
     with connect(db_path) as con:
         assert draw.current_pool(con, SLUG) is None
     app.checkbox(key="draw_leave_out").check()
-    app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
     assert not app.exception
     assert "Frozen" in texts(app.success)
@@ -84,6 +84,7 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
             randomness_source="สลาก",
             randomness_due=due,
             leave_out_undecided=True,
+            randomness_digits=6,
         )
     time.sleep(max(0.0, (due - datetime.now(BANGKOK)).total_seconds()) + 0.1)
 
@@ -142,6 +143,13 @@ def test_with_the_dashboards_own_context(db_path: Path) -> None:
     app.text_input(key="draw_source").input("สลาก")
     app.button(key="draw_freeze").click().run()
     assert not app.exception
+    assert "digits each published value" in texts(app.error)  # no format: refused
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG) is None
+    app.selectbox(key="draw_source_preset").select("th-lottery-first-prize")
+    app.button(key="draw_freeze").click().run()
+    assert not app.exception
     assert "Frozen" in texts(app.success)
     with connect(db_path) as con:
-        assert draw.current_pool(con, SLUG).frozen_by == "boss"
+        pool = draw.current_pool(con, SLUG)
+    assert pool.frozen_by == "boss" and (pool.expected_values, pool.value_digits) == (1, 6)

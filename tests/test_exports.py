@@ -226,7 +226,12 @@ def test_the_announcement_names_every_voided_freeze(db_path: Path) -> None:
     seed_campaign(db_path)
     with connect(db_path) as con:
         first = draw.freeze(
-            con, SLUG, actor="boss", randomness_source="หวย 16 ส.ค.", randomness_due=future()
+            con,
+            SLUG,
+            actor="boss",
+            randomness_source="หวย 16 ส.ค.",
+            randomness_due=future(),
+            randomness_digits=6,
         )
         draw.unfreeze(con, SLUG, actor="boss", reason="<b>late complaint</b> about 545003")
     freeze_and_run(db_path)

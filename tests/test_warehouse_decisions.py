@@ -162,7 +162,14 @@ def _decide_spam(connection: duckdb.DuckDBPyConnection, expected: int | None) ->
 
 def _freeze(connection: duckdb.DuckDBPyConnection) -> str:
     due = datetime.now(BANGKOK) + timedelta(days=1)
-    pool = freeze(connection, "c", actor="admin", randomness_source="lottery", randomness_due=due)
+    pool = freeze(
+        connection,
+        "c",
+        actor="admin",
+        randomness_source="lottery",
+        randomness_due=due,
+        randomness_digits=6,
+    )
     return pool.pool_text
 
 

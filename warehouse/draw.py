@@ -5,8 +5,9 @@ Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
 1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
    LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
 2. The randomness string is each published value in canonical form (:func:`canonical_value`:
-   the one text normaliser, NFC, Thai digits as ASCII, all whitespace removed), followed by
-   ``/``. The freeze fixes how many values there are (and, if announced, how many digits each).
+   trimmed, every Unicode decimal digit as its ASCII digit, anything else refused), followed
+   by ``/``: only ASCII digits and ``/``. The freeze fixes how many values there are and how
+   many digits each has (``--value-digits`` or a named :data:`SOURCE_PRESETS` entry).
 3. ``prk = HMAC-SHA256(bytes.fromhex(pool_hash), randomness)``;
    ``score = HMAC-SHA256(prk, str(post_number) + b"\\x01")`` as a big-endian integer;
    rank ascending by ``(score, post_number)``.
@@ -26,6 +27,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +39,7 @@ from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
 from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK, normalise_characters
+from warehouse.thai import BANGKOK
 
 ALGORITHM = "tagdraw-draw-v1"
 POOL_HEADER = "post_number,author_key"
@@ -60,6 +62,15 @@ CERTIFICATE_KEYS = (
 )
 # How many individual ranking differences verify lists before summarising the rest.
 _MAX_LISTED_DIFFERENCES = 10
+# The largest post number a pool may hold: the warehouse stores post numbers as BIGINT.
+MAX_POST_NUMBER = 2**63 - 1
+# The one form a randomness string takes: ASCII digits, each value followed by '/'.
+_RANDOMNESS_FORM = re.compile(r"(?:[0-9]+/)+")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``repr`` of a possibly huge or hostile input, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} chars)"
 
 
 def code_version() -> str:
@@ -103,6 +114,8 @@ def pool_text(rows: Iterable[tuple[int, str]]) -> str:
         number = int(post_number)
         if number < 0:
             raise UserError(f"post number {number} cannot be negative")
+        if number > MAX_POST_NUMBER:
+            raise UserError(f"post number {number} is too large for a pool (at most 2**63 - 1)")
         if number in seen:
             raise UserError(f"post {number} is in the pool twice")
         seen.add(number)
@@ -118,14 +131,25 @@ def pool_hash(text: str) -> str:
 
 
 def canonical_value(value: str) -> str:
-    """The one spelling of a published value that the draw uses: the project's one text
-    normaliser (:func:`warehouse.thai.normalise_characters`: invisible characters removed,
-    NFC, Thai digits as ASCII) with all whitespace (inside too) removed. ``'๑๒๓ ๔๕๖'`` and
-    ``' 123456 '`` are both ``'123456'``."""
-    text = "".join(normalise_characters(str(value)).split())
-    if not text or "/" in text:
-        raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
-    return text
+    """The one spelling of a published value that the draw uses: trimmed, and every Unicode
+    decimal digit (Thai ``๑``, full-width ``１``, Arabic-Indic ``١``, mathematical ``𝟏``, ...)
+    as its ASCII digit. Anything else (a comma, a space or a zero-width character inside, a
+    sign, a superscript) is refused, never dropped: a value that could be typed two ways
+    would let whoever types it choose between two outcomes. Not the text normaliser: that
+    removes invisible characters, which here must be refused."""
+    text = str(value).strip()
+    if not text:
+        raise UserError(f"randomness value {_shown(str(value))} is empty")
+    digits: list[str] = []
+    for char in text:
+        digit = unicodedata.decimal(char, None)
+        if digit is None:
+            raise UserError(
+                f"randomness value {_shown(str(value))}: {char!r} (U+{ord(char):04X}) is not a "
+                "digit; give the published digits only (no commas, spaces or other marks)"
+            )
+        digits.append(str(digit))
+    return "".join(digits)
 
 
 def randomness_string(values: Sequence[str]) -> str:
@@ -157,6 +181,69 @@ def values_problems(values: Sequence[str], expected: int, digits: int | None) ->
 
 def _count(n: int) -> str:
     return f"{n} value" if n == 1 else f"{n} values"
+
+
+@dataclass(frozen=True)
+class SourcePreset:
+    """A public source of randomness whose format is known: the freeze takes its count and
+    digits from here (``--source-preset NAME``) instead of ``--value-count``/``--value-digits``."""
+
+    name: str
+    values: int  # how many published values the draw takes
+    digits: int  # digits per value
+    description: str  # what the value is, for --help and the dashboard
+
+
+SOURCE_PRESETS: dict[str, SourcePreset] = {
+    preset.name: preset
+    for preset in (
+        SourcePreset(
+            "th-lottery-first-prize",
+            values=1,
+            digits=6,
+            description="Thai Government Lottery first prize (สลากกินแบ่งรัฐบาล รางวัลที่ 1): "
+            "1 value of 6 digits",
+        ),
+    )
+}
+
+
+def value_format(
+    preset: str | None, values: int | None, digits: int | None
+) -> tuple[int, int, str | None]:
+    """(values, digits per value, preset name) a freeze announces. The format is always
+    fixed: from a named preset, or from ``digits`` (with ``values``, default 1). An explicit
+    count or digits that differ from the preset's are refused."""
+    for name, number, low, high in (
+        ("--value-count", values, 1, 20),
+        ("--value-digits", digits, 1, 100),
+    ):
+        if number is not None and (isinstance(number, bool) or not low <= int(number) <= high):
+            raise UserError(f"{name} must be {low} to {high}, not {number!r}")
+    if preset is not None:
+        chosen = SOURCE_PRESETS.get(preset.strip())
+        if chosen is None:
+            raise UserError(
+                f"unknown source preset {_shown(preset)}; the presets are: "
+                + ", ".join(SOURCE_PRESETS)
+            )
+        for name, given, fixed in (
+            ("--value-count", values, chosen.values),
+            ("--value-digits", digits, chosen.digits),
+        ):
+            if given is not None and int(given) != fixed:
+                raise UserError(
+                    f"{name} {given} contradicts the source preset {chosen.name} ({fixed}); "
+                    "leave it out or do not use the preset"
+                )
+        return chosen.values, chosen.digits, chosen.name
+    if digits is None:
+        raise UserError(
+            "say how many digits each published value has (--value-digits D), or name a "
+            "source preset (--source-preset NAME: " + ", ".join(SOURCE_PRESETS) + "); a value "
+            "of no fixed format could be typed in several ways, each with other winners"
+        )
+    return int(values) if values is not None else 1, int(digits), None
 
 
 # The note freeze appends to the randomness source, e.g. ' [1 value, 6 digits each]': the
@@ -216,15 +303,22 @@ def parse_pool(text: str) -> tuple[list[PoolRow], list[str]]:
     for line_no, line in enumerate(body, start=2):
         number_text, sep, author_key = line.partition(",")
         if not sep or not number_text.isascii() or not number_text.isdigit():
-            problems.append(f"pool line {line_no}: {line!r} is not 'post_number,author_key'")
+            problems.append(f"pool line {line_no}: {_shown(line)} is not 'post_number,author_key'")
+            continue
+        # Checked before int(): Python refuses to convert more than 4,300 digits.
+        if len(number_text) > len(str(MAX_POST_NUMBER)) or int(number_text) > MAX_POST_NUMBER:
+            problems.append(
+                f"pool line {line_no}: post number {_shown(number_text, 24)} is too large "
+                "(at most 2**63 - 1)"
+            )
             continue
         number = int(number_text)
         if str(number) != number_text:
             problems.append(f"pool line {line_no}: post number {number_text!r} has leading zeros")
         if not author_key or author_key != author_key.strip().lower():
             problems.append(
-                f"pool line {line_no}: author key {author_key!r} must be non-empty, trimmed "
-                "and lower-case"
+                f"pool line {line_no}: author key {_shown(author_key)} must be non-empty, "
+                "trimmed and lower-case"
             )
         if previous is not None and number <= previous:
             problems.append(
@@ -453,6 +547,13 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
             f"pool_hash: the certificate says {cert.get('pool_hash')!r} but its pool text "
             f"hashes to {derived_hash!r} (the pool was changed)"
         )
+    if not _RANDOMNESS_FORM.fullmatch(randomness):
+        # Every certificate, old ones too: a string that merely displays as the published
+        # value (a zero-width character, another script's digits) would rank differently.
+        diffs.append(
+            f"randomness: {_shown(randomness)} is not canonical: only ASCII digits, each value "
+            "followed by '/' (e.g. '123456/')"
+        )
     try:
         values = split_randomness(randomness)
     except UserError as exc:
@@ -472,7 +573,7 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
                 f"sources: the published values {_short(listed)} do not spell the randomness "
                 f"string {randomness!r}"
             )
-    if values and "randomness_values" in cert:  # made since values are canonical and counted
+    if values:
         diffs.extend(_verify_values(cert, values))
 
     ranking = rank_rows(rows, derived_hash, randomness)
@@ -531,21 +632,33 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
 
 
 def _verify_values(cert: Mapping[str, Any], values: Sequence[str]) -> list[str]:
-    expected, digits = cert.get("randomness_values"), cert.get("randomness_digits")
-    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
-        return [f"randomness_values: {expected!r} is not a count of values"]
-    if digits is not None and (not isinstance(digits, int) or digits < 1):
-        return [f"randomness_digits: {digits!r} is not a number of digits"]
-    diffs = [f"randomness: {p}" for p in values_problems(values, expected, digits)]
-    for value in values:
-        try:
-            canonical = canonical_value(value)
-        except UserError:
-            canonical = None
-        if canonical != value:
+    """The values against the format the freeze announced, read from the certificate: its
+    ``randomness_values``/``randomness_digits`` and the note the freeze appended to
+    ``randomness_source`` (both, when present, must agree). A certificate made before the
+    freeze recorded a format has neither and is checked for its form only."""
+    diffs: list[str] = []
+    announced: tuple[int, int | None] | None = None
+    if "randomness_values" in cert or "randomness_digits" in cert:
+        expected, digits = cert.get("randomness_values"), cert.get("randomness_digits")
+        if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
+            return [f"randomness_values: {expected!r} is not a count of values"]
+        if digits is not None and (
+            not isinstance(digits, int) or isinstance(digits, bool) or digits < 1
+        ):
+            return [f"randomness_digits: {digits!r} is not a number of digits"]
+        announced = (expected, digits)
+    source = cert.get("randomness_source")
+    if isinstance(source, str) and _VALUES_NOTE.search(source):
+        noted = parse_values_note(source)
+        if announced is not None and announced != noted:
             diffs.append(
-                f"randomness: value {value!r} is not canonical (it should be {canonical!r})"
+                f"randomness_values/randomness_digits: the certificate says {announced[0]} "
+                f"value(s) of {announced[1]} digits, the announced source {_shown(source, 80)} "
+                f"says {noted[0]} of {noted[1]}"
             )
+        announced = announced or noted
+    if announced is not None:
+        diffs.extend(f"randomness: {p}" for p in values_problems(values, *announced))
     return diffs
 
 
@@ -599,15 +712,42 @@ def _verify_replacements(
     return diffs
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def parse_certificate_json(text: str) -> Any:
+    """JSON as a certificate is read: an object holding one key twice is refused (one reader
+    would see the first ``"winners"``, another the last)."""
+    return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+
+
 def load_certificate(path: str) -> dict[str, Any]:
-    """Read a certificate file; one clear line if it is missing or not JSON."""
+    """Read a certificate file; one clear line if it is missing, not JSON, or ambiguous."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = parse_certificate_json(handle.read())
     except FileNotFoundError:
         raise UserError(f"no certificate file at {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not a JSON certificate: {exc}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory, not a certificate file") from None
+    except _DuplicateKey as exc:
+        raise UserError(
+            f"{path} is refused: it holds the key {str(exc)!r} twice in one object, so readers "
+            "could disagree on its value"
+        ) from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers longer than Python converts.
+        raise UserError(f"{path} is not a JSON certificate: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} is not a JSON certificate (expected an object)")
     return data
@@ -765,17 +905,19 @@ def freeze(
     actor: str,
     randomness_source: str,
     randomness_due: datetime,
-    randomness_values: int = 1,
+    randomness_values: int | None = None,
     randomness_digits: int | None = None,
+    source_preset: str | None = None,
     leave_out_undecided: bool = False,
     now: datetime | None = None,
 ) -> FrozenPool:
     """Freeze the pool of eligible entries and announce the source of randomness.
 
-    The announcement also fixes how many values the draw takes (``randomness_values``) and,
-    optionally, how many digits each has (``randomness_digits``): they are appended to the
-    source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any other
-    count or format. Refused while entries are undecided, unless the admin confirms leaving
+    The announcement also fixes how many values the draw takes and how many digits each
+    has: ``randomness_digits`` (with ``randomness_values``, default 1) or a named
+    ``source_preset`` (:data:`SOURCE_PRESETS`), one of them required. They are appended to
+    the source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any
+    other count or format. Refused while entries are undecided, unless the admin confirms leaving
     them out (``leave_out_undecided``); refused when the randomness is already due (it might
     be known). Decisions on the campaign are locked until :func:`unfreeze`.
     """
@@ -795,13 +937,8 @@ def freeze(
             f"the randomness source {randomness_source.strip()!r} ends with a value-count note; "
             "give the count and digits as their own options (--value-count, --value-digits)"
         )
-    if isinstance(randomness_values, bool) or not 1 <= int(randomness_values) <= 20:
-        raise UserError("the draw takes 1 to 20 published values (--value-count)")
-    if randomness_digits is not None and not 1 <= int(randomness_digits) <= 100:
-        raise UserError("each value has 1 to 100 digits (--value-digits), or leave it out")
-    source_text = randomness_source.strip() + values_note(
-        int(randomness_values), int(randomness_digits) if randomness_digits else None
-    )
+    count, digits, preset = value_format(source_preset, randomness_values, randomness_digits)
+    source_text = randomness_source.strip() + values_note(count, digits)
     if randomness_due.tzinfo is None:
         raise UserError("the randomness due time needs a time zone")
     if randomness_due <= when:
@@ -855,6 +992,7 @@ def freeze(
         randomness_due=pool.randomness_due,
         randomness_values=pool.expected_values,
         randomness_digits=pool.value_digits,
+        source_preset=preset,
         left_out_undecided=list(left_out),
     )
     return pool

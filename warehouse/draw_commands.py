@@ -49,6 +49,7 @@ def _freeze(args: argparse.Namespace) -> int:
             randomness_due=due,
             randomness_values=args.value_count,
             randomness_digits=args.value_digits,
+            source_preset=args.source_preset,
             leave_out_undecided=args.leave_out_undecided,
         )
     print(f"Frozen {args.slug}: {pool.pool_size} eligible entries, pool_hash {pool.pool_hash}")
@@ -56,11 +57,6 @@ def _freeze(args: argparse.Namespace) -> int:
     if pool.left_out:
         print(f"Left out (undecided): {', '.join(str(n) for n in pool.left_out)}")
     print("Publish the pool_hash and the randomness source now, before the value is known.")
-    if pool.value_digits is None:
-        print(
-            "Note: no --value-digits was announced, so a value's length (e.g. leading zeros) "
-            "is not fixed; only its count is."
-        )
     return 0
 
 
@@ -231,7 +227,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions = parser.add_subparsers(dest="draw_command", metavar="ACTION", required=True)
 
     p = actions.add_parser(
-        "freeze", help="freeze the pool of eligible entries and announce the randomness source"
+        "freeze",
+        help="freeze the pool of eligible entries and announce the randomness source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="source presets (--source-preset NAME):\n"
+        + "\n".join(f"  {x.name}: {x.description}" for x in draw.SOURCE_PRESETS.values()),
     )
     p.add_argument("slug", metavar="SLUG")
     p.add_argument(
@@ -248,9 +248,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="when that value is published: YYYY-MM-DD[THH:MM] (Asia/Bangkok); must be future",
     )
     p.add_argument(
+        "--source-preset",
+        metavar="NAME",
+        help="a known source that fixes the value format (listed below), instead of "
+        "--value-count/--value-digits",
+    )
+    p.add_argument(
         "--value-count",
         type=int,
-        default=1,
         metavar="N",
         help="how many published values the draw takes (default 1); the draw refuses any other "
         "count",
@@ -259,8 +264,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--value-digits",
         type=int,
         metavar="D",
-        help="each value is exactly D digits (e.g. 6 for the lottery first prize); the draw "
-        "refuses any other format",
+        help="each value is exactly D digits (e.g. 6 for the lottery first prize); required "
+        "unless --source-preset gives it; the draw refuses any other format",
     )
     p.add_argument(
         "--leave-out-undecided",
