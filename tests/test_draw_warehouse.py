@@ -14,7 +14,7 @@ from warehouse.db import connect
 from warehouse.decisions import current_decisions, record_decision
 from warehouse.errors import UserError
 from warehouse.models import Post
-from warehouse.store import store_posts
+from warehouse.store import mark_gone, store_posts
 from warehouse.thai import BANGKOK
 
 SLUG = "social-2013"
@@ -37,28 +37,37 @@ POSTS = [
 ]
 
 
+def seed_post(
+    post_number: int, *, body: str | None = None, updated_at: datetime | None = None
+) -> Post:
+    """One of the seeded posts as the crawler stores it (``body``/``updated_at``: an edit)."""
+    i = post_number - FIRST_POST
+    title, username, name = POSTS[i]
+    return Post(
+        post_number=post_number,
+        url=f"/posts/{post_number}",
+        title=title,
+        author_username=username,
+        author_name=name,
+        book_slug=None,
+        created_at=datetime(2013, 8, 10, 9, 0, tzinfo=BANGKOK) + timedelta(hours=i),
+        updated_at=updated_at,
+        tags=(KEYWORD,),
+        raw_tags=(KEYWORD,),
+        body_text=body if body is not None else f"เนื้อหาบันทึก {i}",
+        license_text=None,
+        comment_count_declared=i,
+    )
+
+
+# The seeded posts were fetched the day after the campaign closed (2013-08-31, end of day).
+AFTER_CLOSE = datetime(2013, 9, 1, tzinfo=BANGKOK)
+
+
 def seed_campaign(db_path: Path, *, decide: bool = True, pending: int = 0) -> list[int]:
     """A campaign with the posts above; all eligible except one spam and ``pending`` left
     undecided (the last ones). Returns the post numbers."""
-    created = datetime(2013, 8, 10, 9, 0, tzinfo=BANGKOK)
-    posts = [
-        Post(
-            post_number=FIRST_POST + i,
-            url=f"/posts/{FIRST_POST + i}",
-            title=title,
-            author_username=username,
-            author_name=name,
-            book_slug=None,
-            created_at=created + timedelta(hours=i),
-            updated_at=None,
-            tags=(KEYWORD,),
-            raw_tags=(KEYWORD,),
-            body_text=f"เนื้อหาบันทึก {i}",
-            license_text=None,
-            comment_count_declared=i,
-        )
-        for i, (title, username, name) in enumerate(POSTS)
-    ]
+    posts = [seed_post(FIRST_POST + i) for i in range(len(POSTS))]
     numbers = [p.post_number for p in posts]
     with connect(db_path) as con:
         create_campaign(
@@ -73,7 +82,7 @@ def seed_campaign(db_path: Path, *, decide: bool = True, pending: int = 0) -> li
             prize_description="เงินสด 2,500 บาท",
             site_url="https://www.gotoknow.org",
         )
-        store_posts(con, posts, seen_at=datetime(2013, 9, 1, tzinfo=BANGKOK))
+        store_posts(con, posts, seen_at=AFTER_CLOSE)
         if decide:
             for number in numbers[: len(numbers) - pending]:
                 if number == numbers[-1] and not pending:
@@ -468,3 +477,115 @@ def test_the_certificate_lists_the_voided_pools(db_path: Path) -> None:
     ]
     assert datetime.fromisoformat(cert["voided_pools"][0]["voided_at"]) >= first.frozen_at
     assert draw.verify_certificate(cert).ok
+
+
+def _freeze(con, **options):  # type: ignore[no-untyped-def]
+    return draw.freeze(
+        con,
+        SLUG,
+        actor="admin",
+        randomness_source="สลาก",
+        randomness_due=future(),
+        randomness_digits=6,
+        **options,
+    )
+
+
+def test_freeze_refuses_a_pool_entry_not_seen_live_since_the_close(db_path: Path) -> None:
+    """Issue 15: a post deleted after the close (or not fetched since) cannot slip into the
+    pool unnoticed: refused, naming the posts, unless an admin accepts them with a reason."""
+    numbers = seed_campaign(db_path)
+    gone, stale = numbers[2], numbers[4]
+    with connect(db_path) as con:
+        mark_gone(con, [gone], "not_found", seen_at=datetime(2013, 9, 3, tzinfo=BANGKOK))
+        # Fetched again, but only before the campaign closed.
+        store_posts(con, [seed_post(stale)], seen_at=datetime(2013, 8, 31, 12, tzinfo=BANGKOK))
+    with connect(db_path) as con, pytest.raises(UserError) as refused:
+        _freeze(con)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"{gone} (gone" in message and f"{stale} (last fetched 2013-08-31" in message
+    assert str(numbers[0]) not in message
+    assert f"tagdraw crawl {SLUG} --verify" in message and "--accept-unverified" in message
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG) is None
+        plan = draw.plan_freeze(con, SLUG)
+        assert [(u.post_number, u.state) for u in plan.unverified] == [
+            (gone, "gone"),
+            (stale, "not_fetched_since_close"),
+        ]
+        with pytest.raises(UserError, match="reason"):
+            _freeze(con, accept_unverified="  ")
+    with connect(db_path) as con:
+        pool = _freeze(con, accept_unverified="ตรวจด้วยตาแล้ว <b>ยังอยู่</b>")
+        logged = audit_entries(con, SLUG, action="draw.accept_unverified")
+    assert [(e["post_number"], e["reason"], e["accepted_by"]) for e in pool.unverified_entries] == [
+        (gone, "ตรวจด้วยตาแล้ว <b>ยังอยู่</b>", "admin"),
+        (stale, "ตรวจด้วยตาแล้ว <b>ยังอยู่</b>", "admin"),
+    ]
+    assert len(logged) == 1 and logged[0].actor == "admin"
+    assert logged[0].details["post_numbers"] == [gone, stale]
+    assert logged[0].details["reason"] == "ตรวจด้วยตาแล้ว <b>ยังอยู่</b>"
+    with connect(db_path) as con:
+        cert = draw.run_draw(
+            con, SLUG, randomness="123456/", actor="admin", now=pool.randomness_due + timedelta(1)
+        )
+    assert [e["post_number"] for e in cert["unverified_entries"]] == [gone, stale]
+    assert draw.verify_certificate(cert).ok  # an extra key does not break verify
+
+
+def test_a_fully_verified_pool_records_no_unverified_entries(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        assert draw.plan_freeze(con, SLUG).unverified == ()
+        pool = _freeze(con, accept_unverified="not needed")
+        assert pool.unverified_entries == ()
+        assert audit_entries(con, SLUG, action="draw.accept_unverified") == []
+    with connect(db_path) as con:
+        cert = draw.run_draw(
+            con, SLUG, randomness="123456/", actor="admin", now=pool.randomness_due + timedelta(1)
+        )
+    assert cert["unverified_entries"] == []
+
+
+def test_winner_problems_name_a_winner_gone_or_edited_after_the_close(db_path: Path) -> None:
+    seed_campaign(db_path)
+    cert = freeze_and_run(db_path)
+    first, second, third = cert["winners"]
+    later = datetime(2013, 9, 10, tzinfo=BANGKOK)
+    with connect(db_path) as con:
+        assert draw.winner_problems(con, SLUG) == []
+        mark_gone(con, [first], "not_found", seen_at=later)
+        # Edited on the site after the close: the page says so (updated_at).
+        edited = seed_post(second, body="แก้ไขแล้ว", updated_at=datetime(2013, 9, 5, tzinfo=BANGKOK))
+        # Changed without an edit date: a version seen after the close with another hash.
+        silent = seed_post(third, body="เปลี่ยนเงียบ ๆ")
+        store_posts(con, [edited, silent], seen_at=later)
+        problems = draw.winner_problems(con, SLUG)
+    assert [(p.prize_rank, p.post_number, p.kind) for p in problems] == [
+        (1, first, "gone"),
+        (2, second, "edited_after_close"),
+        (3, third, "edited_after_close"),
+    ]
+    assert all(p.detail and "\n" not in p.detail for p in problems)
+    with connect(db_path) as con:
+        draw.replace_winner(con, SLUG, first, reason="ลบบันทึกแล้ว", actor="admin")
+        left = draw.winner_problems(con, SLUG)
+        status = draw.draw_status(con, SLUG)
+    assert [p.post_number for p in left] == [second, third]
+    assert status.winner_problems == tuple(left)
+
+
+def test_no_winner_problems_before_the_draw_or_for_an_unchanged_store(db_path: Path) -> None:
+    seed_campaign(db_path)
+    with connect(db_path) as con:
+        assert draw.winner_problems(con, SLUG) == []
+    cert = freeze_and_run(db_path)
+    with connect(db_path) as con:
+        # Fetched again after the close, unchanged: no problem.
+        store_posts(
+            con,
+            [seed_post(n) for n in cert["winners"]],
+            seen_at=datetime(2013, 9, 20, tzinfo=BANGKOK),
+        )
+        assert draw.winner_problems(con, SLUG) == []

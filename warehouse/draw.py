@@ -773,6 +773,8 @@ class FrozenPool:
     voided_at: datetime | None
     voided_by: str | None
     void_reason: str | None
+    # Entries not seen live since the close that an admin accepted (see UnverifiedEntry).
+    unverified_entries: tuple[dict[str, Any], ...] = ()
 
     @property
     def expected_values(self) -> int:
@@ -788,6 +790,7 @@ class FrozenPool:
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["left_out"] = list(self.left_out)
+        out["unverified_entries"] = list(self.unverified_entries)
         for key in ("randomness_due", "frozen_at", "voided_at"):
             out[key] = out[key].isoformat() if out[key] else None
         out["expected_values"] = self.expected_values
@@ -809,8 +812,61 @@ class FrozenPool:
 
 
 @dataclass(frozen=True)
+class UnverifiedEntry:
+    """A pool entry not seen live since the campaign closed. Seen live since the close means
+    ``posts.gone = false AND posts.last_fetched_at >= campaigns.closes_at`` (the crawler sets
+    ``last_fetched_at`` on every fetch, a 304 revalidation included)."""
+
+    post_number: int
+    state: str  # 'gone' | 'not_fetched_since_close' | 'never_fetched'
+    last_fetched_at: datetime | None
+
+    def describe(self) -> str:
+        if self.state == "gone":
+            return f"{self.post_number} (gone from the site)"
+        if self.last_fetched_at is None:
+            return f"{self.post_number} (never fetched)"
+        return f"{self.post_number} (last fetched {self.last_fetched_at:%Y-%m-%d %H:%M})"
+
+    def accepted(self, reason: str, accepted_by: str) -> dict[str, Any]:
+        """As the pool, the certificate and the announcement record it once accepted."""
+        return {
+            "post_number": self.post_number,
+            "state": self.state,
+            "last_fetched_at": self.last_fetched_at.isoformat() if self.last_fetched_at else None,
+            "reason": reason,
+            "accepted_by": accepted_by,
+        }
+
+
+def unverified_entries(con: Any, slug: str, post_numbers: Sequence[int]) -> list[UnverifiedEntry]:
+    """The entries among ``post_numbers`` not seen live since the campaign closed, in
+    post-number order."""
+    closes_at = get_campaign(con, slug).closes_at
+    stored = {
+        int(number): (bool(gone), _aware(fetched))
+        for number, gone, fetched in con.execute(
+            "SELECT post_number, gone, last_fetched_at FROM posts "
+            "WHERE post_number IN (SELECT unnest(?::BIGINT[]))",
+            [sorted({int(n) for n in post_numbers})],
+        ).fetchall()
+    }
+    out: list[UnverifiedEntry] = []
+    for number in sorted({int(n) for n in post_numbers}):
+        gone, fetched = stored.get(number, (False, None))
+        if gone:
+            out.append(UnverifiedEntry(number, "gone", fetched))
+        elif fetched is None:
+            out.append(UnverifiedEntry(number, "never_fetched", None))
+        elif fetched < closes_at:
+            out.append(UnverifiedEntry(number, "not_fetched_since_close", fetched))
+    return out
+
+
+@dataclass(frozen=True)
 class FreezePlan:
-    """What a freeze would do now: the pool and the undecided entries it would leave out."""
+    """What a freeze would do now: the pool, the undecided entries it would leave out, and
+    the entries of the pool not seen live since the close (refused unless accepted)."""
 
     campaign_slug: str
     pool_rows: tuple[tuple[int, str], ...]
@@ -818,6 +874,21 @@ class FreezePlan:
     pool_hash: str
     undecided: tuple[Entry, ...]  # status 'pending'
     status_counts: dict[str, int]
+    unverified: tuple[UnverifiedEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class WinnerProblem:
+    """A current prize holder whose post needs a `draw replace` decision: gone from the site
+    or changed after the campaign closed."""
+
+    prize_rank: int
+    post_number: int
+    kind: str  # 'gone' | 'edited_after_close' | 'not_stored'
+    detail: str  # one line, our own words (no scraped text)
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -827,11 +898,13 @@ class DrawStatus:
     pool: FrozenPool | None  # the pool in force ('frozen' or 'drawn')
     voided: tuple[FrozenPool, ...]
     certificate: dict[str, Any] | None
+    winner_problems: tuple[WinnerProblem, ...] = ()
 
 
 _POOL_COLUMNS = (
     "pool_id, campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
-    "randomness_source, randomness_due, frozen_at, frozen_by, voided_at, voided_by, void_reason"
+    "randomness_source, randomness_due, frozen_at, frozen_by, voided_at, voided_by, void_reason, "
+    "unverified_entries"
 )
 
 
@@ -841,7 +914,10 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _pool_from_row(row: Sequence[Any]) -> FrozenPool:
     values = list(row)
-    values[6] = tuple(json.loads(values[6]) if isinstance(values[6], str) else values[6] or ())
+    for index in (6, 14):  # JSON lists
+        values[index] = tuple(
+            json.loads(values[index]) if isinstance(values[index], str) else values[index] or ()
+        )
     for index in (8, 9, 11):
         values[index] = _aware(values[index])
     return FrozenPool(*values)
@@ -895,6 +971,7 @@ def plan_freeze(con: Any, slug: str) -> FreezePlan:
         pool_hash=pool_hash(text),
         undecided=tuple(e for e in entries if e.status == "pending"),
         status_counts=counts,
+        unverified=tuple(unverified_entries(con, slug, [number for number, _ in rows])),
     )
 
 
@@ -909,6 +986,7 @@ def freeze(
     randomness_digits: int | None = None,
     source_preset: str | None = None,
     leave_out_undecided: bool = False,
+    accept_unverified: str | None = None,
     now: datetime | None = None,
 ) -> FrozenPool:
     """Freeze the pool of eligible entries and announce the source of randomness.
@@ -919,7 +997,11 @@ def freeze(
     the source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any
     other count or format. Refused while entries are undecided, unless the admin confirms leaving
     them out (``leave_out_undecided``); refused when the randomness is already due (it might
-    be known). Decisions on the campaign are locked until :func:`unfreeze`.
+    be known); refused while an entry of the pool has not been seen live since the campaign
+    closed (:func:`unverified_entries`: a post deleted after the close could otherwise win),
+    unless the admin accepts them with a reason (``accept_unverified``), which is logged and
+    recorded with the pool for the certificate and the announcement. Decisions on the
+    campaign are locked until :func:`unfreeze`.
     """
     when = _now(now)
     campaign = get_campaign(con, slug)
@@ -956,6 +1038,20 @@ def freeze(
         )
     if not plan.pool_rows:
         raise UserError(f"campaign {slug!r} has no eligible entries: nothing to draw from")
+    accepted: list[dict[str, Any]] = []
+    if plan.unverified:
+        reason = (accept_unverified or "").strip()
+        if not reason:
+            shown = "; ".join(u.describe() for u in plan.unverified[:20]) + (
+                " ..." if len(plan.unverified) > 20 else ""
+            )
+            raise UserError(
+                f"{len(plan.unverified)} entries of {slug!r} have not been seen live since the "
+                f"campaign closed ({campaign.closes_at.isoformat()}): {shown}. Run `tagdraw "
+                f"crawl {slug} --verify` and freeze again, or give a reason to freeze them "
+                "anyway (--accept-unverified REASON; logged and published)"
+            )
+        accepted = [u.accepted(reason, actor) for u in plan.unverified]
     # A stale 'frozen' pool (campaign unfrozen by other means) is void now.
     con.execute(
         "UPDATE draw_pools SET state = 'voided', voided_at = ?, voided_by = ?, "
@@ -965,8 +1061,8 @@ def freeze(
     )
     row = con.execute(
         "INSERT INTO draw_pools (campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
-        "randomness_source, randomness_due, frozen_at, frozen_by) "
-        f"VALUES (?, 'frozen', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_POOL_COLUMNS}",
+        "randomness_source, randomness_due, frozen_at, frozen_by, unverified_entries) "
+        f"VALUES (?, 'frozen', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_POOL_COLUMNS}",
         [
             slug,
             plan.pool_text,
@@ -977,9 +1073,21 @@ def freeze(
             randomness_due,
             when,
             actor,
+            json.dumps(accepted, ensure_ascii=False),
         ],
     ).fetchone()
     pool = _pool_from_row(row)
+    if accepted:
+        audit(
+            con,
+            actor,
+            "draw.accept_unverified",
+            slug,
+            pool_id=pool.pool_id,
+            reason=accepted[0]["reason"],
+            post_numbers=[item["post_number"] for item in accepted],
+            entries=accepted,
+        )
     freeze_campaign(
         con,
         slug,
@@ -994,6 +1102,7 @@ def freeze(
         randomness_digits=pool.value_digits,
         source_preset=preset,
         left_out_undecided=list(left_out),
+        unverified_entries=[item["post_number"] for item in accepted],
     )
     return pool
 
@@ -1113,6 +1222,7 @@ def run_draw(
             "left_out_undecided": list(pool.left_out),
             "randomness_values": pool.expected_values,
             "randomness_digits": pool.value_digits,
+            "unverified_entries": list(pool.unverified_entries),
             "voided_pools": [p.voided_json() for p in _pools(con, slug) if p.state == "voided"],
         },
     )
@@ -1204,6 +1314,83 @@ def replace_winner(
     return updated
 
 
+def winner_problems(con: Any, slug: str) -> list[WinnerProblem]:
+    """Current prize holders whose post is gone, or changed after the campaign closed, as
+    the warehouse knows it now (``draw run`` re-fetches the winners first: see
+    ``warehouse.draw_commands._recheck_winners``). Each needs a ``draw replace`` decision or
+    a look; empty before the draw.
+
+    Changed after the close: the page's edit date (``updated_at``) is after ``closes_at``, or
+    a version of the post first seen after ``closes_at`` differs from the version as it was
+    at the close (the last seen by then; the first ever stored if none was seen by then).
+    """
+    campaign = get_campaign(con, slug)
+    cert = get_certificate(con, slug)
+    if cert is None:
+        return []
+    closes_at = campaign.closes_at
+    problems: list[WinnerProblem] = []
+    for rank, number in enumerate(current_winners(cert), start=1):
+        if number is None:
+            continue
+        row = con.execute(
+            "SELECT gone, gone_reason, updated_at, last_fetched_at FROM posts "
+            "WHERE post_number = ?",
+            [number],
+        ).fetchone()
+        if row is None:
+            problems.append(
+                WinnerProblem(rank, number, "not_stored", "the post is not in the warehouse")
+            )
+            continue
+        gone, gone_reason, updated_at, fetched = row[0], row[1], _aware(row[2]), _aware(row[3])
+        if gone:
+            when = f" at the fetch of {fetched:%Y-%m-%d %H:%M}" if fetched else ""
+            problems.append(
+                WinnerProblem(
+                    rank, number, "gone", f"gone from the site ({gone_reason or 'gone'}){when}"
+                )
+            )
+            continue
+        if updated_at is not None and updated_at > closes_at:
+            problems.append(
+                WinnerProblem(
+                    rank,
+                    number,
+                    "edited_after_close",
+                    f"edited {updated_at:%Y-%m-%d %H:%M}, after the close "
+                    f"({closes_at:%Y-%m-%d %H:%M})",
+                )
+            )
+            continue
+        versions = [
+            (_aware(seen), content_hash)
+            for seen, content_hash in con.execute(
+                "SELECT seen_at, content_hash FROM post_versions WHERE post_number = ? "
+                "ORDER BY version_no",
+                [number],
+            ).fetchall()
+        ]
+        by_close = [v for v in versions if v[0] <= closes_at] or versions[:1]
+        if not by_close:
+            continue
+        at_close = by_close[-1][1]
+        changed = [
+            seen for seen, content_hash in versions if seen > closes_at and content_hash != at_close
+        ]
+        if changed:
+            problems.append(
+                WinnerProblem(
+                    rank,
+                    number,
+                    "edited_after_close",
+                    f"changed after the close: a version first seen {changed[0]:%Y-%m-%d %H:%M} "
+                    "differs from the post as it was at the close",
+                )
+            )
+    return problems
+
+
 def draw_status(con: Any, slug: str) -> DrawStatus:
     campaign = get_campaign(con, slug)
     pools = _pools(con, slug)
@@ -1213,4 +1400,5 @@ def draw_status(con: Any, slug: str) -> DrawStatus:
         pool=current_pool(con, slug),
         voided=tuple(p for p in pools if p.state == "voided"),
         certificate=get_certificate(con, slug),
+        winner_problems=tuple(winner_problems(con, slug)),
     )

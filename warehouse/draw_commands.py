@@ -209,11 +209,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _post_number(text: str) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 20 else -1
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a post number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a post number")
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a post number") from None
+    if not 1 <= value <= draw.MAX_POST_NUMBER:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a post number")
     return value
 
 
