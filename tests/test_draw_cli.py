@@ -298,3 +298,52 @@ def test_verify_of_a_pool_line_with_a_5000_digit_post_number(
     assert "pool line 3: post number '9999" in captured.err
     assert "... (5000 chars) is too large" in captured.err
     assert len(captured.err) < 2000
+
+
+def test_an_unverified_pool_is_refused_and_winner_problems_are_shown(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: every post of the pool deleted after the close. The freeze refuses (one line,
+    the posts, `crawl --verify`); accepted with a reason, the draw runs, and `draw run` and
+    `draw show` name each winner as needing a `draw replace` decision."""
+    from warehouse.draw import winner_problems
+    from warehouse.store import mark_gone
+
+    numbers = seed_campaign(db_path)
+    eligible = numbers[:-1]
+    with connect(db_path) as con:
+        mark_gone(con, eligible, "not_found", seen_at=datetime(2013, 9, 3, tzinfo=BANGKOK))
+    due = datetime.now(BANGKOK).replace(microsecond=0) + timedelta(seconds=3)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก", "--value-digits", "6"]
+    freeze += ["--randomness-due", due.isoformat(), "--actor", "admin"]
+    assert tagdraw(db_path, *freeze) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"tagdraw crawl {SLUG} --verify" in err
+    assert all(f"{n} (gone" in err for n in eligible)
+    assert tagdraw(db_path, *freeze, "--accept-unverified", "site down; checked by hand") == 0
+    out = capsys.readouterr().out
+    assert "not seen live since the close" in out and str(eligible[0]) in out
+    time.sleep(max(0.0, (due - datetime.now(BANGKOK)).total_seconds()) + 0.1)
+    cert_path = tmp_path / "cert.json"
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "123456", "--out", str(cert_path)) == 0
+    out = capsys.readouterr().out
+    cert = json.loads(cert_path.read_text("utf-8"))
+    assert [e["post_number"] for e in cert["unverified_entries"]] == eligible
+    assert {e["reason"] for e in cert["unverified_entries"]} == {"site down; checked by hand"}
+    assert main(["draw", "verify", str(cert_path)]) == 0
+    with connect(db_path) as con:
+        problems = winner_problems(con, SLUG)
+    assert [p.post_number for p in problems] == cert["winners"]
+    for winner in cert["winners"]:
+        assert f"post {winner}: gone from the site" in out
+    assert "draw replace" in out
+    capsys.readouterr()
+    assert tagdraw(db_path, "draw", "show", SLUG) == 0
+    shown = capsys.readouterr().out
+    for winner in cert["winners"]:
+        assert f"post {winner}: gone from the site" in shown
+    assert "unverified" in shown
+    assert tagdraw(db_path, "draw", "show", SLUG, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["post_number"] for p in data["winner_problems"]] == cert["winners"]
+    assert data["winner_problems"][0]["kind"] == "gone"
