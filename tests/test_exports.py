@@ -190,10 +190,10 @@ def run_script(script: str, cert: dict, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
-def test_the_fifteen_line_script_verifies_and_catches_tampering(drawn, tmp_path: Path) -> None:
+def test_the_short_script_verifies_and_catches_tampering(drawn, tmp_path: Path) -> None:
     report, _ = drawn
     script = exports.VERIFY_SCRIPT
-    assert len(script.strip().splitlines()) <= 17
+    assert len(script.strip().splitlines()) <= 18
     imports = {
         w.strip(",")
         for line in script.splitlines()
@@ -212,6 +212,26 @@ def test_the_fifteen_line_script_verifies_and_catches_tampering(drawn, tmp_path:
     changed["pool"] = changed["pool"].replace("545004,somchai", "545004,nok")
     bad = run_script(script, changed, tmp_path)
     assert bad.returncode != 0 and "pool_hash differs" in bad.stderr
+    # Issue 17: a string that displays as the published value but is not it, with a
+    # ranking consistent with it; and a file holding "winners" twice.
+    shown_alike = draw.build_certificate(
+        campaign=SLUG,
+        pool=report.certificate["pool"],
+        randomness=report.certificate["randomness"].replace("/", "\u200b/"),
+        sources=[],
+        prizes=3,
+        alternates=2,
+    )
+    bad = run_script(script, shown_alike, tmp_path)
+    assert bad.returncode != 0 and "randomness is not canonical" in bad.stderr
+    (tmp_path / "certificate.json").write_text(
+        json.dumps(report.certificate).replace('"winners": ', '"winners": [1], "winners": ', 1),
+        "utf-8",
+    )
+    doubled = subprocess.run(
+        [sys.executable, "-I", "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert doubled.returncode != 0 and "a key appears twice" in doubled.stderr
 
 
 def test_the_readme_carries_the_same_script() -> None:

@@ -85,7 +85,9 @@ ENTRY_COLUMNS = (
 VERIFY_SCRIPT = """\
 import hashlib, hmac, json
 
-c = json.load(open("certificate.json", encoding="utf-8"))  # the published certificate
+def once(p): assert len({k for k, v in p}) == len(p), "a key appears twice"; return dict(p)
+c = json.load(open("certificate.json", encoding="utf-8"), object_pairs_hook=once)  # the published certificate
+assert all(v.isascii() and v.isdigit() for v in c["randomness"].split("/")[:-1]) and c["randomness"][-1:] == "/", "randomness is not canonical"
 pool = c["pool"]
 assert hashlib.sha256(pool.encode("utf-8")).hexdigest() == c["pool_hash"], "pool_hash differs"
 prk = hmac.new(bytes.fromhex(c["pool_hash"]), c["randomness"].encode("utf-8"), "sha256").digest()
