@@ -267,11 +267,13 @@ def parse_values_note(source: str) -> tuple[int, int | None]:
 def split_randomness(randomness: str) -> list[str]:
     """The values of a randomness string (``'123456/789/'`` -> ``['123456', '789']``)."""
     if not randomness.endswith("/"):
-        raise UserError(f"randomness string {randomness!r} must end with '/' (e.g. '123456/')")
+        raise UserError(
+            f"randomness string {_shown(randomness)} must end with '/' (e.g. '123456/')"
+        )
     values = randomness[:-1].split("/")
     if any(not v or v != v.strip() for v in values):
         raise UserError(
-            f"randomness string {randomness!r}: each value must be non-empty, trimmed, "
+            f"randomness string {_shown(randomness)}: each value must be non-empty, trimmed, "
             "and followed by '/'"
         )
     return values
@@ -571,7 +573,7 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
         if listed != values:
             diffs.append(
                 f"sources: the published values {_short(listed)} do not spell the randomness "
-                f"string {randomness!r}"
+                f"string {_shown(randomness)}"
             )
     if values:
         diffs.extend(_verify_values(cert, values))
