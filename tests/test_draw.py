@@ -467,3 +467,25 @@ def test_verify_checks_the_announced_count_and_the_canonical_form(certificate: d
     assert any("ASCII digits" in d for d in draw.verify_certificate(odd).differences)
     short = dict(certificate, randomness_digits=7)
     assert any("7 digits" in d for d in draw.verify_certificate(short).differences)
+
+
+def test_every_code_point_is_a_digit_or_refused() -> None:
+    """Exhaustive over Unicode: a character inside a value either is a decimal digit (and
+    becomes that ASCII digit) or makes the value refused. Nothing is silently dropped."""
+    kept = 0
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cn", "Co"):
+            continue  # unassigned and private use: no digit value, like any other refusal
+        if char.isspace():
+            continue  # only trimmed at the ends; inside a value a space is refused (above)
+        decimal = unicodedata.decimal(char, None)
+        try:
+            value = draw.canonical_value("1" + char + "2")
+        except UserError:
+            assert decimal is None, hex(code)
+            continue
+        assert value == f"1{decimal}2", hex(code)
+        kept += 1
+    assert kept == sum(1 for c in range(0x110000) if unicodedata.decimal(chr(c), None) is not None)
+    assert kept >= 600  # Thai, full-width, Arabic-Indic, mathematical, ... (Unicode 15: 680)
