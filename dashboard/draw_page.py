@@ -39,15 +39,40 @@ TEXT: dict[str, tuple[str, str]] = {
         "ยืนยันว่าไม่นำ {n} บันทึกที่ยังไม่ได้ตัดสินเข้าร่วมจับรางวัล",
         "I confirm the {n} undecided entries are left out of the draw",
     ),
+    "unverified": (
+        "{n} บันทึกในรายชื่อยังไม่ได้ตรวจว่ายังอยู่บนเว็บหลังปิดรับ: รัน `tagdraw crawl {slug} "
+        "--verify` ก่อนล็อก หรือระบุเหตุผลที่ยอมรับ (บันทึกไว้และประกาศพร้อมผล)",
+        "{n} entries of the pool have not been seen live since the campaign closed: run "
+        "`tagdraw crawl {slug} --verify` before freezing, or give a reason to accept them "
+        "(logged and published with the result)",
+    ),
+    "accept_unverified": (
+        "เหตุผลที่ยอมรับบันทึกที่ยังไม่ได้ตรวจ",
+        "Reason to accept the entries not seen live since the close",
+    ),
+    "unverified_frozen": (
+        "อยู่ในรายชื่อแม้ยังไม่ได้ตรวจหลังปิดรับ: {nums} (ยอมรับโดย {by}: {reason})",
+        "In the pool although not seen live since the close: {nums} (accepted by {by}: {reason})",
+    ),
+    "winner_problems": (
+        "ผู้ได้รับรางวัลที่ต้องตัดสินใจ: บันทึกถูกลบหรือแก้ไขหลังปิดรับ ตรวจดูแล้วตัดสิทธิ์ด้านล่างถ้าผิดกติกา",
+        "Winners that need a decision: their post is gone or changed after the close; check "
+        "each and disqualify it below if it breaks the rules",
+    ),
     "source": ("แหล่งตัวเลขสุ่ม (ประกาศล่วงหน้า)", "Source of randomness (announced now)"),
     "source_help": (
         "เช่น สลากกินแบ่งรัฐบาล รางวัลที่ 1 งวดวันที่ 1 กันยายน 2556",
         "e.g. Thai Government Lottery first prize, 1 September 2013",
     ),
     "value_count": ("จำนวนค่าที่ใช้สุ่ม", "Number of published values the draw takes"),
+    "source_preset": (
+        "รูปแบบตัวเลขของแหล่งที่รู้จัก",
+        "Known source (fixes the value format)",
+    ),
+    "no_preset": ("ไม่ใช้ (กำหนดจำนวนหลักเอง)", "None (give the digits below)"),
     "value_digits": (
-        "จำนวนหลักของแต่ละค่า (0 = ไม่กำหนด)",
-        "Digits per value (0 = not fixed)",
+        "จำนวนหลักของแต่ละค่า (ต้องระบุ ถ้าไม่ได้เลือกแหล่งที่รู้จัก)",
+        "Digits per value (required unless a known source is chosen)",
     ),
     "due_date": ("วันที่ประกาศตัวเลข", "Date the value is published"),
     "due_time": ("เวลา", "Time"),
@@ -224,10 +249,43 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
                 ],
                 hide_index=True,
             )
+    accept_unverified: str | None = None
+    if plan is not None and plan.unverified:
+        st.warning(md_escape(_t(ctx, "unverified", n=len(plan.unverified), slug=slug)))
+        st.dataframe(
+            [
+                {
+                    "post_number": u.post_number,
+                    "state": u.state,
+                    "last_fetched_at": u.last_fetched_at.isoformat() if u.last_fetched_at else "",
+                }
+                for u in plan.unverified
+            ],
+            hide_index=True,
+        )
+        accept_unverified = st.text_input(
+            _t(ctx, "accept_unverified"), key="draw_accept_unverified"
+        )
     source = st.text_input(_t(ctx, "source"), key="draw_source", placeholder=_t(ctx, "source_help"))
+    preset: str | None = st.selectbox(
+        _t(ctx, "source_preset"),
+        [None, *draw.SOURCE_PRESETS],
+        format_func=lambda name: (
+            _t(ctx, "no_preset")
+            if name is None
+            else f"{name}: {draw.SOURCE_PRESETS[name].description}"
+        ),
+        key="draw_source_preset",
+    )
     col_count, col_digits = st.columns(2)
     value_count = col_count.number_input(
-        _t(ctx, "value_count"), min_value=1, max_value=20, value=1, step=1, key="draw_value_count"
+        _t(ctx, "value_count"),
+        min_value=1,
+        max_value=20,
+        value=1,
+        step=1,
+        key="draw_value_count",
+        disabled=preset is not None,
     )
     value_digits = col_digits.number_input(
         _t(ctx, "value_digits"),
@@ -236,6 +294,7 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
         value=0,
         step=1,
         key="draw_value_digits",
+        disabled=preset is not None,
     )
     tomorrow = datetime.now(BANGKOK).date() + timedelta(days=1)
     col_date, col_time = st.columns(2)
@@ -255,9 +314,12 @@ def _freeze_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
             actor=actor,
             randomness_source=source,
             randomness_due=due,
-            randomness_values=int(value_count),
-            randomness_digits=int(value_digits) or None,
+            # With a preset its own format applies (the two fields are disabled).
+            randomness_values=None if preset else int(value_count),
+            randomness_digits=None if preset else int(value_digits) or None,
+            source_preset=preset,
             leave_out_undecided=leave_out,
+            accept_unverified=accept_unverified or None,
         )
         if pool is not _FAILED:
             st.session_state["draw_page_flash"] = _t(
@@ -272,6 +334,17 @@ def _pool_section(ctx: Any, pool: draw.FrozenPool) -> None:
     st.write(_t(ctx, "due", s=md_escape(pool.randomness_source), d=pool.randomness_due.isoformat()))
     if pool.left_out:
         st.caption(_t(ctx, "left_out", nums=", ".join(str(n) for n in pool.left_out)))
+    if pool.unverified_entries:
+        first = pool.unverified_entries[0]
+        st.text(  # the reason is typed text: shown as plain text
+            _t(
+                ctx,
+                "unverified_frozen",
+                nums=", ".join(str(e["post_number"]) for e in pool.unverified_entries),
+                by=first["accepted_by"],
+                reason=first["reason"],
+            )
+        )
     st.download_button(
         _t(ctx, "download_pool"),
         data=pool.pool_text.encode("utf-8"),
@@ -317,6 +390,11 @@ def _result_section(ctx: Any, slug: str, actor: str, state: _State) -> None:
             st.text(difference)
     st.subheader(_t(ctx, "winners"))
     st.dataframe([r.as_dict() for r in exports.winner_rows(report)], hide_index=True)
+    if state.status.winner_problems:
+        st.warning(_t(ctx, "winner_problems"))
+        st.dataframe(
+            [problem.as_json() for problem in state.status.winner_problems], hide_index=True
+        )
     if cert["alternate_list"]:
         st.subheader(_t(ctx, "alternates"))
         st.dataframe([r.as_dict() for r in exports.alternate_rows(report)], hide_index=True)

@@ -23,10 +23,8 @@ def spec_pool(rows: list[tuple[int, str]]) -> str:
 
 
 def spec_value(value: str) -> str:
-    """A value's canonical form: NFC, Thai digits (U+0E50..U+0E59) as ASCII, no whitespace."""
-    value = unicodedata.normalize("NFC", value)
-    value = "".join(chr(ord(c) - 0x0E50 + 48) if "\u0e50" <= c <= "\u0e59" else c for c in value)
-    return "".join(value.split())
+    """A value's canonical form: trimmed, every Unicode decimal digit as its ASCII digit."""
+    return "".join(str(unicodedata.decimal(c)) for c in value.strip())
 
 
 def spec_rank(pool: str, values: list[str]) -> list[tuple[int, str, str]]:
@@ -91,7 +89,8 @@ def test_a_fixed_known_answer_for_a_tiny_pool() -> None:
 
 
 @pytest.mark.parametrize(
-    "values", [["123456"], [" 123456 ", "07"], ["๑๒๓๔๕๖"], ["998877", "123", "45"]]
+    "values",
+    [["123456"], [" 123456 ", "07"], ["๑๒๓๔๕๖"], ["１２３４５６"], ["998877", "123", "45"]],
 )
 def test_ranking_equals_the_independent_implementation(values: list[str]) -> None:
     rows = sample_rows()
@@ -288,31 +287,158 @@ def test_verify_reports_junk_instead_of_crashing(certificate: dict, junk: object
 
 
 @pytest.mark.parametrize(
-    "spelling", ["123456", " 123456 ", "๑๒๓๔๕๖", "123 456", "1 2 3\t4\u00a05 6", "12345\u200b6"]
+    "spelling",
+    [
+        "123456",
+        " 123456 ",
+        "\t123456\n",
+        "๑๒๓๔๕๖",  # Thai
+        "１２３４５６",  # full-width
+        "١٢٣٤٥٦",  # Arabic-Indic
+        "۱۲۳۴۵۶",  # extended Arabic-Indic
+        "𝟏𝟐𝟑𝟒𝟓𝟔",  # mathematical bold
+        "१२३४५६",  # Devanagari
+        "12๓４٥𝟔",  # mixed scripts: still one value
+    ],
 )
-def test_every_spelling_of_a_value_is_one_canonical_value(spelling: str) -> None:
+def test_every_digit_spelling_is_one_canonical_value(spelling: str) -> None:
     assert draw.canonical_value(spelling) == "123456"
     assert draw.randomness_string([spelling]) == "123456/"
 
 
-def test_canonical_value_is_nfc_and_refuses_empty_or_slash() -> None:
-    assert draw.canonical_value("e\u0301") == "\u00e9"
-    for bad in (" ", "\u200b", "12/34"):
-        with pytest.raises(UserError):
-            draw.canonical_value(bad)
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "123,456",
+        "123 456",
+        "1 2 3\t4\u00a05 6",
+        "12345\u200b6",
+        "\u200b123456",
+        "123456\u200d",
+        "123.456",
+        "-123456",
+        "+123456",
+        "12³456",  # a superscript is a digit but not a decimal digit
+        "١٢٣,٤٥٦",
+        "12345６\u0301",
+        "Ⅻ",
+        "12/34",
+        "",
+        " ",
+        "\u200b",
+    ],
+)
+def test_anything_but_decimal_digits_is_refused_not_dropped(spelling: str) -> None:
+    with pytest.raises(UserError):
+        draw.canonical_value(spelling)
+    with pytest.raises(UserError):
+        draw.randomness_string([spelling])
 
 
 def test_an_old_certificate_without_a_value_count_still_verifies() -> None:
-    # Made before values were canonicalised: the string is used exactly as it was stored.
+    # Made before the freeze recorded the count and digits: an ASCII-digit string verifies.
     old = draw.build_certificate(
         campaign="c",
         pool=draw.pool_text(sample_rows()),
-        randomness="๑๒๓๔๕๖/1/",
-        sources=[{"value": "๑๒๓๔๕๖"}, {"value": "1"}],
+        randomness="123456/1/",
+        sources=[{"value": "123456"}, {"value": "1"}],
         prizes=2,
         alternates=1,
     )
     assert draw.verify_certificate(old).ok
+
+
+@pytest.mark.parametrize(
+    "randomness", ["123\u200b456/", "๑๒๓๔๕๖/", "１２３４５６/", "123,456/", "123 456/", "abc/"]
+)
+def test_verify_refuses_a_randomness_string_that_is_not_ascii_digits(
+    certificate: dict, randomness: str
+) -> None:
+    """A certificate stripped of its format keys, with a string that displays as the
+    published value but is not it (issue 17: ``123\u200b456/`` verified with other winners)."""
+    forged = draw.build_certificate(
+        campaign="c",
+        pool=certificate["pool"],
+        randomness=randomness,
+        sources=[{"value": v} for v in randomness[:-1].split("/")],
+        prizes=4,
+        alternates=3,
+    )
+    for key in ("randomness_values", "randomness_digits"):
+        assert key not in forged
+    result = draw.verify_certificate(forged)
+    assert not result.ok
+    assert any(d.startswith("randomness:") and "ASCII digits" in d for d in result.differences), (
+        result.differences
+    )
+
+
+def test_verify_reads_the_format_from_the_announced_source(certificate: dict) -> None:
+    """Without the format keys, the note the freeze appended to the source still fixes it."""
+    forged = draw.build_certificate(
+        campaign="c",
+        pool=certificate["pool"],
+        randomness="0123456/",
+        sources=[{"value": "0123456"}],
+        prizes=4,
+        alternates=3,
+        extra={"randomness_source": "สลากกินแบ่งรัฐบาล รางวัลที่ 1 [1 value, 6 digits each]"},
+    )
+    differences = draw.verify_certificate(forged).differences
+    assert any("6 digits" in d for d in differences), differences
+    fits = draw.build_certificate(
+        campaign="c",
+        pool=certificate["pool"],
+        randomness="123456/",
+        sources=[{"value": "123456"}],
+        prizes=4,
+        alternates=3,
+        extra={"randomness_source": "สลากกินแบ่งรัฐบาล รางวัลที่ 1 [1 value, 6 digits each]"},
+    )
+    assert draw.verify_certificate(fits).ok
+    # Keys and note disagree: named.
+    clash = dict(fits, randomness_values=1, randomness_digits=7)
+    assert any("randomness_digits" in d for d in draw.verify_certificate(clash).differences)
+
+
+def test_a_certificate_with_duplicate_keys_is_refused(tmp_path, certificate: dict) -> None:
+    """A reader sees the first "winners", json.load the last: such a file is refused."""
+    text = draw.certificate_json(certificate)
+    doubled = text.replace(
+        '"winners": ', f'"winners": {certificate["alternate_list"]!r},\n  "winners": ', 1
+    )
+    path = tmp_path / "cert.json"
+    path.write_text(doubled, "utf-8")
+    with pytest.raises(UserError, match="'winners' twice"):
+        draw.load_certificate(str(path))
+    nested = text.replace('"post_number": ', '"post_number": 1, "post_number": ', 1)
+    path.write_text(nested, "utf-8")
+    with pytest.raises(UserError, match="'post_number' twice"):
+        draw.load_certificate(str(path))
+    path.write_text(text, "utf-8")
+    assert draw.load_certificate(str(path)) == certificate
+
+
+def test_a_huge_number_in_a_certificate_file_is_one_clear_error(tmp_path) -> None:
+    path = tmp_path / "cert.json"
+    path.write_text('{"prizes": ' + "9" * 5000 + "}", "utf-8")
+    with pytest.raises(UserError, match="not a JSON certificate"):
+        draw.load_certificate(str(path))
+
+
+def test_a_pool_line_with_a_huge_post_number_is_a_difference(certificate: dict) -> None:
+    huge = "9" * 5000
+    bad = copy.deepcopy(certificate)
+    bad["pool"] = bad["pool"].replace("545007,author1\n", f"{huge},author1\n")
+    result = draw.verify_certificate(bad)
+    assert not result.ok
+    assert any("pool line" in d and "too large" in d for d in result.differences)
+    rows, problems = draw.parse_pool(f"post_number,author_key\n{2**63},a\n")
+    assert problems and "too large" in problems[0]
+    rows, problems = draw.parse_pool(f"post_number,author_key\n{2**63 - 1},a\n")
+    assert not problems and rows[0].post_number == 2**63 - 1
+    with pytest.raises(UserError, match="too large"):
+        draw.pool_text([(2**63, "a")])
 
 
 def test_verify_checks_the_announced_count_and_the_canonical_form(certificate: dict) -> None:
@@ -338,6 +464,28 @@ def test_verify_checks_the_announced_count_and_the_canonical_form(certificate: d
         alternates=3,
         extra={"randomness_values": 1, "randomness_digits": 6},
     )
-    assert any("not canonical" in d for d in draw.verify_certificate(odd).differences)
+    assert any("ASCII digits" in d for d in draw.verify_certificate(odd).differences)
     short = dict(certificate, randomness_digits=7)
     assert any("7 digits" in d for d in draw.verify_certificate(short).differences)
+
+
+def test_every_code_point_is_a_digit_or_refused() -> None:
+    """Exhaustive over Unicode: a character inside a value either is a decimal digit (and
+    becomes that ASCII digit) or makes the value refused. Nothing is silently dropped."""
+    kept = 0
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cn", "Co"):
+            continue  # unassigned and private use: no digit value, like any other refusal
+        if char.isspace():
+            continue  # only trimmed at the ends; inside a value a space is refused (above)
+        decimal = unicodedata.decimal(char, None)
+        try:
+            value = draw.canonical_value("1" + char + "2")
+        except UserError:
+            assert decimal is None, hex(code)
+            continue
+        assert value == f"1{decimal}2", hex(code)
+        kept += 1
+    assert kept == sum(1 for c in range(0x110000) if unicodedata.decimal(chr(c), None) is not None)
+    assert kept >= 600  # Thai, full-width, Arabic-Indic, mathematical, ... (Unicode 15: 680)

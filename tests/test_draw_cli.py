@@ -26,6 +26,7 @@ def test_freeze_run_verify_replace_export(
 ) -> None:
     numbers = seed_campaign(db_path, pending=1)
     freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก 1 ก.ย.", "--actor", "admin"]
+    freeze += ["--source-preset", "th-lottery-first-prize"]
     assert tagdraw(db_path, *freeze, "--randomness-due", "2999-01-01") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "undecided" in err and str(numbers[-1]) in err
@@ -126,6 +127,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2001-01-01",
         )
@@ -140,6 +143,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "tomorrow-ish",
         )
@@ -154,6 +159,8 @@ def test_unfreeze_and_bad_input_are_one_line(
             "nope",
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2999-01-01",
         )
@@ -168,8 +175,12 @@ def test_unfreeze_and_bad_input_are_one_line(
             SLUG,
             "--randomness-source",
             "x",
+            "--value-digits",
+            "6",
             "--randomness-due",
             "2999-01-01",
+            "--value-digits",
+            "6",
         )
         == 0
     )
@@ -207,12 +218,132 @@ def test_freeze_announces_the_value_count_and_unfreeze_after_due_is_refused(
             randomness_source="สลาก",
             randomness_due=past + timedelta(days=1),
             now=past,
+            randomness_digits=6,
         )
     assert tagdraw(db_path, "draw", "unfreeze", SLUG, "--reason", "veto") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "may already be public" in err and "draw replace" in err
-    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖", "--value", "7") == 2
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓๔๕๖", "--value", "7") == 2
     assert "announced 1 value" in capsys.readouterr().err
-    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖") == 0
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓ ๔๕๖") == 2  # a space inside
+    assert "not a digit" in capsys.readouterr().err
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "๑๒๓๔๕๖") == 0
     out = capsys.readouterr().out
     assert "randomness '123456/'" in out and "voided pool" in out
+
+
+def test_freeze_needs_the_value_format_or_a_preset(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_campaign(db_path)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก", "--randomness-due"]
+    assert tagdraw(db_path, *freeze, "2999-01-01") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--value-digits" in err and "th-lottery-first-prize" in err
+    assert tagdraw(db_path, *freeze, "2999-01-01", "--source-preset", "nope") == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        main(["draw", "freeze", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "th-lottery-first-prize" in helped and "1 value of 6 digits" in helped
+    assert tagdraw(db_path, *freeze, "2999-01-01", "--source-preset", "th-lottery-first-prize") == 0
+    assert "[1 value, 6 digits each]" in capsys.readouterr().out
+
+
+def _certificate_file(tmp_path: Path) -> tuple[Path, str]:
+    from warehouse import draw
+
+    cert = draw.build_certificate(
+        campaign="c",
+        pool=draw.pool_text([(545001, "a"), (545002, "b"), (545003, "c")]),
+        randomness="123456/",
+        sources=[],
+        prizes=1,
+        alternates=1,
+    )
+    path = tmp_path / "cert.json"
+    text = draw.certificate_json(cert)
+    path.write_text(text, "utf-8")
+    return path, text
+
+
+def test_verify_of_hostile_files_is_one_line_and_a_documented_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, text = _certificate_file(tmp_path)
+    assert main(["draw", "verify", str(path)]) == 0
+    capsys.readouterr()
+    # Two "winners" keys: a reader sees one, json.load the other.
+    path.write_text(text.replace('"winners": ', '"winners": [545003],\n  "winners": ', 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'winners' twice" in err
+    # A 5,000-digit number where JSON holds a number.
+    path.write_text(text.replace('"prizes": 1', '"prizes": ' + "9" * 5000, 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and len(err) < 400
+
+
+def test_verify_of_a_pool_line_with_a_5000_digit_post_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 point 9: Python's int() refuses 5,000 digits; verify says what differs."""
+    path, text = _certificate_file(tmp_path)
+    path.write_text(text.replace("545002,b", "9" * 5000 + ",b", 1), "utf-8")
+    assert main(["draw", "verify", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert captured.err.startswith("FAILED:")
+    assert "pool line 3: post number '9999" in captured.err
+    assert "... (5000 chars) is too large" in captured.err
+    assert len(captured.err) < 2000
+
+
+def test_an_unverified_pool_is_refused_and_winner_problems_are_shown(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: every post of the pool deleted after the close. The freeze refuses (one line,
+    the posts, `crawl --verify`); accepted with a reason, the draw runs, and `draw run` and
+    `draw show` name each winner as needing a `draw replace` decision."""
+    from warehouse.draw import winner_problems
+    from warehouse.store import mark_gone
+
+    numbers = seed_campaign(db_path)
+    eligible = numbers[:-1]
+    with connect(db_path) as con:
+        mark_gone(con, eligible, "not_found", seen_at=datetime(2013, 9, 3, tzinfo=BANGKOK))
+    due = datetime.now(BANGKOK).replace(microsecond=0) + timedelta(seconds=3)
+    freeze = ["draw", "freeze", SLUG, "--randomness-source", "สลาก", "--value-digits", "6"]
+    freeze += ["--randomness-due", due.isoformat(), "--actor", "admin"]
+    assert tagdraw(db_path, *freeze) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"tagdraw crawl {SLUG} --verify" in err
+    assert all(f"{n} (gone" in err for n in eligible)
+    assert tagdraw(db_path, *freeze, "--accept-unverified", "site down; checked by hand") == 0
+    out = capsys.readouterr().out
+    assert "not seen live since the close" in out and str(eligible[0]) in out
+    time.sleep(max(0.0, (due - datetime.now(BANGKOK)).total_seconds()) + 0.1)
+    cert_path = tmp_path / "cert.json"
+    assert tagdraw(db_path, "draw", "run", SLUG, "--value", "123456", "--out", str(cert_path)) == 0
+    out = capsys.readouterr().out
+    cert = json.loads(cert_path.read_text("utf-8"))
+    assert [e["post_number"] for e in cert["unverified_entries"]] == eligible
+    assert {e["reason"] for e in cert["unverified_entries"]} == {"site down; checked by hand"}
+    assert main(["draw", "verify", str(cert_path)]) == 0
+    with connect(db_path) as con:
+        problems = winner_problems(con, SLUG)
+    assert [p.post_number for p in problems] == cert["winners"]
+    for winner in cert["winners"]:
+        assert f"post {winner}: gone from the site" in out
+    assert "draw replace" in out
+    capsys.readouterr()
+    assert tagdraw(db_path, "draw", "show", SLUG) == 0
+    shown = capsys.readouterr().out
+    for winner in cert["winners"]:
+        assert f"post {winner}: gone from the site" in shown
+    assert "unverified" in shown
+    assert tagdraw(db_path, "draw", "show", SLUG, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["post_number"] for p in data["winner_problems"]] == cert["winners"]
+    assert data["winner_problems"][0]["kind"] == "gone"

@@ -54,12 +54,12 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
     assert "1 entries are undecided" in texts(app.warning)
     assert app.dataframe[0].value["post_number"].tolist() == [numbers[-1]]
     app.text_input(key="draw_source").input("สลากกินแบ่งรัฐบาล 1 ก.ย.")
+    app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
     assert "undecided" in texts(app.error)  # not confirmed: refused
     with connect(db_path) as con:
         assert draw.current_pool(con, SLUG) is None
     app.checkbox(key="draw_leave_out").check()
-    app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
     assert not app.exception
     assert "Frozen" in texts(app.success)
@@ -84,6 +84,7 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
             randomness_source="สลาก",
             randomness_due=due,
             leave_out_undecided=True,
+            randomness_digits=6,
         )
     time.sleep(max(0.0, (due - datetime.now(BANGKOK)).total_seconds()) + 0.1)
 
@@ -142,6 +143,59 @@ def test_with_the_dashboards_own_context(db_path: Path) -> None:
     app.text_input(key="draw_source").input("สลาก")
     app.button(key="draw_freeze").click().run()
     assert not app.exception
+    assert "digits each published value" in texts(app.error)  # no format: refused
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG) is None
+    app.selectbox(key="draw_source_preset").select("th-lottery-first-prize")
+    app.button(key="draw_freeze").click().run()
+    assert not app.exception
     assert "Frozen" in texts(app.success)
     with connect(db_path) as con:
-        assert draw.current_pool(con, SLUG).frozen_by == "boss"
+        pool = draw.current_pool(con, SLUG)
+    assert pool.frozen_by == "boss" and (pool.expected_values, pool.value_digits) == (1, 6)
+
+
+def test_an_unverified_pool_needs_a_reason_and_winner_problems_are_shown(db_path: Path) -> None:
+    """Issue 15 on the page: the entries not seen live since the close are listed; freezing
+    needs a reason; after the draw, a winner whose post is gone is flagged for replacement."""
+    from warehouse.store import mark_gone
+
+    numbers = seed_campaign(db_path)
+    gone = numbers[2]
+    with connect(db_path) as con:
+        mark_gone(con, [gone], "not_found", seen_at=datetime(2013, 9, 3, tzinfo=BANGKOK))
+    app = page(db_path)
+    assert not app.exception
+    assert "not been seen live since the campaign closed" in texts(app.warning)
+    assert gone in app.dataframe[0].value["post_number"].tolist()
+    app.text_input(key="draw_source").input("สลาก")
+    app.number_input(key="draw_value_digits").set_value(6)
+    app.button(key="draw_freeze").click().run()
+    assert not app.exception
+    assert "crawl" in texts(app.error) and "verify" in texts(app.error)
+    with connect(db_path) as con:
+        assert draw.current_pool(con, SLUG) is None
+    app.text_input(key="draw_accept_unverified").input("ตรวจด้วยตาแล้ว")
+    app.button(key="draw_freeze").click().run()
+    assert not app.exception
+    assert "Frozen" in texts(app.success)
+    with connect(db_path) as con:
+        pool = draw.current_pool(con, SLUG)
+        assert [
+            (e["post_number"], e["reason"], e["accepted_by"]) for e in pool.unverified_entries
+        ] == [(gone, "ตรวจด้วยตาแล้ว", "boss")]
+        cert = draw.run_draw(
+            con,
+            SLUG,
+            randomness="123456/",
+            actor="boss",
+            now=pool.randomness_due + timedelta(minutes=1),
+        )
+        winner = cert["winners"][1]
+        mark_gone(con, [winner], "private", seen_at=datetime(2013, 9, 9, tzinfo=BANGKOK))
+    app = page(db_path)
+    assert not app.exception
+    assert "need a decision" in texts(app.warning)
+    problem_rows = next(d for d in app.dataframe if "kind" in d.value.columns).value
+    assert problem_rows["post_number"].tolist() == [winner]
+    assert problem_rows["kind"].tolist() == ["gone"]

@@ -171,6 +171,8 @@ def test_replica_crawl_review_decide_freeze_run_export_verify(tmp_path: Path) ->
             "สลากกินแบ่งรัฐบาล รางวัลที่ 1 งวดวันที่ 1 กันยายน 2556",
             "--randomness-due",
             due.isoformat(),
+            "--source-preset",
+            "th-lottery-first-prize",
             "--actor",
             "e2e-admin",
             check=False,

@@ -190,10 +190,10 @@ def run_script(script: str, cert: dict, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
-def test_the_fifteen_line_script_verifies_and_catches_tampering(drawn, tmp_path: Path) -> None:
+def test_the_short_script_verifies_and_catches_tampering(drawn, tmp_path: Path) -> None:
     report, _ = drawn
     script = exports.VERIFY_SCRIPT
-    assert len(script.strip().splitlines()) <= 17
+    assert len(script.strip().splitlines()) <= 18
     imports = {
         w.strip(",")
         for line in script.splitlines()
@@ -212,6 +212,26 @@ def test_the_fifteen_line_script_verifies_and_catches_tampering(drawn, tmp_path:
     changed["pool"] = changed["pool"].replace("545004,somchai", "545004,nok")
     bad = run_script(script, changed, tmp_path)
     assert bad.returncode != 0 and "pool_hash differs" in bad.stderr
+    # Issue 17: a string that displays as the published value but is not it, with a
+    # ranking consistent with it; and a file holding "winners" twice.
+    shown_alike = draw.build_certificate(
+        campaign=SLUG,
+        pool=report.certificate["pool"],
+        randomness=report.certificate["randomness"].replace("/", "\u200b/"),
+        sources=[],
+        prizes=3,
+        alternates=2,
+    )
+    bad = run_script(script, shown_alike, tmp_path)
+    assert bad.returncode != 0 and "randomness is not canonical" in bad.stderr
+    (tmp_path / "certificate.json").write_text(
+        json.dumps(report.certificate).replace('"winners": ', '"winners": [1], "winners": ', 1),
+        "utf-8",
+    )
+    doubled = subprocess.run(
+        [sys.executable, "-I", "-c", script], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert doubled.returncode != 0 and "a key appears twice" in doubled.stderr
 
 
 def test_the_readme_carries_the_same_script() -> None:
@@ -226,7 +246,12 @@ def test_the_announcement_names_every_voided_freeze(db_path: Path) -> None:
     seed_campaign(db_path)
     with connect(db_path) as con:
         first = draw.freeze(
-            con, SLUG, actor="boss", randomness_source="หวย 16 ส.ค.", randomness_due=future()
+            con,
+            SLUG,
+            actor="boss",
+            randomness_source="หวย 16 ส.ค.",
+            randomness_due=future(),
+            randomness_digits=6,
         )
         draw.unfreeze(con, SLUG, actor="boss", reason="<b>late complaint</b> about 545003")
     freeze_and_run(db_path)
@@ -241,3 +266,47 @@ def test_the_announcement_names_every_voided_freeze(db_path: Path) -> None:
     assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in page
     assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in markdown
     assert "ไม่มีการล็อกรายชื่อที่ถูกยกเลิก" not in markdown
+
+
+def test_the_announcement_prints_entries_accepted_without_a_live_check(db_path: Path) -> None:
+    """Issue 15: a freeze over entries not seen live since the close is published with the
+    posts, the reason and who accepted it."""
+    from datetime import datetime, timedelta
+
+    from warehouse.store import mark_gone
+    from warehouse.thai import BANGKOK
+
+    numbers = seed_campaign(db_path)
+    with connect(db_path) as con:
+        mark_gone(con, [numbers[3]], "not_found", seen_at=datetime(2013, 9, 3, tzinfo=BANGKOK))
+        pool = draw.freeze(
+            con,
+            SLUG,
+            actor="boss",
+            randomness_source="หวย",
+            randomness_due=future(),
+            randomness_digits=6,
+            accept_unverified="<b>เว็บล่ม</b> ตรวจด้วยตาแล้ว",
+        )
+    with connect(db_path) as con:
+        draw.run_draw(
+            con, SLUG, randomness="123456/", actor="boss", now=pool.randomness_due + timedelta(1)
+        )
+        report = exports.load_report(con, SLUG)
+    markdown = exports.render(report, "announcement", "md").decode("utf-8")
+    page = exports.render(report, "announcement", "html").decode("utf-8")
+    for text in (markdown, page):
+        assert "ยังไม่ได้ยืนยันว่ายังอยู่หลังปิดรับ (1 บันทึก)" in text
+        assert f"บันทึกหมายเลข {numbers[3]}" in text and "boss" in text
+        assert "<b>เว็บล่ม" not in text
+    assert "&lt;b&gt;เว็บล่ม&lt;/b&gt; ตรวจด้วยตาแล้ว" in page
+    assert "&lt;b&gt;เว็บล่ม&lt;/b&gt; ตรวจด้วยตาแล้ว" in markdown
+
+
+def test_the_announcement_says_every_entry_was_seen_live_after_the_close(drawn) -> None:
+    report, _ = drawn
+    assert report.certificate["unverified_entries"] == []
+    for fmt in ("md", "html"):
+        text = exports.render(report, "announcement", fmt).decode("utf-8")
+        assert "ทุกบันทึกในรายชื่อถูกตรวจว่ายังอยู่บนเว็บหลังปิดรับ" in text
+        assert "ยังไม่ได้ยืนยันว่ายังอยู่หลังปิดรับ" not in text

@@ -5,8 +5,9 @@ Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
 1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
    LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
 2. The randomness string is each published value in canonical form (:func:`canonical_value`:
-   the one text normaliser, NFC, Thai digits as ASCII, all whitespace removed), followed by
-   ``/``. The freeze fixes how many values there are (and, if announced, how many digits each).
+   trimmed, every Unicode decimal digit as its ASCII digit, anything else refused), followed
+   by ``/``: only ASCII digits and ``/``. The freeze fixes how many values there are and how
+   many digits each has (``--value-digits`` or a named :data:`SOURCE_PRESETS` entry).
 3. ``prk = HMAC-SHA256(bytes.fromhex(pool_hash), randomness)``;
    ``score = HMAC-SHA256(prk, str(post_number) + b"\\x01")`` as a big-endian integer;
    rank ascending by ``(score, post_number)``.
@@ -26,6 +27,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +39,7 @@ from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
 from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK, normalise_characters
+from warehouse.thai import BANGKOK
 
 ALGORITHM = "tagdraw-draw-v1"
 POOL_HEADER = "post_number,author_key"
@@ -60,6 +62,15 @@ CERTIFICATE_KEYS = (
 )
 # How many individual ranking differences verify lists before summarising the rest.
 _MAX_LISTED_DIFFERENCES = 10
+# The largest post number a pool may hold: the warehouse stores post numbers as BIGINT.
+MAX_POST_NUMBER = 2**63 - 1
+# The one form a randomness string takes: ASCII digits, each value followed by '/'.
+_RANDOMNESS_FORM = re.compile(r"(?:[0-9]+/)+")
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``repr`` of a possibly huge or hostile input, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} chars)"
 
 
 def code_version() -> str:
@@ -103,6 +114,8 @@ def pool_text(rows: Iterable[tuple[int, str]]) -> str:
         number = int(post_number)
         if number < 0:
             raise UserError(f"post number {number} cannot be negative")
+        if number > MAX_POST_NUMBER:
+            raise UserError(f"post number {number} is too large for a pool (at most 2**63 - 1)")
         if number in seen:
             raise UserError(f"post {number} is in the pool twice")
         seen.add(number)
@@ -118,14 +131,25 @@ def pool_hash(text: str) -> str:
 
 
 def canonical_value(value: str) -> str:
-    """The one spelling of a published value that the draw uses: the project's one text
-    normaliser (:func:`warehouse.thai.normalise_characters`: invisible characters removed,
-    NFC, Thai digits as ASCII) with all whitespace (inside too) removed. ``'๑๒๓ ๔๕๖'`` and
-    ``' 123456 '`` are both ``'123456'``."""
-    text = "".join(normalise_characters(str(value)).split())
-    if not text or "/" in text:
-        raise UserError(f"randomness value {value!r} must be non-empty and hold no '/'")
-    return text
+    """The one spelling of a published value that the draw uses: trimmed, and every Unicode
+    decimal digit (Thai ``๑``, full-width ``１``, Arabic-Indic ``١``, mathematical ``𝟏``, ...)
+    as its ASCII digit. Anything else (a comma, a space or a zero-width character inside, a
+    sign, a superscript) is refused, never dropped: a value that could be typed two ways
+    would let whoever types it choose between two outcomes. Not the text normaliser: that
+    removes invisible characters, which here must be refused."""
+    text = str(value).strip()
+    if not text:
+        raise UserError(f"randomness value {_shown(str(value))} is empty")
+    digits: list[str] = []
+    for char in text:
+        digit = unicodedata.decimal(char, None)
+        if digit is None:
+            raise UserError(
+                f"randomness value {_shown(str(value))}: {char!r} (U+{ord(char):04X}) is not a "
+                "digit; give the published digits only (no commas, spaces or other marks)"
+            )
+        digits.append(str(digit))
+    return "".join(digits)
 
 
 def randomness_string(values: Sequence[str]) -> str:
@@ -159,6 +183,69 @@ def _count(n: int) -> str:
     return f"{n} value" if n == 1 else f"{n} values"
 
 
+@dataclass(frozen=True)
+class SourcePreset:
+    """A public source of randomness whose format is known: the freeze takes its count and
+    digits from here (``--source-preset NAME``) instead of ``--value-count``/``--value-digits``."""
+
+    name: str
+    values: int  # how many published values the draw takes
+    digits: int  # digits per value
+    description: str  # what the value is, for --help and the dashboard
+
+
+SOURCE_PRESETS: dict[str, SourcePreset] = {
+    preset.name: preset
+    for preset in (
+        SourcePreset(
+            "th-lottery-first-prize",
+            values=1,
+            digits=6,
+            description="Thai Government Lottery first prize (สลากกินแบ่งรัฐบาล รางวัลที่ 1): "
+            "1 value of 6 digits",
+        ),
+    )
+}
+
+
+def value_format(
+    preset: str | None, values: int | None, digits: int | None
+) -> tuple[int, int, str | None]:
+    """(values, digits per value, preset name) a freeze announces. The format is always
+    fixed: from a named preset, or from ``digits`` (with ``values``, default 1). An explicit
+    count or digits that differ from the preset's are refused."""
+    for name, number, low, high in (
+        ("--value-count", values, 1, 20),
+        ("--value-digits", digits, 1, 100),
+    ):
+        if number is not None and (isinstance(number, bool) or not low <= int(number) <= high):
+            raise UserError(f"{name} must be {low} to {high}, not {number!r}")
+    if preset is not None:
+        chosen = SOURCE_PRESETS.get(preset.strip())
+        if chosen is None:
+            raise UserError(
+                f"unknown source preset {_shown(preset)}; the presets are: "
+                + ", ".join(SOURCE_PRESETS)
+            )
+        for name, given, fixed in (
+            ("--value-count", values, chosen.values),
+            ("--value-digits", digits, chosen.digits),
+        ):
+            if given is not None and int(given) != fixed:
+                raise UserError(
+                    f"{name} {given} contradicts the source preset {chosen.name} ({fixed}); "
+                    "leave it out or do not use the preset"
+                )
+        return chosen.values, chosen.digits, chosen.name
+    if digits is None:
+        raise UserError(
+            "say how many digits each published value has (--value-digits D), or name a "
+            "source preset (--source-preset NAME: " + ", ".join(SOURCE_PRESETS) + "); a value "
+            "of no fixed format could be typed in several ways, each with other winners"
+        )
+    return int(values) if values is not None else 1, int(digits), None
+
+
 # The note freeze appends to the randomness source, e.g. ' [1 value, 6 digits each]': the
 # announcement itself says how many values the draw takes, and the pool row keeps it.
 _VALUES_NOTE = re.compile(r"\s*\[(\d+) values?(?:, (\d+) digits each)?\]\s*$")
@@ -180,11 +267,13 @@ def parse_values_note(source: str) -> tuple[int, int | None]:
 def split_randomness(randomness: str) -> list[str]:
     """The values of a randomness string (``'123456/789/'`` -> ``['123456', '789']``)."""
     if not randomness.endswith("/"):
-        raise UserError(f"randomness string {randomness!r} must end with '/' (e.g. '123456/')")
+        raise UserError(
+            f"randomness string {_shown(randomness)} must end with '/' (e.g. '123456/')"
+        )
     values = randomness[:-1].split("/")
     if any(not v or v != v.strip() for v in values):
         raise UserError(
-            f"randomness string {randomness!r}: each value must be non-empty, trimmed, "
+            f"randomness string {_shown(randomness)}: each value must be non-empty, trimmed, "
             "and followed by '/'"
         )
     return values
@@ -216,15 +305,22 @@ def parse_pool(text: str) -> tuple[list[PoolRow], list[str]]:
     for line_no, line in enumerate(body, start=2):
         number_text, sep, author_key = line.partition(",")
         if not sep or not number_text.isascii() or not number_text.isdigit():
-            problems.append(f"pool line {line_no}: {line!r} is not 'post_number,author_key'")
+            problems.append(f"pool line {line_no}: {_shown(line)} is not 'post_number,author_key'")
+            continue
+        # Checked before int(): Python refuses to convert more than 4,300 digits.
+        if len(number_text) > len(str(MAX_POST_NUMBER)) or int(number_text) > MAX_POST_NUMBER:
+            problems.append(
+                f"pool line {line_no}: post number {_shown(number_text, 24)} is too large "
+                "(at most 2**63 - 1)"
+            )
             continue
         number = int(number_text)
         if str(number) != number_text:
             problems.append(f"pool line {line_no}: post number {number_text!r} has leading zeros")
         if not author_key or author_key != author_key.strip().lower():
             problems.append(
-                f"pool line {line_no}: author key {author_key!r} must be non-empty, trimmed "
-                "and lower-case"
+                f"pool line {line_no}: author key {_shown(author_key)} must be non-empty, "
+                "trimmed and lower-case"
             )
         if previous is not None and number <= previous:
             problems.append(
@@ -453,6 +549,13 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
             f"pool_hash: the certificate says {cert.get('pool_hash')!r} but its pool text "
             f"hashes to {derived_hash!r} (the pool was changed)"
         )
+    if not _RANDOMNESS_FORM.fullmatch(randomness):
+        # Every certificate, old ones too: a string that merely displays as the published
+        # value (a zero-width character, another script's digits) would rank differently.
+        diffs.append(
+            f"randomness: {_shown(randomness)} is not canonical: only ASCII digits, each value "
+            "followed by '/' (e.g. '123456/')"
+        )
     try:
         values = split_randomness(randomness)
     except UserError as exc:
@@ -470,9 +573,9 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
         if listed != values:
             diffs.append(
                 f"sources: the published values {_short(listed)} do not spell the randomness "
-                f"string {randomness!r}"
+                f"string {_shown(randomness)}"
             )
-    if values and "randomness_values" in cert:  # made since values are canonical and counted
+    if values:
         diffs.extend(_verify_values(cert, values))
 
     ranking = rank_rows(rows, derived_hash, randomness)
@@ -531,21 +634,33 @@ def verify_certificate(cert: Mapping[str, Any]) -> VerifyResult:
 
 
 def _verify_values(cert: Mapping[str, Any], values: Sequence[str]) -> list[str]:
-    expected, digits = cert.get("randomness_values"), cert.get("randomness_digits")
-    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
-        return [f"randomness_values: {expected!r} is not a count of values"]
-    if digits is not None and (not isinstance(digits, int) or digits < 1):
-        return [f"randomness_digits: {digits!r} is not a number of digits"]
-    diffs = [f"randomness: {p}" for p in values_problems(values, expected, digits)]
-    for value in values:
-        try:
-            canonical = canonical_value(value)
-        except UserError:
-            canonical = None
-        if canonical != value:
+    """The values against the format the freeze announced, read from the certificate: its
+    ``randomness_values``/``randomness_digits`` and the note the freeze appended to
+    ``randomness_source`` (both, when present, must agree). A certificate made before the
+    freeze recorded a format has neither and is checked for its form only."""
+    diffs: list[str] = []
+    announced: tuple[int, int | None] | None = None
+    if "randomness_values" in cert or "randomness_digits" in cert:
+        expected, digits = cert.get("randomness_values"), cert.get("randomness_digits")
+        if not isinstance(expected, int) or isinstance(expected, bool) or expected < 1:
+            return [f"randomness_values: {expected!r} is not a count of values"]
+        if digits is not None and (
+            not isinstance(digits, int) or isinstance(digits, bool) or digits < 1
+        ):
+            return [f"randomness_digits: {digits!r} is not a number of digits"]
+        announced = (expected, digits)
+    source = cert.get("randomness_source")
+    if isinstance(source, str) and _VALUES_NOTE.search(source):
+        noted = parse_values_note(source)
+        if announced is not None and announced != noted:
             diffs.append(
-                f"randomness: value {value!r} is not canonical (it should be {canonical!r})"
+                f"randomness_values/randomness_digits: the certificate says {announced[0]} "
+                f"value(s) of {announced[1]} digits, the announced source {_shown(source, 80)} "
+                f"says {noted[0]} of {noted[1]}"
             )
+        announced = announced or noted
+    if announced is not None:
+        diffs.extend(f"randomness: {p}" for p in values_problems(values, *announced))
     return diffs
 
 
@@ -599,15 +714,42 @@ def _verify_replacements(
     return diffs
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def parse_certificate_json(text: str) -> Any:
+    """JSON as a certificate is read: an object holding one key twice is refused (one reader
+    would see the first ``"winners"``, another the last)."""
+    return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+
+
 def load_certificate(path: str) -> dict[str, Any]:
-    """Read a certificate file; one clear line if it is missing or not JSON."""
+    """Read a certificate file; one clear line if it is missing, not JSON, or ambiguous."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = parse_certificate_json(handle.read())
     except FileNotFoundError:
         raise UserError(f"no certificate file at {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not a JSON certificate: {exc}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory, not a certificate file") from None
+    except _DuplicateKey as exc:
+        raise UserError(
+            f"{path} is refused: it holds the key {str(exc)!r} twice in one object, so readers "
+            "could disagree on its value"
+        ) from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers longer than Python converts.
+        raise UserError(f"{path} is not a JSON certificate: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} is not a JSON certificate (expected an object)")
     return data
@@ -633,6 +775,8 @@ class FrozenPool:
     voided_at: datetime | None
     voided_by: str | None
     void_reason: str | None
+    # Entries not seen live since the close that an admin accepted (see UnverifiedEntry).
+    unverified_entries: tuple[dict[str, Any], ...] = ()
 
     @property
     def expected_values(self) -> int:
@@ -648,6 +792,7 @@ class FrozenPool:
     def to_json(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["left_out"] = list(self.left_out)
+        out["unverified_entries"] = list(self.unverified_entries)
         for key in ("randomness_due", "frozen_at", "voided_at"):
             out[key] = out[key].isoformat() if out[key] else None
         out["expected_values"] = self.expected_values
@@ -669,8 +814,61 @@ class FrozenPool:
 
 
 @dataclass(frozen=True)
+class UnverifiedEntry:
+    """A pool entry not seen live since the campaign closed. Seen live since the close means
+    ``posts.gone = false AND posts.last_fetched_at >= campaigns.closes_at`` (the crawler sets
+    ``last_fetched_at`` on every fetch, a 304 revalidation included)."""
+
+    post_number: int
+    state: str  # 'gone' | 'not_fetched_since_close' | 'never_fetched'
+    last_fetched_at: datetime | None
+
+    def describe(self) -> str:
+        if self.state == "gone":
+            return f"{self.post_number} (gone from the site)"
+        if self.last_fetched_at is None:
+            return f"{self.post_number} (never fetched)"
+        return f"{self.post_number} (last fetched {self.last_fetched_at:%Y-%m-%d %H:%M})"
+
+    def accepted(self, reason: str, accepted_by: str) -> dict[str, Any]:
+        """As the pool, the certificate and the announcement record it once accepted."""
+        return {
+            "post_number": self.post_number,
+            "state": self.state,
+            "last_fetched_at": self.last_fetched_at.isoformat() if self.last_fetched_at else None,
+            "reason": reason,
+            "accepted_by": accepted_by,
+        }
+
+
+def unverified_entries(con: Any, slug: str, post_numbers: Sequence[int]) -> list[UnverifiedEntry]:
+    """The entries among ``post_numbers`` not seen live since the campaign closed, in
+    post-number order."""
+    closes_at = get_campaign(con, slug).closes_at
+    stored = {
+        int(number): (bool(gone), _aware(fetched))
+        for number, gone, fetched in con.execute(
+            "SELECT post_number, gone, last_fetched_at FROM posts "
+            "WHERE post_number IN (SELECT unnest(?::BIGINT[]))",
+            [sorted({int(n) for n in post_numbers})],
+        ).fetchall()
+    }
+    out: list[UnverifiedEntry] = []
+    for number in sorted({int(n) for n in post_numbers}):
+        gone, fetched = stored.get(number, (False, None))
+        if gone:
+            out.append(UnverifiedEntry(number, "gone", fetched))
+        elif fetched is None:
+            out.append(UnverifiedEntry(number, "never_fetched", None))
+        elif fetched < closes_at:
+            out.append(UnverifiedEntry(number, "not_fetched_since_close", fetched))
+    return out
+
+
+@dataclass(frozen=True)
 class FreezePlan:
-    """What a freeze would do now: the pool and the undecided entries it would leave out."""
+    """What a freeze would do now: the pool, the undecided entries it would leave out, and
+    the entries of the pool not seen live since the close (refused unless accepted)."""
 
     campaign_slug: str
     pool_rows: tuple[tuple[int, str], ...]
@@ -678,6 +876,21 @@ class FreezePlan:
     pool_hash: str
     undecided: tuple[Entry, ...]  # status 'pending'
     status_counts: dict[str, int]
+    unverified: tuple[UnverifiedEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class WinnerProblem:
+    """A current prize holder whose post needs a `draw replace` decision: gone from the site
+    or changed after the campaign closed."""
+
+    prize_rank: int
+    post_number: int
+    kind: str  # 'gone' | 'edited_after_close' | 'not_stored'
+    detail: str  # one line, our own words (no scraped text)
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -687,11 +900,13 @@ class DrawStatus:
     pool: FrozenPool | None  # the pool in force ('frozen' or 'drawn')
     voided: tuple[FrozenPool, ...]
     certificate: dict[str, Any] | None
+    winner_problems: tuple[WinnerProblem, ...] = ()
 
 
 _POOL_COLUMNS = (
     "pool_id, campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
-    "randomness_source, randomness_due, frozen_at, frozen_by, voided_at, voided_by, void_reason"
+    "randomness_source, randomness_due, frozen_at, frozen_by, voided_at, voided_by, void_reason, "
+    "unverified_entries"
 )
 
 
@@ -701,7 +916,10 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _pool_from_row(row: Sequence[Any]) -> FrozenPool:
     values = list(row)
-    values[6] = tuple(json.loads(values[6]) if isinstance(values[6], str) else values[6] or ())
+    for index in (6, 14):  # JSON lists
+        values[index] = tuple(
+            json.loads(values[index]) if isinstance(values[index], str) else values[index] or ()
+        )
     for index in (8, 9, 11):
         values[index] = _aware(values[index])
     return FrozenPool(*values)
@@ -755,6 +973,7 @@ def plan_freeze(con: Any, slug: str) -> FreezePlan:
         pool_hash=pool_hash(text),
         undecided=tuple(e for e in entries if e.status == "pending"),
         status_counts=counts,
+        unverified=tuple(unverified_entries(con, slug, [number for number, _ in rows])),
     )
 
 
@@ -765,19 +984,26 @@ def freeze(
     actor: str,
     randomness_source: str,
     randomness_due: datetime,
-    randomness_values: int = 1,
+    randomness_values: int | None = None,
     randomness_digits: int | None = None,
+    source_preset: str | None = None,
     leave_out_undecided: bool = False,
+    accept_unverified: str | None = None,
     now: datetime | None = None,
 ) -> FrozenPool:
     """Freeze the pool of eligible entries and announce the source of randomness.
 
-    The announcement also fixes how many values the draw takes (``randomness_values``) and,
-    optionally, how many digits each has (``randomness_digits``): they are appended to the
-    source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any other
-    count or format. Refused while entries are undecided, unless the admin confirms leaving
+    The announcement also fixes how many values the draw takes and how many digits each
+    has: ``randomness_digits`` (with ``randomness_values``, default 1) or a named
+    ``source_preset`` (:data:`SOURCE_PRESETS`), one of them required. They are appended to
+    the source text (``' [1 value, 6 digits each]'``), so the draw cannot be run on any
+    other count or format. Refused while entries are undecided, unless the admin confirms leaving
     them out (``leave_out_undecided``); refused when the randomness is already due (it might
-    be known). Decisions on the campaign are locked until :func:`unfreeze`.
+    be known); refused while an entry of the pool has not been seen live since the campaign
+    closed (:func:`unverified_entries`: a post deleted after the close could otherwise win),
+    unless the admin accepts them with a reason (``accept_unverified``), which is logged and
+    recorded with the pool for the certificate and the announcement. Decisions on the
+    campaign are locked until :func:`unfreeze`.
     """
     when = _now(now)
     campaign = get_campaign(con, slug)
@@ -795,13 +1021,8 @@ def freeze(
             f"the randomness source {randomness_source.strip()!r} ends with a value-count note; "
             "give the count and digits as their own options (--value-count, --value-digits)"
         )
-    if isinstance(randomness_values, bool) or not 1 <= int(randomness_values) <= 20:
-        raise UserError("the draw takes 1 to 20 published values (--value-count)")
-    if randomness_digits is not None and not 1 <= int(randomness_digits) <= 100:
-        raise UserError("each value has 1 to 100 digits (--value-digits), or leave it out")
-    source_text = randomness_source.strip() + values_note(
-        int(randomness_values), int(randomness_digits) if randomness_digits else None
-    )
+    count, digits, preset = value_format(source_preset, randomness_values, randomness_digits)
+    source_text = randomness_source.strip() + values_note(count, digits)
     if randomness_due.tzinfo is None:
         raise UserError("the randomness due time needs a time zone")
     if randomness_due <= when:
@@ -819,6 +1040,20 @@ def freeze(
         )
     if not plan.pool_rows:
         raise UserError(f"campaign {slug!r} has no eligible entries: nothing to draw from")
+    accepted: list[dict[str, Any]] = []
+    if plan.unverified:
+        reason = (accept_unverified or "").strip()
+        if not reason:
+            shown = "; ".join(u.describe() for u in plan.unverified[:20]) + (
+                " ..." if len(plan.unverified) > 20 else ""
+            )
+            raise UserError(
+                f"{len(plan.unverified)} entries of {slug!r} have not been seen live since the "
+                f"campaign closed ({campaign.closes_at.isoformat()}): {shown}. Run `tagdraw "
+                f"crawl {slug} --verify` and freeze again, or give a reason to freeze them "
+                "anyway (--accept-unverified REASON; logged and published)"
+            )
+        accepted = [u.accepted(reason, actor) for u in plan.unverified]
     # A stale 'frozen' pool (campaign unfrozen by other means) is void now.
     con.execute(
         "UPDATE draw_pools SET state = 'voided', voided_at = ?, voided_by = ?, "
@@ -828,8 +1063,8 @@ def freeze(
     )
     row = con.execute(
         "INSERT INTO draw_pools (campaign_slug, state, pool_text, pool_hash, pool_size, left_out, "
-        "randomness_source, randomness_due, frozen_at, frozen_by) "
-        f"VALUES (?, 'frozen', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_POOL_COLUMNS}",
+        "randomness_source, randomness_due, frozen_at, frozen_by, unverified_entries) "
+        f"VALUES (?, 'frozen', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_POOL_COLUMNS}",
         [
             slug,
             plan.pool_text,
@@ -840,9 +1075,21 @@ def freeze(
             randomness_due,
             when,
             actor,
+            json.dumps(accepted, ensure_ascii=False),
         ],
     ).fetchone()
     pool = _pool_from_row(row)
+    if accepted:
+        audit(
+            con,
+            actor,
+            "draw.accept_unverified",
+            slug,
+            pool_id=pool.pool_id,
+            reason=accepted[0]["reason"],
+            post_numbers=[item["post_number"] for item in accepted],
+            entries=accepted,
+        )
     freeze_campaign(
         con,
         slug,
@@ -855,7 +1102,9 @@ def freeze(
         randomness_due=pool.randomness_due,
         randomness_values=pool.expected_values,
         randomness_digits=pool.value_digits,
+        source_preset=preset,
         left_out_undecided=list(left_out),
+        unverified_entries=[item["post_number"] for item in accepted],
     )
     return pool
 
@@ -975,6 +1224,7 @@ def run_draw(
             "left_out_undecided": list(pool.left_out),
             "randomness_values": pool.expected_values,
             "randomness_digits": pool.value_digits,
+            "unverified_entries": list(pool.unverified_entries),
             "voided_pools": [p.voided_json() for p in _pools(con, slug) if p.state == "voided"],
         },
     )
@@ -1066,6 +1316,83 @@ def replace_winner(
     return updated
 
 
+def winner_problems(con: Any, slug: str) -> list[WinnerProblem]:
+    """Current prize holders whose post is gone, or changed after the campaign closed, as
+    the warehouse knows it now (``draw run`` re-fetches the winners first: see
+    ``warehouse.draw_commands._recheck_winners``). Each needs a ``draw replace`` decision or
+    a look; empty before the draw.
+
+    Changed after the close: the page's edit date (``updated_at``) is after ``closes_at``, or
+    a version of the post first seen after ``closes_at`` differs from the version as it was
+    at the close (the last seen by then; the first ever stored if none was seen by then).
+    """
+    campaign = get_campaign(con, slug)
+    cert = get_certificate(con, slug)
+    if cert is None:
+        return []
+    closes_at = campaign.closes_at
+    problems: list[WinnerProblem] = []
+    for rank, number in enumerate(current_winners(cert), start=1):
+        if number is None:
+            continue
+        row = con.execute(
+            "SELECT gone, gone_reason, updated_at, last_fetched_at FROM posts "
+            "WHERE post_number = ?",
+            [number],
+        ).fetchone()
+        if row is None:
+            problems.append(
+                WinnerProblem(rank, number, "not_stored", "the post is not in the warehouse")
+            )
+            continue
+        gone, gone_reason, updated_at, fetched = row[0], row[1], _aware(row[2]), _aware(row[3])
+        if gone:
+            when = f" at the fetch of {fetched:%Y-%m-%d %H:%M}" if fetched else ""
+            problems.append(
+                WinnerProblem(
+                    rank, number, "gone", f"gone from the site ({gone_reason or 'gone'}){when}"
+                )
+            )
+            continue
+        if updated_at is not None and updated_at > closes_at:
+            problems.append(
+                WinnerProblem(
+                    rank,
+                    number,
+                    "edited_after_close",
+                    f"edited {updated_at:%Y-%m-%d %H:%M}, after the close "
+                    f"({closes_at:%Y-%m-%d %H:%M})",
+                )
+            )
+            continue
+        versions = [
+            (_aware(seen), content_hash)
+            for seen, content_hash in con.execute(
+                "SELECT seen_at, content_hash FROM post_versions WHERE post_number = ? "
+                "ORDER BY version_no",
+                [number],
+            ).fetchall()
+        ]
+        by_close = [v for v in versions if v[0] <= closes_at] or versions[:1]
+        if not by_close:
+            continue
+        at_close = by_close[-1][1]
+        changed = [
+            seen for seen, content_hash in versions if seen > closes_at and content_hash != at_close
+        ]
+        if changed:
+            problems.append(
+                WinnerProblem(
+                    rank,
+                    number,
+                    "edited_after_close",
+                    f"changed after the close: a version first seen {changed[0]:%Y-%m-%d %H:%M} "
+                    "differs from the post as it was at the close",
+                )
+            )
+    return problems
+
+
 def draw_status(con: Any, slug: str) -> DrawStatus:
     campaign = get_campaign(con, slug)
     pools = _pools(con, slug)
@@ -1075,4 +1402,5 @@ def draw_status(con: Any, slug: str) -> DrawStatus:
         pool=current_pool(con, slug),
         voided=tuple(p for p in pools if p.state == "voided"),
         certificate=get_certificate(con, slug),
+        winner_problems=tuple(winner_problems(con, slug)),
     )

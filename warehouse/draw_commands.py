@@ -7,6 +7,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,48 @@ def _freeze(args: argparse.Namespace) -> int:
             randomness_due=due,
             randomness_values=args.value_count,
             randomness_digits=args.value_digits,
+            source_preset=args.source_preset,
             leave_out_undecided=args.leave_out_undecided,
+            accept_unverified=args.accept_unverified,
         )
     print(f"Frozen {args.slug}: {pool.pool_size} eligible entries, pool_hash {pool.pool_hash}")
     print(f"Randomness: {pool.randomness_source}, due {pool.randomness_due.isoformat()}")
     if pool.left_out:
         print(f"Left out (undecided): {', '.join(str(n) for n in pool.left_out)}")
+    _print_unverified(pool.unverified_entries, indent="")
     print("Publish the pool_hash and the randomness source now, before the value is known.")
-    if pool.value_digits is None:
-        print(
-            "Note: no --value-digits was announced, so a value's length (e.g. leading zeros) "
-            "is not fixed; only its count is."
-        )
     return 0
+
+
+def _print_unverified(entries: Sequence[Mapping[str, Any]], *, indent: str) -> None:
+    if not entries:
+        return
+    print(
+        f"{indent}In the pool although not seen live since the close (accepted by "
+        f"{entries[0]['accepted_by']}: {entries[0]['reason']}): "
+        + ", ".join(f"{e['post_number']} ({e['state']})" for e in entries)
+    )
+
+
+def _print_winner_problems(problems: Sequence[draw.WinnerProblem], slug: str) -> None:
+    if not problems:
+        return
+    print("Winners that need a decision (their post is gone or changed after the close):")
+    for problem in problems:
+        print(f"  prize {problem.prize_rank}, post {problem.post_number}: {problem.detail}")
+    print(f"  (check each post; replace with: tagdraw draw replace {slug} POST --reason TEXT)")
+
+
+def _recheck_winners(args: argparse.Namespace, post_numbers: Sequence[int]) -> None:
+    """The hook where ``draw run`` fetches each winner's post again, right after the draw, so
+    that a winner deleted or edited after the close shows up in :func:`draw.winner_problems`
+    (printed next, and on the Draw page and by ``draw show``).
+
+    Does nothing yet: the fetch belongs to the crawler (``tagdraw crawl SLUG --verify``), and
+    warehouse/ does not import scraper/. The integrator wires the crawler's re-check of these
+    post numbers here (``args.db``, ``args.slug``); it must store what it finds through the
+    crawler's usual writes (``posts.gone``, ``last_fetched_at``, ``post_versions``)."""
+    del args, post_numbers
 
 
 def _unfreeze(args: argparse.Namespace) -> int:
@@ -93,6 +123,9 @@ def _run(args: argparse.Namespace) -> int:
     text = draw.certificate_json(cert)
     if out is not None:
         out.write_text(text, encoding="utf-8")
+    _recheck_winners(args, [n for n in draw.current_winners(cert) if n is not None])
+    with connect(args.db, read_only=True) as con:
+        problems = draw.winner_problems(con, args.slug)
     _print_result(cert)
     for voided in cert.get("voided_pools", []):
         print(
@@ -101,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     if out is not None:
         print(f"Certificate written to {out}; check it with: tagdraw draw verify {out}")
+    _print_winner_problems(problems, args.slug)
     return 0
 
 
@@ -167,6 +201,7 @@ def _show(args: argparse.Namespace) -> int:
                     "pool": status.pool.to_json() if status.pool else None,
                     "voided": [p.to_json() for p in status.voided],
                     "certificate": status.certificate,
+                    "winner_problems": [p.as_json() for p in status.winner_problems],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -188,10 +223,12 @@ def _show(args: argparse.Namespace) -> int:
     print(f"  randomness: {pool.randomness_source}, due {pool.randomness_due.isoformat()}")
     if pool.left_out:
         print(f"  left out (undecided): {', '.join(str(n) for n in pool.left_out)}")
+    _print_unverified(pool.unverified_entries, indent="  unverified: ")
     if status.certificate is None:
         print("  the draw has not run")
     else:
         _print_result(status.certificate)
+        _print_winner_problems(status.winner_problems, status.campaign_slug)
     return 0
 
 
@@ -213,11 +250,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _post_number(text: str) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 20 else -1
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a post number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a post number")
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a post number") from None
+    if not 1 <= value <= draw.MAX_POST_NUMBER:
+        raise argparse.ArgumentTypeError(f"{text[:30]!r} is not a post number")
     return value
 
 
@@ -231,7 +268,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions = parser.add_subparsers(dest="draw_command", metavar="ACTION", required=True)
 
     p = actions.add_parser(
-        "freeze", help="freeze the pool of eligible entries and announce the randomness source"
+        "freeze",
+        help="freeze the pool of eligible entries and announce the randomness source",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="source presets (--source-preset NAME):\n"
+        + "\n".join(f"  {x.name}: {x.description}" for x in draw.SOURCE_PRESETS.values()),
     )
     p.add_argument("slug", metavar="SLUG")
     p.add_argument(
@@ -248,9 +289,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="when that value is published: YYYY-MM-DD[THH:MM] (Asia/Bangkok); must be future",
     )
     p.add_argument(
+        "--source-preset",
+        metavar="NAME",
+        help="a known source that fixes the value format (listed below), instead of "
+        "--value-count/--value-digits",
+    )
+    p.add_argument(
         "--value-count",
         type=int,
-        default=1,
         metavar="N",
         help="how many published values the draw takes (default 1); the draw refuses any other "
         "count",
@@ -259,13 +305,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--value-digits",
         type=int,
         metavar="D",
-        help="each value is exactly D digits (e.g. 6 for the lottery first prize); the draw "
-        "refuses any other format",
+        help="each value is exactly D digits (e.g. 6 for the lottery first prize); required "
+        "unless --source-preset gives it; the draw refuses any other format",
     )
     p.add_argument(
         "--leave-out-undecided",
         action="store_true",
         help="confirm that entries still undecided are left out of the draw",
+    )
+    p.add_argument(
+        "--accept-unverified",
+        metavar="REASON",
+        help="freeze although some entries have not been seen live since the campaign closed "
+        "(run `tagdraw crawl SLUG --verify` first); the reason is logged and printed in the "
+        "certificate and the announcement",
     )
     _add_actor(p)
     p.set_defaults(func=_freeze)

@@ -85,7 +85,9 @@ ENTRY_COLUMNS = (
 VERIFY_SCRIPT = """\
 import hashlib, hmac, json
 
-c = json.load(open("certificate.json", encoding="utf-8"))  # the published certificate
+def once(p): assert len({k for k, v in p}) == len(p), "a key appears twice"; return dict(p)
+c = json.load(open("certificate.json", encoding="utf-8"), object_pairs_hook=once)  # the published certificate
+assert all(v.isascii() and v.isdigit() for v in c["randomness"].split("/")[:-1]) and c["randomness"][-1:] == "/", "randomness is not canonical"
 pool = c["pool"]
 assert hashlib.sha256(pool.encode("utf-8")).hexdigest() == c["pool_hash"], "pool_hash differs"
 prk = hmac.new(bytes.fromhex(c["pool_hash"]), c["randomness"].encode("utf-8"), "sha256").digest()
@@ -375,6 +377,9 @@ class _Announcement:
     replacements: list[dict[str, Any]]
     certificate_name: str
     voided: list[dict[str, Any]]  # pools frozen and then voided before this draw
+    # Entries frozen although not seen live since the close (None: a certificate made
+    # before the freeze checked this).
+    unverified: list[dict[str, Any]] | None
 
 
 def _announcement(report: DrawReport) -> _Announcement:
@@ -397,7 +402,40 @@ def _announcement(report: DrawReport) -> _Announcement:
         replacements=list(cert.get("replacements", [])),
         certificate_name=f"{report.slug}-certificate.json",
         voided=list(cert.get("voided_pools") or []),
+        unverified=(
+            list(cert["unverified_entries"])
+            if isinstance(cert.get("unverified_entries"), list)
+            else None
+        ),
     )
+
+
+_UNVERIFIED_STATES = {
+    "gone": "ถูกลบหรือปิดไปแล้วเมื่อตรวจครั้งล่าสุด",
+    "never_fetched": "ไม่เคยดึงหน้าบันทึก",
+}
+
+
+def _unverified_lines(
+    entries: list[dict[str, Any]] | None, escape: Callable[[Any], str]
+) -> tuple[str, list[str]]:
+    """(the heading line, one line per entry) for entries an admin accepted into the pool
+    without a live check after the close; ('', []) for a certificate made before the check."""
+    if entries is None:
+        return "", []
+    if not entries:
+        return "ทุกบันทึกในรายชื่อถูกตรวจว่ายังอยู่บนเว็บหลังปิดรับ", []
+    lines = []
+    for item in entries:
+        state = _UNVERIFIED_STATES.get(str(item.get("state")))
+        if state is None:
+            state = f"ดึงหน้าบันทึกครั้งล่าสุดเมื่อ {_when(item.get('last_fetched_at'))} ก่อนปิดรับ"
+        lines.append(
+            f"บันทึกหมายเลข {escape(item.get('post_number'))} ({state}) "
+            f"ยอมรับโดย {escape(item.get('accepted_by'))} เหตุผล: {escape(item.get('reason'))}"
+        )
+    heading = f"บันทึกในรายชื่อที่ยังไม่ได้ยืนยันว่ายังอยู่หลังปิดรับ ({len(entries)} บันทึก) ผู้ดูแลยอมรับให้ร่วมจับรางวัล:"
+    return heading, lines
 
 
 def _voided_line(pool: Mapping[str, Any], escape: Callable[[Any], str]) -> str:
@@ -409,6 +447,22 @@ def _voided_line(pool: Mapping[str, Any], escape: Callable[[Any], str]) -> str:
         f"ยกเลิกเมื่อ {_when(pool.get('voided_at'))} โดย {escape(pool.get('voided_by'))} "
         f"เหตุผล: {escape(pool.get('void_reason'))}"
     )
+
+
+def _unverified_markdown(a: _Announcement) -> list[str]:
+    heading, lines = _unverified_lines(a.unverified, md_escape)
+    if not heading:
+        return []
+    return [f"- {heading}"] + [f"  - {line}" for line in lines]
+
+
+def _unverified_html(a: _Announcement) -> str:
+    heading, lines = _unverified_lines(a.unverified, h)
+    if not heading:
+        return ""
+    if not lines:
+        return f"<li>{heading}</li>"
+    return f"<li>{heading}<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul></li>"
 
 
 def announcement_markdown(report: DrawReport) -> str:
@@ -466,6 +520,7 @@ def announcement_markdown(report: DrawReport) -> str:
             if a.voided
             else ["- ไม่มีการล็อกรายชื่อที่ถูกยกเลิกก่อนการสุ่มนี้"]
         ),
+        *_unverified_markdown(a),
         "- วิธีสุ่ม: tagdraw-draw-v1 (HMAC-SHA256 แบบเดียวกับ RFC 3797) "
         "คะแนนของแต่ละบันทึกคำนวณจาก pool_hash ตัวเลขสุ่ม และหมายเลขบันทึก "
         "เรียงคะแนนจากน้อยไปมาก ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล",
@@ -543,6 +598,7 @@ def announcement_html(report: DrawReport) -> str:
             if a.voided
             else "<li>ไม่มีการล็อกรายชื่อที่ถูกยกเลิกก่อนการสุ่มนี้</li>"
         ),
+        _unverified_html(a),
         "<li>วิธีสุ่ม: tagdraw-draw-v1 (HMAC-SHA256 แบบเดียวกับ RFC 3797) "
         "ผู้เขียนหนึ่งคนได้รางวัลไม่เกินหนึ่งรางวัล</li>",
         f"<li>ใบรับรองผล (certificate) คือไฟล์ <code>{h(a.certificate_name)}</code> "
