@@ -377,3 +377,39 @@ def test_dates_are_buddhist_era_in_thai(sites: Sites) -> None:
     assert opens["iso"].startswith("2013-08-06T00:00:00+07:00")
     assert "2556" in opens["th"] and "2013" in opens["en"]
     assert CLOSES.year + 543 == int(re.search(r"\d{4}", data["campaign"]["closes_at"]["th"])[0])
+
+
+def _draw_page_script(db_path: str, slug: str) -> None:
+    # Runs as a Streamlit script: everything it needs is imported here.
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from dashboard.draw_page import render
+
+    user = SimpleNamespace(username="boss", role="admin", disabled=False)
+    render(SimpleNamespace(db_path=Path(db_path), user=user, campaign_slug=slug, lang="en"))
+
+
+def test_draw_page_publish_action(sites: Sites, tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(
+        _draw_page_script,
+        kwargs={"db_path": str(sites.db_path), "slug": SLUG},
+        default_timeout=120,
+    ).run()
+    assert not app.exception
+    out = tmp_path / "from-dashboard"
+    app.text_input(key="draw_pub_dir").set_value(str(out))
+    app.button(key="draw_publish").click()
+    app.run()
+    assert not app.exception
+    shown = [re.sub(r"\\(.)", r"\1", str(s.value)) for s in app.success]  # markdown-escaped
+    assert f"Site written to {out}/index.html" in shown
+    assert sorted(p.name for p in out.iterdir()) == [
+        "certificate.json",
+        "entries.json",
+        "index.html",
+        "pool.csv",
+    ]
+    assert (out / "pool.csv").read_bytes() == (sites.drawn / "pool.csv").read_bytes()

@@ -633,6 +633,14 @@
           }
         });
       }
+      var scoresDiffer = rankingDiffs.filter(function (d) { return /\.score:/.test(d.en); }).length;
+      if (scoresDiffer) {
+        // Scores depend only on the pool and the randomness: say so, since one of the two
+        // (or the scores themselves) was changed.
+        diffs.push(diff("ranking",
+          "คะแนน " + scoresDiffer + " รายการที่คำนวณใหม่จากรายชื่อ (ลายนิ้วมือ " + summary.hash + ") และเลขสุ่ม " + JSON.stringify(randomness) + " ไม่ตรงกับคะแนนในใบรับรองผล: รายชื่อ เลขสุ่ม หรือคะแนนถูกแก้ไข",
+          scoresDiffer + " scores re-derived from the pool (hash " + summary.hash + ") and the randomness " + JSON.stringify(randomness) + " differ from the certificate's: the pool, the randomness or the scores were changed"));
+      }
       diffs = diffs.concat(rankingDiffs.slice(0, MAX_LISTED));
       if (rankingDiffs.length > MAX_LISTED) {
         var more = rankingDiffs.length - MAX_LISTED;
