@@ -413,3 +413,37 @@ def test_draw_page_publish_action(sites: Sites, tmp_path: Path) -> None:
         "pool.csv",
     ]
     assert (out / "pool.csv").read_bytes() == (sites.drawn / "pool.csv").read_bytes()
+
+
+def test_schedule_refreshes_the_site_after_each_crawl(tmp_path: Path) -> None:
+    from scraper.schedule import Scheduler
+
+    db = tmp_path / "schedule.duckdb"
+    site = build_site(n_posts=20, seed=9)
+    campaign = site.ground_truth()["campaign"]
+    public = tmp_path / "public"
+    public.mkdir()
+    with ReplicaServer(site) as server:
+        values = {
+            "keywords": campaign["keywords"],
+            "opens_at": campaign["opens"],
+            "closes_at": campaign["closes"],
+            "prizes": 1,
+            "site_url": server.url,
+        }
+        run(lambda con: create_campaign(con, "sched", **values), db)
+        options = {k: v for k, v in CRAWL.items() if k != "progress"}
+        scheduler = Scheduler(
+            db, slugs=["sched"], publish_dir=public, crawl_options=options, interval_min=60
+        )
+        outcomes = scheduler.tick(now=CLOSES - timedelta(days=1))
+        assert [o.status for o in outcomes] == ["ok"]
+        first = json.loads((public / "sched" / "entries.json").read_text("utf-8"))
+        assert first["last_crawl_at"] is not None
+        listed = {e["post_number"] for e in first["entries"]}
+        assert listed and listed <= {int(n) for n in site.ground_truth()["posts"]}
+        added = site.add_post(title="บันทึกใหม่หลังรอบแรก", created_at=OPENS + timedelta(days=2))
+        scheduler.tick(now=CLOSES - timedelta(days=1))
+    second = json.loads((public / "sched" / "entries.json").read_text("utf-8"))
+    assert {e["post_number"] for e in second["entries"]} == listed | {added}
+    assert sorted(p.name for p in public.iterdir()) == ["sched"]

@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -31,8 +32,10 @@ from warehouse.campaigns import Campaign, get_campaign
 from warehouse.draw import certificate_json, current_pool, get_certificate
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
+from warehouse.logs import kv
 from warehouse.thai import BANGKOK, format_thai_date
 
+log = logging.getLogger("tagdraw.publish")
 PUBLIC_FORMAT = "tagdraw-public-v1"
 PAGE_FILES = ("publish_page.html", "publish_page.js", "publish_page.css")
 # Public statuses: the test contract's data-status values.
@@ -336,6 +339,31 @@ def publish(
 
     site = run(lambda con: public_data(con, slug), db_path, read_only=True)
     return write_site(site, out), site
+
+
+def publish_after_crawls(
+    db_path: str | os.PathLike[str] | None,
+    slugs: Iterable[str],
+    publish_dir: str | os.PathLike[str],
+) -> dict[str, Path | str]:
+    """Refresh each campaign's site at ``publish_dir/SLUG`` (for ``tagdraw schedule
+    --publish-dir``). Never raises: a failure is logged and returned as its message, so a
+    publishing problem never stops the crawls."""
+    done: dict[str, Path | str] = {}
+    for slug in dict.fromkeys(slugs):
+        try:
+            path, site = publish(db_path, slug, Path(publish_dir) / slug)
+        except Exception as exc:
+            done[slug] = f"{type(exc).__name__}: {exc}"
+            log.error(
+                "publish failed %s",
+                kv(campaign=slug, error=done[slug]),
+                exc_info=not isinstance(exc, UserError),
+            )
+            continue
+        done[slug] = path
+        log.info("published %s", kv(campaign=slug, state=site.state, path=path))
+    return done
 
 
 def describe(site: PublicSite) -> Mapping[str, Any]:
