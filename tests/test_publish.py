@@ -129,7 +129,9 @@ def _build(root: Path) -> Sites:
         assert hostile in clean
         others = [n for n in clean if n != hostile]
         undecided = set(others[-2:])  # left pending, then out of the pool at the freeze
-        duplicate, spam, other = others[1], others[2], others[3]
+        duplicate, other = others[1], others[3]
+        # Spam as the replica planted it (a moderator would catch it), and one more.
+        spam = set(truth["labels"]["spam"]) | {others[2]}
         for entry in entries:
             n = entry.post_number
             rule = entry.facts.reasons()
@@ -143,7 +145,7 @@ def _build(root: Path) -> Sites:
             elif n == duplicate:
                 status, extra = "duplicate", {"duplicate_of": others[0]}
                 duplicate_of[n] = others[0]
-            elif n == spam:
+            elif n in spam:
                 status = "spam"
             elif n == other:
                 status, extra = "ineligible", {"reason": "other"}

@@ -195,6 +195,11 @@ def public_data(con: Any, slug: str, *, now: datetime | None = None) -> PublicSi
             "winners": certificate.get("winners"),
             "final_winners": certificate.get("final_winners", certificate.get("winners")),
             "alternate_list": certificate.get("alternate_list"),
+            # Who replaced whom and why (the certificate's own record, without who did it).
+            "replacements": [
+                {k: item.get(k) for k in ("prize_rank", "disqualified", "replacement", "reason")}
+                for item in certificate.get("replacements", [])
+            ],
         }
     return PublicSite(data, pool.pool_text if pool else None, certificate)
 

@@ -40,7 +40,8 @@
     winners: ["ผู้ได้รับรางวัล", "Winners"],
     alternates: ["ผู้สำรอง", "Alternates"],
     vacant: ["ว่าง (ไม่มีผู้สำรองเหลือ)", "vacant (no alternate left)"],
-    prize_n: ["รางวัลที่ {n}", "Prize {n}"],
+    replaced_note: ["แทนบันทึก #{post} ที่ถูกตัดสิทธิ์ (เหตุผล: {reason})", "replaces #{post}, disqualified (reason: {reason})"],
+    alternate_used: ["(ได้รับรางวัลแทนแล้ว)", "(has taken a prize)"],
     files: ["ไฟล์", "Files"],
     generated: ["สร้างหน้านี้เมื่อ", "Page generated"],
     verify_heading: ["ตรวจผลการจับรางวัลด้วยตัวเอง", "Check the draw yourself"],
@@ -216,12 +217,24 @@
     box.appendChild(el("h3", t("winners")));
     var winners = el("ol", null, "winners");
     winners.setAttribute("data-testid", "winners");
-    (draw.final_winners || []).forEach(function (n) { winners.appendChild(postItem(n)); });
+    var replacements = draw.replacements || [];
+    var usedAlternates = new Set(replacements.map(function (r) { return r.replacement; }));
+    (draw.final_winners || []).forEach(function (n, k) {
+      var item = postItem(n);
+      replacements.filter(function (r) { return r.prize_rank === k + 1; }).forEach(function (r) {
+        item.appendChild(el("div", t("replaced_note", { post: r.disqualified, reason: r.reason }), "muted"));
+      });
+      winners.appendChild(item);
+    });
     box.appendChild(winners);
     if ((draw.alternate_list || []).length) {
       box.appendChild(el("h3", t("alternates")));
       var alternates = el("ol", null, "winners");
-      draw.alternate_list.forEach(function (n) { alternates.appendChild(postItem(n)); });
+      draw.alternate_list.forEach(function (n) {
+        var item = postItem(n);
+        if (usedAlternates.has(n)) item.appendChild(el("span", " " + t("alternate_used"), "muted"));
+        alternates.appendChild(item);
+      });
       box.appendChild(alternates);
     }
   }
