@@ -294,6 +294,12 @@ def _agreement_cases(sites: Sites, tmp_path: Path) -> dict[str, Path]:
     case("unknown_algorithm", changed(algorithm="tagdraw-draw-v0"))
     case("missing_version", {k: v for k, v in cert.items() if k != "version"})
     case("not_json", "{ this is not json")
+    cases["byte_order_mark"] = tmp_path / "agree-bom.json"
+    cases["byte_order_mark"].write_bytes(b"\xef\xbb\xbf" + certificate_json(cert).encode())
+    cases["not_utf8"] = tmp_path / "agree-latin1.json"
+    cases["not_utf8"].write_bytes(
+        certificate_json(cert).encode().replace(b"\xe0\xb8", b"\xe0\x28", 1)
+    )
     case("a_list", [cert])
     # A certificate consistent in itself, made from the same pool with other prizes.
     remade = build_certificate(
@@ -345,3 +351,36 @@ def test_refuses_what_the_canonical_rules_forbid(sites: Sites, visit: Any, tmp_p
     path.write_text(certificate_json(lettered), "utf-8")
     ok, differences = verify_file(page, path)
     assert not ok and [f for f, _ in differences] == ["randomness"]
+
+
+def test_works_from_a_static_web_server(sites: Sites, browser: Browser) -> None:
+    """The same files served by a plain static host (here Python's http.server on
+    127.0.0.1): the page works and requests nothing but its own index.html."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(sites.drawn))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    context = browser.new_context()
+    try:
+        requested: list[str] = []
+        context.on("request", lambda r: requested.append(r.url))
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "index.html")
+        assert set(row_statuses(page)) == sites.candidates
+        page.click("[data-testid=verify-button]")
+        assert _result(page) == (True, [])
+        assert requested == [base + "index.html"] and errors == []
+        href = page.get_attribute("footer a[href='certificate.json']", "href")
+        response = context.request.get(base + href)
+        assert json.loads(response.text()) == sites.certificate
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()

@@ -834,7 +834,18 @@
     var file = event.target.files && event.target.files[0];
     if (!file) return;
     var name = file.name;
-    file.text().then(function (text) { verifyText(text, { file: name }); });
+    file.arrayBuffer().then(function (buffer) {
+      var text;
+      try {
+        // Read as the reference verifier reads: UTF-8 that must be valid, a byte-order mark
+        // kept (and then refused as JSON) rather than silently dropped.
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(buffer);
+      } catch (err) {
+        finish({ diffs: [diff("certificate", "ไฟล์นี้ไม่ใช่ข้อความ UTF-8", "the file is not UTF-8 text")] }, { file: name });
+        return;
+      }
+      verifyText(text, { file: name });
+    });
   });
   renderAll();
 })();
