@@ -350,6 +350,11 @@ def test_cli_publish(sites: Sites, tmp_path: Path, capsys: pytest.CaptureFixture
     code = tagdraw(["--db", str(sites.db_path), "publish", "no-such", "--out", str(out)])
     assert code == 2
     assert "Unknown campaign" in capsys.readouterr().err
+    nowhere = tmp_path / "missing" / "site"
+    code = tagdraw(["--db", str(sites.db_path), "publish", SLUG, "--out", str(nowhere)])
+    assert code == 2
+    assert "no directory" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()
 
 
 def test_contact_settings_on_the_command_line(
