@@ -454,3 +454,40 @@ def test_schedule_refreshes_the_site_after_each_crawl(tmp_path: Path) -> None:
     second = json.loads((public / "sched" / "entries.json").read_text("utf-8"))
     assert {e["post_number"] for e in second["entries"]} == listed | {added}
     assert sorted(p.name for p in public.iterdir()) == ["sched"]
+
+
+def test_readers_never_see_a_missing_or_half_written_site(sites: Sites, tmp_path: Path) -> None:
+    import threading
+
+    from warehouse.publish import public_data, write_site
+
+    site = run(lambda con: public_data(con, SLUG), sites.db_path, read_only=True)
+    target = tmp_path / "live"
+    write_site(site, target)
+    problems: list[str] = []
+    reads = 0
+    stop = threading.Event()
+
+    def read_continuously() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                page = (target / "index.html").read_bytes()
+                json.loads((target / "entries.json").read_bytes())
+                if not page.rstrip().endswith(b"</html>"):
+                    problems.append("index.html cut short")
+            except (OSError, ValueError) as exc:
+                problems.append(f"{type(exc).__name__}: {exc}")
+            reads += 1
+
+    reader = threading.Thread(target=read_continuously)
+    reader.start()
+    try:
+        for _ in range(40):
+            write_site(site, target)
+    finally:
+        stop.set()
+        reader.join()
+    assert reads > 40
+    assert problems == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live"]
