@@ -215,6 +215,7 @@ def render(ctx: Any) -> None:
                 hide_index=True,
             )
     _downloads(ctx, state.report)
+    _publish_section(ctx, slug)
 
 
 _FAILED = object()
@@ -447,3 +448,29 @@ def _downloads(ctx: Any, report: exports.DrawReport) -> None:
             key=f"draw_dl_{what}_{fmt}",
         )
         index += 1
+
+
+_PUBLISH_TEXT: dict[str, tuple[str, str]] = {
+    "publish": ("เผยแพร่หน้าผลสาธารณะ", "Publish the public results site"),
+    "publish_dir": ("โฟลเดอร์ที่จะเขียน", "Directory to write"),
+    "publish_button": ("เผยแพร่", "Publish"),
+    "published": ("เขียนหน้าผลแล้วที่ {path}", "Site written to {path}"),
+}
+
+
+def _publish_section(ctx: Any, slug: str) -> None:
+    """The same code as `tagdraw publish` (warehouse.publish), writing where the admin says."""
+    from warehouse.db import resolve_db_path
+    from warehouse.publish import publish
+
+    lang = 1 if getattr(ctx, "lang", "th") == "en" else 0
+    st.subheader(_PUBLISH_TEXT["publish"][lang])
+    default = resolve_db_path(ctx.db_path).parent / "public" / slug
+    out = st.text_input(_PUBLISH_TEXT["publish_dir"][lang], value=str(default), key="draw_pub_dir")
+    if st.button(_PUBLISH_TEXT["publish_button"][lang], key="draw_publish"):
+        try:
+            path, _ = publish(ctx.db_path, slug, out)
+        except (TagdrawError, OSError) as exc:
+            _say_error(exc)
+            return
+        st.success(md_escape(_PUBLISH_TEXT["published"][lang].format(path=path / "index.html")))

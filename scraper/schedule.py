@@ -344,8 +344,11 @@ class Scheduler:
         slugs: Sequence[str] = (),
         after_close_days: int | None = None,
         crawl_options: dict[str, Any] | None = None,
+        publish_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         from warehouse.settings import get_settings
+
+        self.publish_dir = publish_dir  # refresh each crawled campaign's public site there
 
         if interval_min is not None and cron is not None:
             raise UserError("Give either --interval or --cron, not both.")
@@ -427,6 +430,11 @@ class Scheduler:
             if outcome.status in ("failed", "partial", "error") or outcome.suggestions == "error":
                 self.counters.errors += 1
         self.outcomes.extend(outcomes)
+        if self.publish_dir:
+            from warehouse.publish import publish_after_crawls
+
+            crawled = [o.slug for o in outcomes if o.status in ("ok", "partial")]
+            publish_after_crawls(self.db_path, crawled, self.publish_dir)
         return outcomes
 
     def _job(self) -> None:
@@ -634,6 +642,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="keep crawling N days after the deadline (default: each campaign's own, 7)",
     )
+    parser.add_argument(
+        "--publish-dir",
+        default=None,
+        metavar="DIR",
+        help="after each crawl, rewrite the campaign's public site in DIR/SLUG (tagdraw publish)",
+    )
     add_site_options(parser)
     parser.set_defaults(func=schedule_command)
 
@@ -646,6 +660,7 @@ def schedule_command(args: argparse.Namespace) -> int:
         slugs=args.campaign,
         after_close_days=args.after_close_days,
         crawl_options=site_options_from(args),
+        publish_dir=args.publish_dir,
     )
     if args.once:
         outcomes = scheduler.run_once()

@@ -42,6 +42,9 @@ class Campaign:
     site_url: str
     crawl_after_close_days: int
     frozen_at: datetime | None
+    # Shown on the public results site under "not listed?" (migration 0012).
+    contact_text: str | None = None
+    contact_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able dict (datetimes as ISO 8601 with +07:00)."""
@@ -146,6 +149,18 @@ def _site_url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _contact_url(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https", "mailto") or any(ch.isspace() for ch in text):
+        raise UserError(
+            f"Bad contact URL {text!r}: it must start with http://, https:// or mailto:."
+        )
+    return text
+
+
 def _optional_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -182,6 +197,8 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
     v["crawl_after_close_days"] = _int(
         v.get("crawl_after_close_days"), "crawl-after-close days", minimum=0
     )
+    v["contact_text"] = _optional_text(v.get("contact_text"))
+    v["contact_url"] = _contact_url(v.get("contact_url"))
     overlap = set(v["keywords"]) & set(v["near_miss_tags"])
     if overlap:
         raise UserError(f"A tag cannot be both a keyword and a near-miss tag: {sorted(overlap)}.")
@@ -276,6 +293,8 @@ def prepare_campaign(
     excluded_authors: Sequence[str] = (),
     announcement_post: int | None = None,
     crawl_after_close_days: int | None = None,
+    contact_text: str | None = None,
+    contact_url: str | None = None,
 ) -> dict[str, Any]:
     """Check and normalise a new campaign's fields without touching the database
     (the CLI calls it first so that bad input never even creates a warehouse file)."""
@@ -301,6 +320,8 @@ def prepare_campaign(
                 else crawl_after_close_days
             ),
             "frozen_at": None,
+            "contact_text": contact_text,
+            "contact_url": contact_url,
         }
     )
 
@@ -323,6 +344,8 @@ def create_campaign(
     excluded_authors: Sequence[str] = (),
     announcement_post: int | None = None,
     crawl_after_close_days: int | None = None,
+    contact_text: str | None = None,
+    contact_url: str | None = None,
     actor: str = "admin",
 ) -> Campaign:
     """Validate and insert a campaign; ``UserError`` (nothing written) on bad input."""
@@ -342,6 +365,8 @@ def create_campaign(
         excluded_authors=excluded_authors,
         announcement_post=announcement_post,
         crawl_after_close_days=crawl_after_close_days,
+        contact_text=contact_text,
+        contact_url=contact_url,
     )
     if find_campaign(con, values["slug"]) is not None:
         raise UserError(f"A campaign {values['slug']!r} already exists; use `campaign edit`.")

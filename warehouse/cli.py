@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "dashboard.commands",  # dashboard, user
     "replica.commands",  # replica
     "warehouse.demo",  # demo
+    "warehouse.publish_commands",  # publish
 )
 
 

@@ -77,6 +77,10 @@ def _add_campaign_options(parser: argparse.ArgumentParser, *, creating: bool) ->
     parser.add_argument(
         "--crawl-after-close-days", metavar="N", help="keep re-crawling this many days"
     )
+    parser.add_argument(
+        "--contact-text", metavar="TEXT", help="public site: how to reach the organisers"
+    )
+    parser.add_argument("--contact-url", metavar="URL", help="public site: the organisers' link")
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--allow-several-prizes-per-author",
@@ -111,6 +115,8 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
         "near_miss_tags": args.near_miss_tag,
         "crawl_after_close_days": args.crawl_after_close_days,
         "one_prize_per_author": args.one_prize_per_author,
+        "contact_text": args.contact_text,
+        "contact_url": args.contact_url,
     }
     changes = {k: v for k, v in mapping.items() if v is not None}
     for key in ("announcement_post", "max_entries_per_author"):
