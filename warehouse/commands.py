@@ -1,5 +1,5 @@
-"""``tagdraw campaign ...``, ``tagdraw backup`` and ``tagdraw restore``: thin calls into
-warehouse.campaigns and warehouse.backup. Every bad input is one line on stderr and a
+"""``tagdraw campaign ...``, ``tagdraw backup``, ``tagdraw restore`` and ``tagdraw check``:
+thin calls into warehouse.campaigns and warehouse.backup. Every bad input is one line on stderr and a
 non-zero exit, with nothing written."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
-from warehouse.backup import backup_database, restore_database
+from warehouse.backup import backup_database, check_database, restore_database
 from warehouse.campaigns import (
     Campaign,
     create_campaign,
@@ -20,7 +20,7 @@ from warehouse.campaigns import (
     update_campaign,
 )
 from warehouse.db import resolve_db_path, run
-from warehouse.errors import UserError
+from warehouse.errors import CorruptWarehouse, UserError
 from warehouse.thai import format_thai_date
 
 
@@ -206,7 +206,24 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_backup(args: argparse.Namespace) -> int:
     report = backup_database(args.db, args.path)
     total = sum(report.tables.values())
-    print(f"Backed up {total} rows in {len(report.tables)} tables to {report.path}")
+    print(
+        f"Backed up {total} rows in {len(report.tables)} tables to {report.path} "
+        "(verified: every row read back)"
+    )
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    report = check_database(args.db)
+    for problem in report.problems:
+        print(problem)
+    if report.problems:
+        raise CorruptWarehouse(
+            f"The warehouse {report.path} is corrupt: {len(report.problems)} problem(s) above; "
+            "restore a verified backup (`tagdraw restore PATH --force`)."
+        )
+    total = sum(report.tables.values())
+    print(f"OK: {total} rows in {len(report.tables)} tables of {report.path} read back in full")
     return 0
 
 
@@ -255,3 +272,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--force", action="store_true", help="replace a warehouse that already holds data"
     )
     restore.set_defaults(func=_cmd_restore)
+
+    check = _one_line_errors(
+        sub.add_parser(
+            "check", help="read every table of the warehouse in full; exit 1 if it is corrupt"
+        )
+    )
+    check.set_defaults(func=_cmd_check)

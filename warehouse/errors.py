@@ -38,8 +38,8 @@ class BrowserMissing(TagdrawError):
 
 
 class StorageError(TagdrawError):
-    """The system refused to write or read a file: disk full, file too large, no
-    permission, an I/O error. Nothing partial is left behind."""
+    """The system failed to write or read a file: disk full, file too large, an I/O
+    error. Nothing partial is left behind."""
 
     exit_code = 7
 
@@ -62,7 +62,19 @@ _CORRUPTION_MARKS = (
 _DISK_FULL_MARKS = ("no space left", "file too large", "disk quota")
 # OS errors about the path the user named (as opposed to the machine refusing to write).
 _BAD_PATH_ERRNOS = frozenset(
-    ("ENOENT", "ENOTDIR", "EISDIR", "EEXIST", "ENAMETOOLONG", "ELOOP", "EINVAL", "EXDEV")
+    (
+        "ENOENT",
+        "ENOTDIR",
+        "EISDIR",
+        "EEXIST",
+        "ENAMETOOLONG",
+        "ELOOP",
+        "EINVAL",
+        "EXDEV",
+        "EACCES",
+        "EPERM",
+        "EROFS",
+    )
 )
 
 
