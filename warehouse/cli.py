@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
+from warehouse.campaigns import validate_slug
 from warehouse.errors import TagdrawError, describe_failure
 from warehouse.thai import ThaiDateError
 
@@ -70,13 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_utf8(value: str) -> bool:
-    # Python hands bytes that are not UTF-8 over as lone surrogates (surrogateescape).
+def _argument_problem(value: str) -> str | None:
+    """Why an argument cannot be used as text at all, or None."""
+    if "\0" in value:  # no real command line holds one; a file name cannot
+        return "holds a NUL character"
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+        return "is not UTF-8 text"
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -103,9 +106,10 @@ def _log_traceback(exc: BaseException, command: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     for position, value in enumerate(arguments, start=1):
-        if _not_utf8(value):
+        problem = _argument_problem(value)
+        if problem is not None:
             shown = ascii(value.encode("utf-8", "surrogateescape"))[:60]
-            print(f"tagdraw: argument {position} ({shown}) is not UTF-8 text", file=sys.stderr)
+            print(f"tagdraw: argument {position} ({shown}) {problem}", file=sys.stderr)
             return 2
     parser = build_parser()
     args = parser.parse_args(arguments)
@@ -115,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.raiseExceptions = False
     configure_logging(verbose=args.verbose, quiet=bool(getattr(args, "quiet", False)))
     try:
+        if isinstance(getattr(args, "slug", None), str):
+            # A slug no campaign can have is refused before any file is opened.
+            validate_slug(args.slug)
         result = args.func(args)
     except (TagdrawError, ThaiDateError) as exc:
         print(f"tagdraw: {_one_line(str(exc))}", file=sys.stderr)

@@ -21,6 +21,9 @@ def check_output_path(target: Path, *, overwrite: bool) -> None:
     ``overwrite``) already there."""
     if target.is_dir():
         raise UserError(f"{target} is a folder; give the name of a file to write.")
+    if target.exists() and not target.is_file():
+        # Renaming over a device or a pipe would replace it, not write into it.
+        raise UserError(f"{target} is not a regular file; give the name of a file to write.")
     if not target.parent.is_dir():
         raise UserError(f"no directory {target.parent} to write {target.name} into.")
     if not overwrite and (target.exists() or target.is_symlink()):
