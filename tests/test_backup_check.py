@@ -274,11 +274,11 @@ def test_backup_on_a_full_disk_leaves_nothing(warehouse: Path, tmp_path: Path) -
 
 
 @contextmanager
-def tiny_disk(path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs: a real ENOSPC. Needs the right to mount (root in CI); skipped without."""
+def tiny_disk(path: Path, size: str = "1m") -> Iterator[Path]:
+    """A small tmpfs: a real ENOSPC. Needs the right to mount (root in CI); skipped without."""
     path.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(path)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN)")
@@ -297,3 +297,31 @@ def test_backup_onto_a_real_full_disk(
         assert code == 7, err
         assert err.count("\n") == 1 and "full" in err
         assert list(disk.iterdir()) == []
+
+
+@pytest.mark.browser
+def test_a_crawl_onto_a_full_disk_is_one_line(
+    template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The warehouse on a tmpfs with ~250 KB free: the crawl's writes hit a real ENOSPC."""
+    from replica.server import ReplicaServer
+    from replica.site import build_site
+    from warehouse.db import run
+
+    disk = tmp_path / "disk"
+    with tiny_disk(disk, size=f"{template.stat().st_size // 1024 + 256}k"):
+        db = disk / "tagdraw.duckdb"
+        shutil.copyfile(template, db)
+        with ReplicaServer(build_site(n_posts=30, seed=5)) as server:
+            run(lambda con: con.execute("UPDATE campaigns SET site_url = ?", [server.url]), db)
+            capsys.readouterr()
+            code, _, err = cli(capsys, "--db", str(db), "crawl", "demo", "--quiet", "--unthrottled")
+        kept = tmp_path / "after.duckdb"
+        shutil.copyfile(db, kept)
+        if db.with_name(db.name + ".wal").exists():
+            shutil.copyfile(db.with_name(db.name + ".wal"), kept.with_name(kept.name + ".wal"))
+    assert code == 7, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("tagdraw: ") and "full" in err.splitlines()[-1]
+    # What was committed before the disk filled up is intact.
+    assert cli(capsys, "--db", str(kept), "check")[0] == 0
