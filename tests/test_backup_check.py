@@ -325,3 +325,15 @@ def test_a_crawl_onto_a_full_disk_is_one_line(
     assert err.splitlines()[-1].startswith("tagdraw: ") and "full" in err.splitlines()[-1]
     # What was committed before the disk filled up is intact.
     assert cli(capsys, "--db", str(kept), "check")[0] == 0
+
+
+def test_check_of_a_damaged_header_says_corrupt(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with warehouse.open("r+b") as f:
+        f.seek(8)  # the magic bytes "DUCK" and the storage version
+        f.write(b"\0" * 64)
+    code, out, err = cli(capsys, "--db", str(warehouse), "check")
+    assert code == 1, err
+    assert out.startswith("(opening the file):") and out.count("\n") == 1
+    assert "corrupt" in err and err.count("\n") == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,13 +98,16 @@ def check_database(db: str | os.PathLike[str] | None) -> CheckReport:
     path = resolve_db_path(db)
     if not path.is_file():
         raise UserError(f"No warehouse at {path}: nothing to check.")
-    try:
-        with locked(path) as con:
-            tables, problems = read_every_table(con, _current_catalog(con))
-    except duckdb.Error as exc:
-        if not is_corruption(exc):
-            raise
-        return CheckReport(path, {}, [f"(opening the file): {first_line(exc)}"])
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(locked(path))
+        except UserError as exc:  # the file is there, not locked, and DuckDB cannot open it
+            return CheckReport(path, {}, [f"(opening the file): {first_line(exc)}"])
+        except duckdb.Error as exc:
+            if not is_corruption(exc):
+                raise
+            return CheckReport(path, {}, [f"(opening the file): {first_line(exc)}"])
+        tables, problems = read_every_table(con, _current_catalog(con))
     return CheckReport(path, tables, problems)
 
 
