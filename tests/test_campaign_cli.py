@@ -371,3 +371,12 @@ def test_bad_values_are_refused_with_exit_2(
     assert (code, out) == (2, ""), err
     assert err.startswith("tagdraw") and err.count("\n") == 1 and len(err) < 400, err
     assert snapshot(warehouse) == before
+
+
+def test_a_date_out_of_range_is_shown_as_typed(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(
+        capsys, "--db", str(warehouse), "campaign", "edit", "demo", "--opens", "0001-01-01"
+    )
+    assert code == 2 and "0001-01-01" in err, err

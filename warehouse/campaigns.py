@@ -94,7 +94,7 @@ def parse_campaign_time(value: datetime | date | str, *, end_of_day: bool) -> da
             ) from None
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
         raise UserError(
-            f"The date {moment:%Y-%m-%d} is out of range: campaigns fall between "
+            f"The date {moment.date().isoformat()} is out of range: campaigns fall between "
             f"{FIRST_YEAR} and {LAST_YEAR}."
         )
     return moment
