@@ -336,3 +336,47 @@ def test_the_real_console_script(tmp_path: Path) -> None:
     assert bad.stderr.startswith("tagdraw: ") and bad.stderr.count("\n") == 1, bad.stderr
     assert "before it opens" in bad.stderr
     assert snapshot(Path(db)) == before
+
+
+NOT_UTF8 = os.fsdecode(b"\xff\xfebad")  # what Python makes of non-UTF-8 bytes in argv
+# Bad values that once gave a traceback (or were silently read as something else): each
+# must be refused with one line and exit 2, and write nothing.
+REFUSED = [
+    ["campaign", "create", "x", *CREATE, "--prizes", "99999999999999999999999"],
+    ["campaign", "create", "x", *CREATE, "--prizes", "9" * 5000],
+    ["campaign", "create", "x", *CREATE, "--alternates", "99999999999"],
+    ["campaign", "create", "x", *CREATE, "--crawl-after-close-days", "99999999999"],
+    ["campaign", "create", "x", *CREATE, "--max-entries-per-author", "99999999999"],
+    ["campaign", "create", "x", *CREATE, "--announcement-post", "99999999999999999999999"],
+    ["campaign", "create", "x", *CREATE, "--opens", "0001-01-01"],
+    ["campaign", "create", "x", *CREATE, "--closes", "9999-12-31T23:59"],
+    ["campaign", "create", "x", *CREATE, "--closes", "31 ส.ค. 25567"],
+    ["campaign", "create", "x", *CREATE, "--closes", "131 ส.ค. 2556"],
+    ["campaign", "create", "x", *CREATE, "--closes", "31 ส.ค. 2556 23:59 น.xyz"],
+    ["campaign", "create", "x", *CREATE, "--title", NOT_UTF8],
+    ["campaign", "create", "x", *CREATE, "--keyword", NOT_UTF8],
+    ["campaign", "edit", "demo", "--prizes", "99999999999999999999999"],
+    ["campaign", "edit", "demo", "--opens", "0001-01-01"],
+    ["campaign", "edit", "demo", "--prize-description", NOT_UTF8],
+    ["campaign", "show", NOT_UTF8],
+]
+
+
+@pytest.mark.parametrize("argv", REFUSED, ids=lambda a: " ".join(a)[-50:])
+def test_bad_values_are_refused_with_exit_2(
+    warehouse: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    before = snapshot(warehouse)
+    code, out, err = cli(capsys, "--db", str(warehouse), *argv)
+    assert (code, out) == (2, ""), err
+    assert err.startswith("tagdraw") and err.count("\n") == 1 and len(err) < 400, err
+    assert snapshot(warehouse) == before
+
+
+def test_a_date_out_of_range_is_shown_as_typed(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(
+        capsys, "--db", str(warehouse), "campaign", "edit", "demo", "--opens", "0001-01-01"
+    )
+    assert code == 2 and "0001-01-01" in err, err

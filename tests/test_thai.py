@@ -204,3 +204,55 @@ def test_a_window_start_is_the_start_of_what_was_typed(text: str, expected: date
 def test_a_bad_buddhist_era_iso_date_is_quoted_as_typed() -> None:
     with pytest.raises(ThaiDateError, match="2556-02-30"):
         parse_user_datetime("2556-02-30")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31 ส.ค. 25567",  # a fifth year digit: not 2556
+        "131 ส.ค. 2556",  # not the 31st
+        "31 ส.ค. 2556 23:59 น.xyz",
+        "31 ส.ค. 2556 23:599",
+        "ปิด 31 ส.ค. 2556",
+        "31 ส.ค. 2556 ถึง 1 ก.ย. 2556",
+        "2013-08-31x",
+        "0001-01-01T00:00+14:00",  # would leave the calendar in Bangkok time
+    ],
+)
+def test_a_typed_date_must_match_whole(text: str) -> None:
+    with pytest.raises(ThaiDateError) as caught:
+        parse_user_datetime(text, end_of_day=True)
+    message = str(caught.value)
+    assert "\n" not in message and len(message) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  31 ส.ค. 2556  ", datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)),
+        ("31 ส.ค. 2556 23:59น.", datetime(2013, 8, 31, 23, 59, 59, 999999, tzinfo=BANGKOK)),
+        ("๓๑ สิงหาคม ๒๕๕๖", datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)),
+    ],
+)
+def test_a_typed_date_may_have_spaces_and_the_time_suffix(text: str, expected: datetime) -> None:
+    assert parse_user_datetime(text, end_of_day=True) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "131 ส.ค. 2556",
+        "เขียนเมื่อ 31 ส.ค. 25567",
+        "31 ส.ค. 2556 23:599 น.",
+        "31 ส.ค. 2556 เวลา 2",
+    ],
+)
+def test_a_crawled_date_never_takes_a_prefix_of_a_number(text: str) -> None:
+    with pytest.raises(ThaiDateError):
+        parse_thai_datetime(text)
+
+
+def test_a_crawled_date_may_sit_in_other_text() -> None:
+    expected = datetime(2013, 8, 31, 23, 59, tzinfo=BANGKOK)
+    assert parse_thai_datetime("เขียนเมื่อ 31 ส.ค. 2556 23:59 น. (แก้ไข)") == expected
+    assert parse_thai_datetime("31 ส.ค. 2556 23:59 น.xyz") == expected

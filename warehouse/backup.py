@@ -1,16 +1,19 @@
-"""Backup and restore of the whole warehouse.
+"""Backup, restore and check of the whole warehouse.
 
 ``backup`` checkpoints the file while holding its lock and copies it byte for byte, then
-checks that the copy opens and holds the same rows. ``restore`` loads a backup INTO the
-live file in one transaction (so a crash leaves the old data intact and no process ever
-sees a half-written file), refusing to overwrite a warehouse that holds data unless
-forced, and checks the row counts before committing.
+reads every table of the copy back in full (DuckDB checks each block it reads) and
+compares the row counts; only then does the copy get its name. ``restore`` reads the
+backup in full the same way, then loads it INTO the live file in one transaction (so a
+crash leaves the old data intact and no process ever sees a half-written file), refusing
+to overwrite a warehouse that holds data unless forced, and checks the row counts before
+committing. ``check_database`` reads the live warehouse in full.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +21,8 @@ import duckdb
 
 from warehouse.audit import audit
 from warehouse.db import locked, resolve_db_path
-from warehouse.errors import UserError
+from warehouse.errors import CorruptWarehouse, UserError, first_line, is_corruption
+from warehouse.files import atomic_output
 
 # A warehouse holding rows in any of these is "not empty" for restore.
 CORE_TABLES = ("campaigns", "posts", "comments", "campaign_posts", "decisions", "crawl_runs")
@@ -54,10 +58,73 @@ def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
+@dataclass(frozen=True)
+class CheckReport:
+    path: Path
+    tables: dict[str, int]  # table -> rows read back
+    problems: list[str]  # one line each: "table: what went wrong"
+
+
+def read_every_table(
+    con: duckdb.DuckDBPyConnection, catalog: str
+) -> tuple[dict[str, int], list[str]]:
+    """Read every row of every table, value by value, as a reader of the data would:
+    DuckDB verifies each block's checksum as it loads it, and each value is decoded
+    (damaged text fails there). ``con`` must not be inside a transaction: a table that
+    fails must not stop the others from being read. Returns the rows read per table and
+    one line per problem."""
+    tables: dict[str, int] = {}
+    problems: list[str] = []
+    for table in _tables(con, catalog):
+        name = f'"{catalog}".main."{table}"'
+        try:
+            row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+            expected = int(row[0]) if row else 0
+            cursor = con.execute(f"SELECT * FROM {name}")
+            read = 0
+            while batch := cursor.fetchmany(2048):
+                read += len(batch)
+        except duckdb.Error as exc:
+            problems.append(f"{table}: {first_line(exc)}")
+            continue
+        if read != expected:
+            problems.append(f"{table}: {read} rows read back, the table counts {expected}")
+        tables[table] = read
+    return tables, problems
+
+
+def check_database(db: str | os.PathLike[str] | None) -> CheckReport:
+    """Read the live warehouse in full (holding its lock); ``problems`` lists what failed."""
+    path = resolve_db_path(db)
+    if not path.is_file():
+        raise UserError(f"No warehouse at {path}: nothing to check.")
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(locked(path))
+        except UserError as exc:  # the file is there, not locked, and DuckDB cannot open it
+            return CheckReport(path, {}, [f"(opening the file): {first_line(exc)}"])
+        except duckdb.Error as exc:
+            if not is_corruption(exc):
+                raise
+            return CheckReport(path, {}, [f"(opening the file): {first_line(exc)}"])
+        tables, problems = read_every_table(con, _current_catalog(con))
+    return CheckReport(path, tables, problems)
+
+
+def _corrupt(what: str, problems: list[str], consequence: str) -> CorruptWarehouse:
+    shown = "; ".join(problems[:3])
+    if len(problems) > 3:
+        shown += f"; and {len(problems) - 3} more"
+    return CorruptWarehouse(f"{what} is corrupt ({shown}); {consequence}.")
+
+
 def backup_database(
     db: str | os.PathLike[str] | None, target: str | os.PathLike[str]
 ) -> BackupReport:
-    """Copy the warehouse to ``target`` (a new file; an existing file is refused)."""
+    """Copy the warehouse to ``target`` (a new file; an existing file is refused), read
+    the copy back in full, and only then give it its name. A warehouse that cannot be
+    read back is ``CorruptWarehouse``; a full disk is ``StorageError``; either way no file
+    is left behind."""
     source = resolve_db_path(db)
     dest = Path(target)
     if not source.exists():
@@ -68,22 +135,25 @@ def backup_database(
         raise UserError("The backup must be a different file from the warehouse.")
     if not dest.parent.is_dir():
         raise UserError(f"The folder {dest.parent} does not exist.")
-    partial = dest.with_name(dest.name + ".partial")
-    with locked(source) as con:
-        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
-        counts = _counts(con, _current_catalog(con))
-        shutil.copyfile(source, partial)
-    try:
+    # 0600: the warehouse holds the dashboard's password hashes.
+    with atomic_output(dest, overwrite=False, mode=0o600) as partial:
+        with locked(source) as con:
+            con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
+            counts = _counts(con, _current_catalog(con))
+            shutil.copyfile(source, partial)
         check = duckdb.connect(str(partial), read_only=True)
         try:
-            copied = _counts(check, _current_catalog(check))
+            copied, problems = read_every_table(check, _current_catalog(check))
         finally:
             check.close()
+        if problems:
+            raise _corrupt(
+                f"The warehouse {source}",
+                problems,
+                "no backup was written; run `tagdraw check` and restore an older backup",
+            )
         if copied != counts:
             raise UserError(f"The backup does not match the warehouse ({copied} != {counts}).")
-        os.replace(partial, dest)
-    finally:
-        partial.unlink(missing_ok=True)
     return BackupReport(dest, counts, dest.stat().st_size)
 
 
@@ -111,17 +181,18 @@ def restore_database(
         raise UserError(f"No backup file at {backup}.")
     if target.exists() and backup.resolve() == target.resolve():
         raise UserError("Cannot restore the warehouse from itself.")
-    # Check the backup before touching the warehouse.
+    # Check the backup, reading it in full, before touching the warehouse.
     try:
         probe = duckdb.connect(str(backup), read_only=True)
     except duckdb.Error as exc:
-        first = (str(exc).strip().splitlines() or ["unreadable"])[0]
-        raise UserError(f"{backup} is not a tagdraw backup: {first}") from None
+        raise UserError(f"{backup} is not a tagdraw backup: {first_line(exc)}") from None
     try:
         catalog = _current_catalog(probe)
-        wanted = _counts(probe, catalog)
-        if "schema_migrations" not in wanted:
+        if "schema_migrations" not in _tables(probe, catalog):
             raise UserError(f"{backup} is not a tagdraw backup (no schema_migrations table).")
+        wanted, problems = read_every_table(probe, catalog)
+        if problems:
+            raise _corrupt(f"The backup {backup}", problems, "nothing was restored")
         backup_versions = {
             r[0] for r in probe.execute("SELECT version FROM schema_migrations").fetchall()
         }
@@ -144,7 +215,8 @@ def restore_database(
                 f"The warehouse {target} is not empty ({summary}); restore would replace it. "
                 "Back it up first, then use --force."
             )
-        con.execute(f"ATTACH '{str(backup.resolve())!s}' AS tagdraw_backup (READ_ONLY)")
+        # The path is a bound value, never SQL text (a quote in it is just a quote).
+        con.execute("ATTACH ? AS tagdraw_backup (READ_ONLY)", [str(backup.resolve())])
         try:
             con.execute("BEGIN TRANSACTION")
             try:

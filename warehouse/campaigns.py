@@ -23,6 +23,14 @@ from warehouse.thai import BANGKOK, ThaiDateError, normalise_tag, parse_user_dat
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _USERNAME_PATTERN = re.compile(r"^[^\s]+$")
 
+# Bounds on what an operator may type: far beyond any real campaign, well inside the
+# columns' types (INTEGER, BIGINT) and the dates Python and DuckDB exchange safely.
+MAX_PRIZES = 100_000
+MAX_ENTRIES_PER_AUTHOR = 1_000_000
+MAX_CRAWL_AFTER_CLOSE_DAYS = 3_660
+MAX_POST_NUMBER = 2**63 - 1
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
 
 @dataclass(frozen=True)
 class Campaign:
@@ -69,19 +77,36 @@ def parse_campaign_time(value: datetime | date | str, *, end_of_day: bool) -> da
     """A campaign boundary: a datetime (naive = Asia/Bangkok), a date (the start of the day,
     or 23:59:59 with ``end_of_day``), or text for ``parse_user_datetime``."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=BANGKOK) if value.tzinfo is None else value.astimezone(BANGKOK)
-    if isinstance(value, date):
-        return datetime.combine(value, time(23, 59, 59) if end_of_day else time(0), BANGKOK)
-    text = str(value or "").strip()
-    if not text:
-        raise UserError("A date is required (YYYY-MM-DD or YYYY-MM-DDTHH:MM, Asia/Bangkok).")
-    try:
-        return parse_user_datetime(text, end_of_day=end_of_day).astimezone(BANGKOK)
-    except (ThaiDateError, ValueError) as exc:
-        reason = str(exc) if repr(text) in str(exc) else f"not a date: {text!r} ({exc})"
+        moment = (
+            value.replace(tzinfo=BANGKOK) if value.tzinfo is None else value.astimezone(BANGKOK)
+        )
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(23, 59, 59) if end_of_day else time(0), BANGKOK)
+    else:
+        text = str(value or "").strip()
+        if not text:
+            raise UserError("A date is required (YYYY-MM-DD or YYYY-MM-DDTHH:MM, Asia/Bangkok).")
+        try:
+            moment = parse_user_datetime(text, end_of_day=end_of_day).astimezone(BANGKOK)
+        except (ThaiDateError, ValueError, OverflowError) as exc:
+            shown = _shown(text)
+            reason = str(exc) if len(str(exc)) < 200 else f"not a date: {shown}"
+            raise UserError(
+                f"{reason[:1].upper()}{reason[1:]}; use YYYY-MM-DD or YYYY-MM-DDTHH:MM "
+                "(Asia/Bangkok)."
+            ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
         raise UserError(
-            f"{reason[:1].upper()}{reason[1:]}; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (Asia/Bangkok)."
-        ) from None
+            f"The date {moment.date().isoformat()} is out of range: campaigns fall between "
+            f"{FIRST_YEAR} and {LAST_YEAR}."
+        )
+    return moment
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def validate_slug(slug: str) -> str:
@@ -125,7 +150,9 @@ def _normalise_authors(values: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _int(value: Any, what: str, *, minimum: int, allow_none: bool = False) -> int | None:
+def _int(
+    value: Any, what: str, *, minimum: int, maximum: int, allow_none: bool = False
+) -> int | None:
     if value is None and allow_none:
         return None
     if isinstance(value, bool):
@@ -134,10 +161,12 @@ def _int(value: Any, what: str, *, minimum: int, allow_none: bool = False) -> in
         number = int(str(value).strip()) if isinstance(value, str) else int(value)
         if not isinstance(value, (int, str)) and number != value:
             raise ValueError
-    except (TypeError, ValueError):
-        raise UserError(f"{what} must be a whole number, not {value!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{what} must be a whole number, not {_shown(value)}.") from None
     if number < minimum:
-        raise UserError(f"{what} must be at least {minimum}, not {number}.")
+        raise UserError(f"{what} must be at least {minimum}, not {_shown(number)}.")
+    if number > maximum:
+        raise UserError(f"{what} must be at most {maximum}, not {_shown(number)}.")
     return number
 
 
@@ -182,20 +211,31 @@ def _validated(values: dict[str, Any]) -> dict[str, Any]:
             f"The campaign closes ({v['closes_at'].isoformat()}) before it opens "
             f"({v['opens_at'].isoformat()})."
         )
-    v["prizes"] = _int(v.get("prizes"), "prizes", minimum=1)
+    v["prizes"] = _int(v.get("prizes"), "prizes", minimum=1, maximum=MAX_PRIZES)
     v["prize_description"] = _optional_text(v.get("prize_description"))
-    v["alternates"] = _int(v.get("alternates", 0), "alternates", minimum=0)
+    v["alternates"] = _int(v.get("alternates", 0), "alternates", minimum=0, maximum=MAX_PRIZES)
     v["one_prize_per_author"] = bool(v.get("one_prize_per_author", True))
     v["max_entries_per_author"] = _int(
-        v.get("max_entries_per_author"), "max entries per author", minimum=1, allow_none=True
+        v.get("max_entries_per_author"),
+        "max entries per author",
+        minimum=1,
+        maximum=MAX_ENTRIES_PER_AUTHOR,
+        allow_none=True,
     )
     v["excluded_authors"] = _normalise_authors(v.get("excluded_authors"))
     v["announcement_post"] = _int(
-        v.get("announcement_post"), "announcement post", minimum=1, allow_none=True
+        v.get("announcement_post"),
+        "announcement post",
+        minimum=1,
+        maximum=MAX_POST_NUMBER,
+        allow_none=True,
     )
     v["site_url"] = _site_url(v.get("site_url") or LIVE_SITE_URL)
     v["crawl_after_close_days"] = _int(
-        v.get("crawl_after_close_days"), "crawl-after-close days", minimum=0
+        v.get("crawl_after_close_days"),
+        "crawl-after-close days",
+        minimum=0,
+        maximum=MAX_CRAWL_AFTER_CLOSE_DAYS,
     )
     v["contact_text"] = _optional_text(v.get("contact_text"))
     v["contact_url"] = _contact_url(v.get("contact_url"))

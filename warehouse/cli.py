@@ -2,21 +2,26 @@
 
 Each part of the project registers its own subcommands (``register(subparsers)`` in the
 modules listed in ``COMMAND_MODULES``); this module only parses, dispatches and turns
-errors into one clear line.
+errors into one clear line with the exit code the README's table documents. Nothing
+reaches the user as a traceback: an error no command expected is still one line, and its
+traceback goes to the log file.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
-from warehouse.errors import TagdrawError
+from warehouse.campaigns import validate_slug
+from warehouse.errors import TagdrawError, describe_failure
 from warehouse.thai import ThaiDateError
 
 COMMAND_MODULES = (
-    "warehouse.commands",  # campaign, entries, backup, restore
+    "warehouse.commands",  # campaign, entries, backup, restore, check
     "scraper.commands",  # crawl, schedule
     "warehouse.review.commands",  # review
     "warehouse.draw_commands",  # draw, export
@@ -25,6 +30,24 @@ COMMAND_MODULES = (
     "warehouse.demo",  # demo
     "warehouse.publish_commands",  # publish
 )
+
+
+def _all_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                yield from _all_parsers(child)
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """argparse prints usage plus the error; we print one line (usage stays in --help)."""
+
+    def error(message: str) -> NoReturn:
+        print(f"{parser.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+    parser.error = error  # type: ignore[method-assign]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,23 +67,74 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for each in _all_parsers(parser):
+        _one_line_errors(each)
     return parser
 
 
+def _argument_problem(value: str) -> str | None:
+    """Why an argument cannot be used as text at all, or None."""
+    if "\0" in value:  # no real command line holds one; a file name cannot
+        return "holds a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+        return "is not UTF-8 text"
+    return None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())
+
+
+def _log_traceback(exc: BaseException, command: str) -> None:
+    """The traceback of an unexpected error, to the log file only (stderr keeps one line)."""
+    logger = logging.getLogger("tagdraw.cli")
+    record = logger.makeRecord(
+        logger.name,
+        logging.ERROR,
+        __file__,
+        0,
+        "unexpected error in `tagdraw %s`",
+        (command,),
+        (type(exc), exc, exc.__traceback__),
+    )
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    for position, value in enumerate(arguments, start=1):
+        problem = _argument_problem(value)
+        if problem is not None:
+            shown = ascii(value.encode("utf-8", "surrogateescape"))[:60]
+            print(f"tagdraw: argument {position} ({shown}) {problem}", file=sys.stderr)
+            return 2
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     from warehouse.logs import configure_logging
 
+    # A log handler that cannot write (a full disk) must not print a traceback.
+    logging.raiseExceptions = False
     configure_logging(verbose=args.verbose, quiet=bool(getattr(args, "quiet", False)))
     try:
+        if isinstance(getattr(args, "slug", None), str):
+            # A slug no campaign can have is refused before any file is opened.
+            validate_slug(args.slug)
         result = args.func(args)
     except (TagdrawError, ThaiDateError) as exc:
-        print(f"tagdraw: {exc}", file=sys.stderr)
+        print(f"tagdraw: {_one_line(str(exc))}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("tagdraw: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: one line and a documented code, never a traceback
+        failure = describe_failure(exc)
+        _log_traceback(exc, str(args.command))
+        print(f"tagdraw: {failure}", file=sys.stderr)
+        return failure.exit_code
     return int(result or 0)
 
 

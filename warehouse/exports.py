@@ -28,6 +28,7 @@ from warehouse.campaigns import Campaign, get_campaign
 from warehouse.draw import current_winners, get_certificate
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
+from warehouse.files import atomic_write_bytes
 from warehouse.thai import format_thai_date
 
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -645,11 +646,4 @@ def export(con: Any, slug: str, what: str, fmt: str) -> bytes:
 
 def write_export(report: DrawReport, what: str, fmt: str, path: str | Path) -> Path:
     """Render and write to ``path`` (created or replaced whole, never half-written)."""
-    data = render(report, what, fmt)
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise UserError(f"no directory {target.parent} to write {target.name} into")
-    partial = target.with_name(target.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
+    return atomic_write_bytes(Path(path), render(report, what, fmt))

@@ -160,10 +160,18 @@ for _i, (_full, _short) in enumerate(zip(_MONTHS_FULL, _MONTHS_SHORT, strict=Tru
     _MONTH_LOOKUP[_short.replace(".", "")] = _i  # ส.ค., สค., ส.ค all become สค
 _MONTH_LOOKUP["กพ"] = 2
 
-_DATE_PATTERN = re.compile(
-    r"(?P<day>\d{1,2})\s*(?P<month>[\u0E00-\u0E7F.]+)\s*(?P<year>\d{4})"
-    r"(?:\s*(?:เวลา\s*)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?)?"
+# No number is cut short: the day starts and the year, minute and second end at a
+# non-digit ("131 ส.ค." is not the 31st, "25567" is not 2556).
+_DATE_CORE = (
+    r"(?<!\d)(?P<day>\d{1,2})\s*(?P<month>[\u0E00-\u0E7F.]+)\s*(?P<year>\d{4})(?!\d)"
+    r"(?:\s*(?:เวลา\s*)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?(?!\d))?"
 )
+# Site text: a date anywhere in it.
+_DATE_PATTERN = re.compile(_DATE_CORE)
+# Typed by an operator: the whole text is the date (an optional ``น.`` after the time).
+_TYPED_DATE_PATTERN = re.compile(rf"\s*{_DATE_CORE}(?:(?<=\d)\s*น\.?)?\s*")
+# What may not follow a date in site text: a time that the pattern could not read whole.
+_UNREAD_TIME = re.compile(r"\s*(?:เวลา\s*\d|\d{1,2}[:.]\d)")
 
 
 _ISO_WITH_OFFSET = re.compile(
@@ -191,8 +199,12 @@ def parse_thai_datetime(text: str) -> datetime:
     return _parse(text)[0]
 
 
-def _parse(text: str) -> tuple[datetime, str]:
-    """The datetime and the smallest unit the text gave: day, hour, minute or second."""
+def _parse(text: str, *, whole: bool = False) -> tuple[datetime, str]:
+    """The datetime and the smallest unit the text gave: day, hour, minute or second.
+
+    ``whole``: the text must be the date and nothing else (typed input); otherwise the date
+    may sit in other text (site pages), but a number is never read in part.
+    """
     if text is None:
         raise ThaiDateError("no date given")
     # What the site writes in <time datetime> and the comments JSON (thousands per crawl)
@@ -201,7 +213,12 @@ def _parse(text: str) -> tuple[datetime, str]:
     iso = _parse_iso(cleaned)
     if iso is not None:
         return iso
-    match = _DATE_PATTERN.search(cleaned)
+    if whole:
+        match = _TYPED_DATE_PATTERN.fullmatch(cleaned)
+    else:
+        match = _DATE_PATTERN.search(cleaned)
+        if match and _UNREAD_TIME.match(cleaned, match.end()):
+            match = None
     if not match:
         raise ThaiDateError(f"not a date: {text!r}")
     month_key = match["month"].replace(".", "")
@@ -240,10 +257,11 @@ def _parse_iso(text: str) -> tuple[datetime, str] | None:
         text = f"{_year_to_ce(year):04d}{text[4:]}"
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=BANGKOK)
+        value = value.astimezone(BANGKOK)
+    except (ValueError, OverflowError) as exc:
         raise ThaiDateError(f"not a date: {typed!r} ({exc})") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=BANGKOK)
     time_match = _ISO_TIME.match(text)
     if time_match is None:
         given = "day"
@@ -251,16 +269,17 @@ def _parse_iso(text: str) -> tuple[datetime, str] | None:
         given = "second"
     else:
         given = "minute" if time_match["minute"] else "hour"
-    return value.astimezone(BANGKOK), given
+    return value, given
 
 
 def parse_user_datetime(text: str, *, end_of_day: bool = False) -> datetime:
     """A date typed by an operator: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` (Asia/Bangkok
     unless an offset is given; a year of 2400 or more is Buddhist era), or any Thai site
-    form. A date or time means all of it: its start, or with ``end_of_day`` its end: a
-    date alone 23:59:59, a time to the minute that minute's last instant (``23:59`` is
-    23:59:59.999999, so a post at 23:59:30 is in time); seconds typed are kept."""
-    value, given = _parse(text or "")  # _parse normalises what needs it
+    form, matched whole (anything more is refused). A date or time means all of it: its
+    start, or with ``end_of_day`` its end: a date alone 23:59:59, a time to the minute that
+    minute's last instant (``23:59`` is 23:59:59.999999, so a post at 23:59:30 is in time);
+    seconds typed are kept."""
+    value, given = _parse(text or "", whole=True)  # _parse normalises what needs it
     if not end_of_day or given == "second":
         return value
     if given == "day":
