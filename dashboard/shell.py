@@ -140,7 +140,6 @@ def _current_user(db_path: Path, lang: str) -> User | None:
             logged_in = False
         if logged_in:
             email = str(st.user.get("email") or "")
-            verified = st.user.get("email_verified")
             domains = get_settings().oidc_domains
             user = None
             # A refused identity is looked up (and audited) once, not on every rerun.
@@ -150,7 +149,8 @@ def _current_user(db_path: Path, lang: str) -> User | None:
                     users.user_for_oidc,
                     email,
                     allowed_domains=domains,
-                    email_verified=None if verified is None else bool(verified),
+                    email_verified=st.user.get("email_verified"),
+                    trust_unverified=get_settings().oidc_trust_unverified,
                 )
             if user is None:
                 st.session_state["oidc_refused"] = email

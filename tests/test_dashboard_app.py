@@ -303,6 +303,28 @@ def test_single_sign_on_maps_an_allowed_address_to_our_account(
     ]
 
 
+@pytest.mark.parametrize("claim", ["false", "False", None])
+def test_single_sign_on_refuses_an_unverified_or_missing_email_verified_claim(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+    claim: str | None,
+) -> None:
+    identity: dict[str, object] = {"is_logged_in": True, "email": "boss@example.org"}
+    if claim is not None:
+        identity["email_verified"] = claim
+    monkeypatch.delenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", raising=False)
+    try:
+        at = _oidc_app(monkeypatch, "example.org", identity)
+        assert "nav" not in [r.key for r in at.sidebar.radio]
+        assert [e.value for e in at.error] == ["ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ"]
+        if claim is None:  # the operator may trust a provider that never sends the claim
+            monkeypatch.setenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", "1")
+            at = _oidc_app(monkeypatch, "example.org", identity)
+            assert "nav" in [r.key for r in at.sidebar.radio]
+    finally:
+        get_settings.cache_clear()
+
+
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     at = _sign_in("boss")
     assert (

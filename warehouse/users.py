@@ -271,23 +271,38 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str) -
     return get_user(con, name)
 
 
+def email_verified_claim(value: object) -> bool | None:
+    """The OIDC ``email_verified`` claim as True (a real ``True`` or the string "true"),
+    None (missing) or False (anything else: ``bool("false")`` is true, so never ``bool``)."""
+    if value is None:
+        return None
+    if value is True:
+        return True
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
 def user_for_oidc(
     con: duckdb.DuckDBPyConnection,
     email: str | None,
     *,
     allowed_domains: Sequence[str],
-    email_verified: bool | None = None,
+    email_verified: object = None,
+    trust_unverified: bool = False,
 ) -> User | None:
     """The enabled account for a single sign-on identity, or None.
 
-    The address must be in one of ``allowed_domains`` and not marked unverified by the
-    identity provider; its part before ``@`` is the username (create it with ``tagdraw user
-    add`` first; roles stay ours). Sign-ins and refusals are audited like password ones.
+    The address must be in one of ``allowed_domains`` and verified by the identity
+    provider (``email_verified`` is the raw claim, see ``email_verified_claim``; a missing
+    claim passes only with ``trust_unverified``); its part before ``@`` is the username
+    (create it with ``tagdraw user add`` first; roles stay ours). Sign-ins and refusals are
+    audited like password ones.
     """
     address = (email or "").strip().lower()
     local, _, domain = address.partition("@")
     domains = {d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()}
-    trusted = bool(local) and domain in domains and email_verified is not False
+    verified = email_verified_claim(email_verified)
+    vouched = verified is True or (verified is None and trust_unverified)
+    trusted = bool(local) and domain in domains and vouched
     user = get_user(con, local) if trusted and _USERNAME.match(local) else None
     if user is None or user.disabled:
         if _USERNAME.match(local):
