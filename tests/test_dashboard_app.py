@@ -170,6 +170,32 @@ def test_moderator_decides_undoes_and_is_told_when_stale(
     assert current[post].status == "ineligible" and current[post].reason == "late"
 
 
+def test_a_demoted_or_disabled_account_cannot_act_while_the_page_still_trusts_it(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    """The sidebar's account is re-read only every RECHECK_USER_S; every write checks the
+    account itself, in its own transaction."""
+    db_path, _ = warehouse_file
+    at = _goto(_sign_in("mod"), "review")
+    post = at.session_state["review_post"]
+    run(lambda con: users.set_role(con, "mod", "viewer", actor="test"), db_path)
+    at.button(key=f"decide_eligible_{post}").click().run()
+    assert not at.exception, at.exception
+    assert any("ผู้ตรวจ" in c.value for c in at.sidebar.caption)  # the cached role, still
+    assert run(lambda con: decision_history(con, SLUG, post), db_path) == []
+    assert any("'mod' may not do this" in e.value for e in at.error)
+
+    at = _goto(_sign_in("boss"), "users")
+    run(lambda con: users.set_disabled(con, "boss", True, actor="test"), db_path)
+    at.selectbox(key="edit_user").set_value("viewer").run()
+    at.selectbox(key="edit_role").set_value("admin").run()
+    at.button(key="edit_role_save").click().run()
+    assert not at.exception, at.exception
+    viewer = run(lambda con: users.get_user(con, "viewer"), db_path)
+    assert viewer is not None and viewer.role == "viewer"
+    assert any("'boss' may not do this" in e.value for e in at.error)
+
+
 def _select_rows(at: AppTest, rows: list[int]) -> list[int]:
     """Select queue rows as a click in the table would; returns their post numbers."""
     key = at.session_state["queue_selection"][0]
