@@ -15,6 +15,7 @@ import streamlit as st
 from dashboard import queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
+from dashboard.textview import inert
 from warehouse import signin, users
 from warehouse.db import resolve_db_path
 from warehouse.errors import DatabaseBusy, TagdrawError
@@ -236,7 +237,8 @@ def main() -> None:
         st.stop()
     pages = [p for p in _pages() if _allowed(p, user)]
     with st.sidebar:
-        st.caption(f"{t('signed_in_as', lang)}: {user.label} · {t('role_' + user.role, lang)}")
+        # The display name is admin-typed text: shown as text, never as markdown.
+        st.text(f"{t('signed_in_as', lang)}: {inert(user.label)} · {t('role_' + user.role, lang)}")
         if not demo:
             st.button(t("sign_out", lang), key="sign_out", on_click=_sign_out_clicked)
         slug = None
