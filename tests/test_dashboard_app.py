@@ -445,6 +445,9 @@ def test_scraped_urls_and_bidi_controls_never_reach_markdown(
         shown = "\n".join(t.value for t in at.text)
         assert LINKY in shown and "www.evil.example" in shown
         assert "\u202e" not in shown and "[U+202E]" in shown  # visible, not reordering
+        cells = [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
+        assert any("[U+202E]1234" in c for c in cells)  # the queue table, too
+        assert not any("\u202e" in c for c in cells)
     at = _goto(at, "duplicates")
     _link_free(_markdown_values(at))
     assert any(LINKY in t.value for t in at.text)

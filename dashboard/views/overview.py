@@ -67,10 +67,10 @@ def render(ctx: Ctx) -> None:
                         {
                             ctx.t("post"): n.post_number,
                             "comment": n.comment_id,
-                            ctx.t("author"): n.author_name or n.author_key or "",
+                            ctx.t("author"): inert(n.author_name or n.author_key or ""),
                             ctx.t("created"): ctx.fmt_date(n.created_at),
-                            ctx.t("title"): n.excerpt,
-                            ctx.t("suggestion"): n.why,
+                            ctx.t("title"): inert(n.excerpt),
+                            ctx.t("suggestion"): inert(n.why),
                         }
                         for n in near
                     ]

@@ -214,8 +214,8 @@ def _queue_frame(ctx: Ctx, rows: list[queries.QueueRow]) -> pd.DataFrame:
         [
             {
                 "#": r.post_number,
-                ctx.t("title"): r.title,
-                ctx.t("author"): r.author_name or r.author_username or "",
+                ctx.t("title"): inert(r.title),
+                ctx.t("author"): inert(r.author_name or r.author_username or ""),
                 ctx.t("created"): ctx.fmt_date(r.created_at),
                 ctx.t("status"): ctx.t("status_" + r.status)
                 + (f" #{r.duplicate_of}" if r.duplicate_of else ""),
