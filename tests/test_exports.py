@@ -305,6 +305,10 @@ def test_markdown_and_csv_strip_bidi_controls_html_isolates_scraped_text(
         assert not set(text) & set(ZERO_WIDTH_CHARS) - {"\ufeff"}
     rows = list(csv.DictReader(io.StringIO(winners_csv)))
     assert rows[0]["title"] == LINK_TITLE.replace("\u202e", "")  # nothing else changed
+    book = load_workbook(io.BytesIO(exports.render(linky, "winners", "xlsx")))
+    cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row]
+    assert LINK_TITLE.replace("\u202e", "") in cells
+    assert not any("\u202e" in c for c in cells)
     page = exports.render(linky, "announcement", "html").decode("utf-8")
     assert "\u202e" not in page
     title = html.escape(LINK_TITLE.replace("\u202e", ""), quote=True)

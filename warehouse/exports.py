@@ -276,6 +276,8 @@ def rows_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[dict[str, Any]
         for r, row in enumerate(rows, start=2):
             for c, column in enumerate(columns, start=1):
                 value = row.get(column)
+                if isinstance(value, str):
+                    value = remove_zero_width(value)  # as in CSV: no bidi controls
                 cell = sheet.cell(row=r, column=c, value=value)
                 if isinstance(value, str):
                     # openpyxl would store "=..." as a formula; force a plain string.
