@@ -15,6 +15,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "username": ("ชื่อผู้ใช้", "Username"),
     "password": ("รหัสผ่าน", "Password"),
     "bad_login": ("ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "Wrong username or password"),
+    "sign_in_wait_s": (
+        "ลงชื่อเข้าใช้ผิดหลายครั้ง โปรดรอ {seconds} วินาทีแล้วลองใหม่",
+        "Too many failed sign-ins: wait {seconds} s and try again",
+    ),
+    "sign_in_wait_min": (
+        "ลงชื่อเข้าใช้ผิดหลายครั้งเกินไป ถูกระงับชั่วคราว ลองใหม่ใน {minutes} นาที หรือติดต่อผู้ดูแลระบบ",
+        "Too many failed sign-ins: locked for now; try again in {minutes} min or ask an admin",
+    ),
     "no_account_oidc": (
         "ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ",
         "No account for this e-mail address; ask an admin",
@@ -228,6 +236,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "last_login": ("เข้าระบบล่าสุด", "Last sign-in"),
     "disabled": ("ระงับแล้ว", "disabled"),
     "active": ("ใช้งาน", "active"),
+    "signin_locks": ("การระงับการเข้าสู่ระบบชั่วคราว", "Sign-in locks"),
+    "no_signin_locks": ("ไม่มีการระงับในขณะนี้", "No sign-in is locked now"),
+    "lock_kind": ("ระงับตาม", "Locked"),
+    "lock_kind_username": ("ชื่อผู้ใช้", "username"),
+    "lock_kind_client": ("เครื่องที่ใช้ (IP)", "client (IP address)"),
+    "lock_key": ("ชื่อผู้ใช้ / IP", "Username / IP address"),
+    "lock_failures": ("จำนวนครั้งที่ผิด", "Failures"),
+    "locked_at": ("ระงับเมื่อ", "Locked at"),
+    "locked_until": ("ระงับถึง", "Locked until"),
+    "lift_lock": ("ยกเลิกการระงับ", "Lift the lock"),
 }
 
 

@@ -15,7 +15,8 @@ import streamlit as st
 from dashboard import queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
-from warehouse import users
+from dashboard.textview import inert
+from warehouse import signin, users
 from warehouse.db import resolve_db_path
 from warehouse.errors import DatabaseBusy, TagdrawError
 from warehouse.settings import get_settings
@@ -109,6 +110,19 @@ def _sidebar_preferences() -> tuple[str, str]:
     return st.session_state["lang"], st.session_state["era"]
 
 
+def client_address() -> str:
+    """Who is signing in, for the per-client throttle: the connection's IP address as
+    Streamlit gives it (``st.context.ip_address``: the TCP peer, or the address a reverse
+    proxy on this host names in X-Forwarded-For; raw headers are not read, anyone can send
+    them). Streamlit reports no address for loopback connections: they are one client."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no client context (e.g. outside a browser session)
+        address = None
+    # (AppTest's stand-in runtime answers with a non-string.)
+    return address if isinstance(address, str) and address else "local"
+
+
 def _sign_in_form(db_path: Path, lang: str) -> None:
     st.title(t("sign_in_title", lang))
     with st.form("sign_in_form"):
@@ -116,9 +130,16 @@ def _sign_in_form(db_path: Path, lang: str) -> None:
         password = st.text_input(t("password", lang), type="password", key="sign_in_password")
         submitted = st.form_submit_button(t("sign_in", lang), type="primary")
     if submitted:
-        user = call_db(db_path, users.authenticate, username, password)
-        if user is None:
+        outcome = call_db(db_path, signin.sign_in, username, password, client=client_address())
+        user = outcome.user
+        if user is None and outcome.checked:
             st.error(t("bad_login", lang))
+        elif user is None:
+            wait = outcome.retry_after_s
+            if wait >= 120:
+                st.error(t("sign_in_wait_min", lang, minutes=-(-wait // 60)))
+            else:
+                st.error(t("sign_in_wait_s", lang, seconds=wait))
         else:
             st.session_state["user"] = user.username
             st.session_state["user_checked_at"] = time.monotonic()
@@ -140,7 +161,6 @@ def _current_user(db_path: Path, lang: str) -> User | None:
             logged_in = False
         if logged_in:
             email = str(st.user.get("email") or "")
-            verified = st.user.get("email_verified")
             domains = get_settings().oidc_domains
             user = None
             # A refused identity is looked up (and audited) once, not on every rerun.
@@ -150,7 +170,8 @@ def _current_user(db_path: Path, lang: str) -> User | None:
                     users.user_for_oidc,
                     email,
                     allowed_domains=domains,
-                    email_verified=None if verified is None else bool(verified),
+                    email_verified=st.user.get("email_verified"),
+                    trust_unverified=get_settings().oidc_trust_unverified,
                 )
             if user is None:
                 st.session_state["oidc_refused"] = email
@@ -216,7 +237,8 @@ def main() -> None:
         st.stop()
     pages = [p for p in _pages() if _allowed(p, user)]
     with st.sidebar:
-        st.caption(f"{t('signed_in_as', lang)}: {user.label} · {t('role_' + user.role, lang)}")
+        # The display name is admin-typed text: shown as text, never as markdown.
+        st.text(f"{t('signed_in_as', lang)}: {inert(user.label)} · {t('role_' + user.role, lang)}")
         if not demo:
             st.button(t("sign_out", lang), key="sign_out", on_click=_sign_out_clicked)
         slug = None

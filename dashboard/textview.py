@@ -1,22 +1,49 @@
 """Showing scraped text safely. Scraped text is hostile: it is only ever shown as text.
 
-- ``md_escape`` makes a string inert inside Streamlit markdown (no links, images, HTML,
-  LaTeX, emoji or colour directives).
+- Scraped text goes to ``st.text`` (or a dataframe cell), through ``inert``, never into a
+  markdown element (``st.markdown``, captions, headers, alerts): Streamlit's markdown
+  turns bare ``https://...``, ``www.`` and e-mail addresses into live links, and no
+  escaping stops that (the autolink step matches the rendered text, after escapes).
+- ``inert`` makes bidi controls (an unclosed RIGHT-TO-LEFT OVERRIDE would reverse what
+  follows it) visible as ``[U+202E]`` instead of letting them reorder the page.
+- ``md_escape`` makes a string literal inside Streamlit markdown (no emphasis, images,
+  HTML, LaTeX, emoji or colour directives) for our own text; it does NOT stop autolinks.
 - ``highlight_html`` escapes the whole text first and only then wraps the matched spans
-  in ``<mark>``, so the only markup in its output is ours.
+  in ``<mark>``, so the only markup in its output is ours (HTML never autolinks).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
+
+from warehouse.thai import ZERO_WIDTH_CHARS
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping all of
 # them turns off emphasis, links, images, raw HTML, tables, headings, code, Streamlit's
 # ``:colour[...]``/``:material/...:`` directives and ``$`` LaTeX in one go.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=\"'&%@^/;?,])")
 _MAX_PASSAGE_SPANS = 200
+
+
+# The invisible characters of the one Thai normaliser that steer text direction: the
+# explicit embeddings, overrides and isolates, and the strong invisible marks (LRM, RLM,
+# ALM), picked by their bidi class.
+_STEERING = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI", "L", "R", "AL"}
+_BIDI_RE = re.compile(
+    "["
+    + "".join(re.escape(c) for c in ZERO_WIDTH_CHARS if unicodedata.bidirectional(c) in _STEERING)
+    + "]"
+)
+
+
+def inert(text: str | None) -> str:
+    """``text`` for ``st.text``: every bidi control shown as a visible ``[U+XXXX]``."""
+    if not text:
+        return ""
+    return _BIDI_RE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(text))
 
 
 def md_escape(text: str | None) -> str:
@@ -69,10 +96,10 @@ def highlight_html(text: str | None, passages: Iterable[str]) -> str:
     out: list[str] = []
     position = 0
     for start, end in find_spans(text, passages):
-        out.append(html.escape(text[position:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        out.append(html.escape(inert(text[position:start])))
+        out.append(f"<mark>{html.escape(inert(text[start:end]))}</mark>")
         position = end
-    out.append(html.escape(text[position:]))
+    out.append(html.escape(inert(text[position:])))
     body = "".join(out)
     return (
         '<div class="tagdraw-text" style="white-space: pre-wrap; word-break: break-word; '

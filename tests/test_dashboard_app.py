@@ -150,7 +150,7 @@ def test_moderator_decides_undoes_and_is_told_when_stale(
     history = run(lambda con: decision_history(con, SLUG, nxt), db_path)
     assert [d.decided_by for d in history] == ["other"]
     # The latest is shown now, and deciding again works.
-    assert any("other" in m.value for m in at.markdown)
+    assert any("other" in m.value for m in at.text)
     at.button(key=f"decide_eligible_{nxt}").click().run()
     history = run(lambda con: decision_history(con, SLUG, nxt), db_path)
     assert [(d.decided_by, d.status) for d in history] == [("other", "spam"), ("mod", "eligible")]
@@ -168,6 +168,32 @@ def test_moderator_decides_undoes_and_is_told_when_stale(
     at.button(key=f"decide_ineligible_{post}").click().run()
     current = run(lambda con: current_decisions(con, SLUG), db_path)
     assert current[post].status == "ineligible" and current[post].reason == "late"
+
+
+def test_a_demoted_or_disabled_account_cannot_act_while_the_page_still_trusts_it(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    """The sidebar's account is re-read only every RECHECK_USER_S; every write checks the
+    account itself, in its own transaction."""
+    db_path, _ = warehouse_file
+    at = _goto(_sign_in("mod"), "review")
+    post = at.session_state["review_post"]
+    run(lambda con: users.set_role(con, "mod", "viewer", actor="test"), db_path)
+    at.button(key=f"decide_eligible_{post}").click().run()
+    assert not at.exception, at.exception
+    assert any("ผู้ตรวจ" in c.value for c in at.sidebar.text)  # the cached role, still
+    assert run(lambda con: decision_history(con, SLUG, post), db_path) == []
+    assert any("'mod' may not do this" in e.value for e in at.error)
+
+    at = _goto(_sign_in("boss"), "users")
+    run(lambda con: users.set_disabled(con, "boss", True, actor="test"), db_path)
+    at.selectbox(key="edit_user").set_value("viewer").run()
+    at.selectbox(key="edit_role").set_value("admin").run()
+    at.button(key="edit_role_save").click().run()
+    assert not at.exception, at.exception
+    viewer = run(lambda con: users.get_user(con, "viewer"), db_path)
+    assert viewer is not None and viewer.role == "viewer"
+    assert any("'boss' may not do this" in e.value for e in at.error)
 
 
 def _select_rows(at: AppTest, rows: list[int]) -> list[int]:
@@ -264,7 +290,7 @@ def test_single_sign_on_maps_an_allowed_address_to_our_account(
         identity = {"is_logged_in": True, "email": "mod@example.org", "email_verified": True}
         at = _oidc_app(monkeypatch, "example.org", identity)
         assert "nav" in [r.key for r in at.sidebar.radio]
-        assert any("mod · ผู้ตรวจ" in c.value for c in at.sidebar.caption)
+        assert any("mod · ผู้ตรวจ" in c.value for c in at.sidebar.text)
         assert "draw" not in at.sidebar.radio(key="nav").options  # our role, not the provider's
 
         # The same name at another domain, or unverified, gets nothing but the message.
@@ -303,6 +329,28 @@ def test_single_sign_on_maps_an_allowed_address_to_our_account(
     ]
 
 
+@pytest.mark.parametrize("claim", ["false", "False", None])
+def test_single_sign_on_refuses_an_unverified_or_missing_email_verified_claim(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+    claim: str | None,
+) -> None:
+    identity: dict[str, object] = {"is_logged_in": True, "email": "boss@example.org"}
+    if claim is not None:
+        identity["email_verified"] = claim
+    monkeypatch.delenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", raising=False)
+    try:
+        at = _oidc_app(monkeypatch, "example.org", identity)
+        assert "nav" not in [r.key for r in at.sidebar.radio]
+        assert [e.value for e in at.error] == ["ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ"]
+        if claim is None:  # the operator may trust a provider that never sends the claim
+            monkeypatch.setenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", "1")
+            at = _oidc_app(monkeypatch, "example.org", identity)
+            assert "nav" in [r.key for r in at.sidebar.radio]
+    finally:
+        get_settings.cache_clear()
+
+
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     at = _sign_in("boss")
     assert (
@@ -329,12 +377,12 @@ def test_hostile_content_is_inert_text(warehouse_file: tuple[Path, dict]) -> Non
     at = _goto(_sign_in("boss"), "review")
     at.selectbox(key="review_post").set_value(info["hostile"]).run()
     assert not at.exception
-    # The title is shown escaped (a literal "<script>", no markdown link or bold).
-    heading = at.subheader[0].value
-    assert "\\<script\\>" in heading and "\\[link\\]\\(javascript\\:" in heading
+    # The title is shown as plain text (a literal "<script>", no markdown link or bold).
+    assert any(t.value == seed.HOSTILE_TITLE for t in at.text)
+    assert all("<script" not in m.value for m in at.subheader)
     # The body is plain text (st.text), shown whole or clipped, never as markdown/HTML.
     bodies = [t.value for t in at.text if "onerror" in t.value]
-    assert bodies and bodies[0].startswith("<img src=x onerror=")
+    assert any(body.startswith('<img src=x onerror="window.__pwned') for body in bodies)
     unescaped = re.compile(r"(?<!\\)<(script|img)")
     for element in at.markdown:
         assert not unescaped.search(element.value), element.value
@@ -343,6 +391,68 @@ def test_hostile_content_is_inert_text(warehouse_file: tuple[Path, dict]) -> Non
     # The page stays usable: decide the hostile entry.
     at.button(key=f"decide_spam_{info['hostile']}").click().run()
     assert run(lambda con: current_decisions(con, SLUG), db_path)[info["hostile"]].status == "spam"
+
+
+LINKY = "https://evil.example/login"
+HOSTILE_LINK_TITLE = f"Login again at {LINKY} or www.evil.example, help@evil.example \u202e1234"
+HOSTILE_NAME = "Admin www.evil.example \u202e(support)"
+# Markdown-rendering elements: a scraped string in any of them could become a live link
+# (GFM's autolink literals ignore backslash escapes: they match the rendered text).
+MARKDOWN_KINDS = (
+    "markdown", "caption", "subheader", "header", "title", "info", "warning", "error", "success",
+)  # fmt: skip
+
+
+def _markdown_values(at: AppTest) -> list[str]:
+    values = [str(e.value) for kind in MARKDOWN_KINDS for e in getattr(at, kind)]
+    values += [str(e.value) for kind in MARKDOWN_KINDS for e in getattr(at.sidebar, kind)]
+    values += [str(e.label) for e in at.expander] + [str(e.label) for e in at.tabs]
+    return values
+
+
+def _link_free(values: list[str]) -> None:
+    for value in values:
+        plain = value.replace("\\", "")  # what a renderer sees after the escapes
+        for trigger in ("evil.example", "evil\\.example", "\u202e"):
+            assert trigger not in plain, value
+
+
+def test_scraped_urls_and_bidi_controls_never_reach_markdown(
+    warehouse_file: tuple[Path, dict],  # type: ignore[type-arg]
+) -> None:
+    db_path, info = warehouse_file
+
+    def make_hostile(con) -> None:  # type: ignore[no-untyped-def]
+        for number in (info["hostile"], info["original"]):
+            con.execute(
+                "UPDATE posts SET title = ?, author_name = ?, raw_tags = ? WHERE post_number = ?",
+                [HOSTILE_LINK_TITLE, HOSTILE_NAME, ["www.evil.example"], number],
+            )
+        con.execute("UPDATE comments SET author_name = ?", ["mallory@evil.example"])
+        con.execute("UPDATE campaigns SET title = ?", [f"Prize draw {LINKY}"])
+        con.execute("UPDATE users SET display_name = ? WHERE username = 'boss'", [HOSTILE_NAME])
+
+    run(make_hostile, db_path)
+    at = _sign_in("boss")
+    _link_free(_markdown_values(at))  # the overview, with the sidebar's display name
+    assert any("Admin www.evil.example" in t.value for t in at.sidebar.text)
+    assert any(LINKY in t.value for t in at.text)  # the campaign title, as text
+    for number in (info["hostile"], info["original"]):
+        at = _goto(at, "review")
+        at.selectbox(key="review_post").set_value(number).run()
+        assert not at.exception, at.exception
+        _link_free(_markdown_values(at))
+        shown = "\n".join(t.value for t in at.text)
+        assert LINKY in shown and "www.evil.example" in shown
+        assert "\u202e" not in shown and "[U+202E]" in shown  # visible, not reordering
+        cells = [str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()]
+        assert any("[U+202E]1234" in c for c in cells)  # the queue table, too
+        assert not any("\u202e" in c for c in cells)
+    at = _goto(at, "duplicates")
+    _link_free(_markdown_values(at))
+    assert any(LINKY in t.value for t in at.text)
+    at = _goto(at, "audit")
+    _link_free(_markdown_values(at))
 
 
 def test_duplicates_page_highlights_and_keeps_original(

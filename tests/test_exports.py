@@ -4,8 +4,10 @@ Thai announcement that escapes hostile titles; plus the published verification s
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -261,7 +263,7 @@ def test_the_announcement_names_every_voided_freeze(db_path: Path) -> None:
     page = exports.render(report, "announcement", "html").decode("utf-8")
     for text in (markdown, page):
         assert "ถูกยกเลิกก่อนการสุ่มนี้ (1 ครั้ง)" in text
-        assert first.pool_hash in text and "หวย 16 ส.ค." in text
+        assert first.pool_hash in text and "หวย 16 ส.ค." in text.replace("\\.", ".")
         assert "<b>late" not in text  # the reason is text, escaped
     assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in page
     assert "&lt;b&gt;late complaint&lt;/b&gt; about 545003" in markdown
@@ -310,3 +312,76 @@ def test_the_announcement_says_every_entry_was_seen_live_after_the_close(drawn) 
         text = exports.render(report, "announcement", fmt).decode("utf-8")
         assert "ทุกบันทึกในรายชื่อถูกตรวจว่ายังอยู่บนเว็บหลังปิดรับ" in text
         assert "ยังไม่ได้ยืนยันว่ายังอยู่หลังปิดรับ" not in text
+
+
+# Scraped text that would become a link, or flip the row around it, if passed through.
+LINK_TITLE = "Login again at https://evil.example/login or WWW.evil.example \u202e1234"
+LINK_AUTHOR = "help@evil.example mailto:x@evil.com //evil.com/x ftp://evil.com \u202eadmin"
+
+
+@pytest.fixture
+def linky(drawn, tmp_path: Path) -> exports.DrawReport:  # type: ignore[no-untyped-def]
+    """The drawn campaign with every winner's title and author name made hostile."""
+    _, db_path = drawn
+    copy = tmp_path / "linky.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    with connect(copy) as con:
+        con.execute("UPDATE posts SET title = ?, author_name = ?", [LINK_TITLE, LINK_AUTHOR])
+    with connect(copy) as con:
+        return exports.load_report(con, SLUG)
+
+
+def _rendered(markdown: str) -> dict[str, tuple[list[str], str]]:
+    """Every link target in the Markdown as GitHub (cmark-gfm with its autolink extension)
+    and markdown-it with linkify (fuzzy links, e-mails) render it, and the visible text."""
+    import cmarkgfm
+    from markdown_it import MarkdownIt
+
+    renderers = {
+        "cmark-gfm": cmarkgfm.github_flavored_markdown_to_html,
+        "markdown-it+linkify": MarkdownIt("commonmark", {"linkify": True})
+        .enable(["linkify", "table"])
+        .render,
+    }
+    out = {}
+    for name, render in renderers.items():
+        page = render(markdown)
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        out[name] = (re.findall(r'<a href="([^"]*)"', page), text)
+    return out
+
+
+def test_markdown_announcement_has_no_links_but_ours(linky: exports.DrawReport) -> None:
+    markdown = exports.render(linky, "announcement", "md").decode("utf-8")
+    ours = re.compile(re.escape(linky.campaign.site_url) + r"/posts/\d+")
+    for renderer, (links, text) in _rendered(markdown).items():
+        assert links, renderer  # the posts' own links are there
+        assert [x for x in links if not ours.fullmatch(x)] == [], renderer
+        # What a reader sees is the scraped text, only the bidi control gone.
+        assert LINK_TITLE.replace("\u202e", "") in text, renderer
+        assert LINK_AUTHOR.replace("\u202e", "") in text, renderer
+
+
+def test_markdown_and_csv_strip_bidi_controls_html_isolates_scraped_text(
+    linky: exports.DrawReport,
+) -> None:
+    from warehouse.thai import ZERO_WIDTH_CHARS
+
+    markdown = exports.render(linky, "announcement", "md").decode("utf-8")
+    winners_csv = exports.render(linky, "winners", "csv").decode("utf-8-sig")
+    entries_csv = exports.render(linky, "entries", "csv").decode("utf-8-sig")
+    for text in (markdown, winners_csv, entries_csv):
+        assert not set(text) & set(ZERO_WIDTH_CHARS) - {"\ufeff"}
+    rows = list(csv.DictReader(io.StringIO(winners_csv)))
+    assert rows[0]["title"] == LINK_TITLE.replace("\u202e", "")  # nothing else changed
+    book = load_workbook(io.BytesIO(exports.render(linky, "winners", "xlsx")))
+    cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row]
+    assert LINK_TITLE.replace("\u202e", "") in cells
+    assert not any("\u202e" in c for c in cells)
+    page = exports.render(linky, "announcement", "html").decode("utf-8")
+    assert "\u202e" not in page
+    title = html.escape(LINK_TITLE.replace("\u202e", ""), quote=True)
+    author = html.escape(LINK_AUTHOR.replace("\u202e", ""), quote=True)
+    # Each scraped value is isolated, so even right-to-left letters cannot reorder the row.
+    assert f"<bdi>{title}</bdi></a> (หมายเลข" in page
+    assert f"<bdi>{author}</bdi> (<bdi>" in page

@@ -206,3 +206,68 @@ def test_dashboard_command_line(tmp_path: Path) -> None:
 def test_dashboard_bad_port(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(db_path), "dashboard", "--port", "70000"]) == 2
     assert "--port 70000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("claim", ["false", "False", "FALSE", " false ", "", "0", "no", 0, 1])
+def test_single_sign_on_refuses_an_email_verified_claim_that_is_not_true(
+    db_path: Path, claim: object
+) -> None:
+    """Only a real ``True`` or the string "true" counts as verified; ``bool("false")`` is
+    true in Python, so the claim is never passed through ``bool``."""
+    run(lambda con: users.add_user(con, "boss", "password123", role="admin", actor="root"), db_path)
+    for trust_unverified in (False, True):  # the operator's setting is about a missing claim
+        signed_in = run(
+            lambda con, trust=trust_unverified: users.user_for_oidc(
+                con,
+                "boss@example.org",
+                allowed_domains=["example.org"],
+                email_verified=claim,
+                trust_unverified=trust,
+            ),
+            db_path,
+        )
+        assert signed_in is None, (claim, trust_unverified)
+
+
+@pytest.mark.parametrize("claim", [True, "true", "True", " TRUE "])
+def test_single_sign_on_accepts_a_true_email_verified_claim(db_path: Path, claim: object) -> None:
+    run(lambda con: users.add_user(con, "boss", "password123", role="admin", actor="root"), db_path)
+    signed_in = run(
+        lambda con: users.user_for_oidc(
+            con, "boss@example.org", allowed_domains=["example.org"], email_verified=claim
+        ),
+        db_path,
+    )
+    assert signed_in is not None and signed_in.username == "boss"
+
+
+def test_single_sign_on_without_the_claim_needs_the_operator_to_trust_the_provider(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse.settings import get_settings
+
+    run(lambda con: users.add_user(con, "boss", "password123", role="admin", actor="root"), db_path)
+
+    def sign_in(trust: bool) -> users.User | None:
+        return run(
+            lambda con: users.user_for_oidc(
+                con,
+                "boss@example.org",
+                allowed_domains=["example.org"],
+                email_verified=None,
+                trust_unverified=trust,
+            ),
+            db_path,
+        )
+
+    assert sign_in(False) is None
+    assert sign_in(True) is not None
+    monkeypatch.delenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert get_settings().oidc_trust_unverified is False  # refused unless asked for
+        monkeypatch.setenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", "1")
+        get_settings.cache_clear()
+        assert get_settings().oidc_trust_unverified is True
+    finally:
+        get_settings.cache_clear()

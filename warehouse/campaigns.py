@@ -19,6 +19,7 @@ from warehouse.audit import audit
 from warehouse.errors import UserError
 from warehouse.settings import LIVE_SITE_URL, get_settings
 from warehouse.thai import BANGKOK, ThaiDateError, normalise_tag, parse_user_datetime
+from warehouse.users import Role, require_actor
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _USERNAME_PATTERN = re.compile(r"^[^\s]+$")
@@ -389,6 +390,7 @@ def create_campaign(
     actor: str = "admin",
 ) -> Campaign:
     """Validate and insert a campaign; ``UserError`` (nothing written) on bad input."""
+    require_actor(con, actor, Role.ADMIN)
     values = prepare_campaign(
         slug,
         keywords=keywords,
@@ -423,6 +425,7 @@ def update_campaign(
 
     A frozen campaign (draw pool frozen) refuses changes: unfreeze it first.
     """
+    require_actor(con, actor, Role.ADMIN)
     current = get_campaign(con, slug)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:

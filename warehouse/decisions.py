@@ -14,6 +14,7 @@ from warehouse.audit import audit
 from warehouse.campaigns import claim_decisions, get_campaign
 from warehouse.errors import UserError
 from warehouse.thai import BANGKOK
+from warehouse.users import Role, require_actor
 
 STATUSES: Final = ("pending", "eligible", "duplicate", "spam", "ineligible")
 REASON_CODES: Final = (
@@ -164,6 +165,7 @@ def record_decision(
         raise UserError(f"Unknown decision source {source!r}; use 'moderator' or 'rule'.")
     if not decided_by or not str(decided_by).strip():
         raise UserError("A decision needs the name of who made it.")
+    require_actor(con, str(decided_by), Role.MODERATOR)
     if isinstance(post_number, bool) or not isinstance(post_number, int) or post_number < 1:
         raise UserError(f"Bad post number {post_number!r}.")
     if not _post_known(con, slug, post_number):

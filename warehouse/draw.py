@@ -40,6 +40,7 @@ from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
 from warehouse.thai import BANGKOK
+from warehouse.users import Role, require_actor
 
 ALGORITHM = "tagdraw-draw-v1"
 POOL_HEADER = "post_number,author_key"
@@ -1005,6 +1006,7 @@ def freeze(
     recorded with the pool for the certificate and the announcement. Decisions on the
     campaign are locked until :func:`unfreeze`.
     """
+    require_actor(con, actor, Role.ADMIN)
     when = _now(now)
     campaign = get_campaign(con, slug)
     if con.execute("SELECT 1 FROM draws WHERE campaign_slug = ?", [slug]).fetchone():
@@ -1115,6 +1117,7 @@ def unfreeze(
     """Unlock decisions; the frozen pool and its announcement become void. Refused once the
     announced value is due (it may be public: voiding then would be a veto of a known
     outcome) and once the draw has run."""
+    require_actor(con, actor, Role.ADMIN)
     if not reason or not reason.strip():
         raise UserError("say why the pool is unfrozen (--reason); it is logged and published")
     get_campaign(con, slug)
@@ -1165,6 +1168,7 @@ def run_draw(
     ``randomness`` is the randomness string (``'123456/'``) or the list of values. Refused
     before the announced value is due, without a frozen pool, and for a second run.
     """
+    require_actor(con, actor, Role.ADMIN)
     when = _now(now)
     campaign = get_campaign(con, slug)
     done = con.execute("SELECT ran_at FROM draws WHERE campaign_slug = ?", [slug]).fetchone()
@@ -1281,6 +1285,7 @@ def replace_winner(
 ) -> dict[str, Any]:
     """Disqualify a current winner; the next unused alternate takes the prize. Also records
     an 'ineligible' decision for the post. Returns the updated certificate."""
+    require_actor(con, actor, Role.ADMIN)
     cert = require_certificate(con, slug)
     when = _now(None)
     updated = apply_replacement(cert, int(post_number), reason=reason, by=actor, at=when)

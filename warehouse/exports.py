@@ -29,7 +29,7 @@ from warehouse.draw import current_winners, get_certificate
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
 from warehouse.files import atomic_write_bytes
-from warehouse.thai import format_thai_date
+from warehouse.thai import format_thai_date, remove_zero_width
 
 FORMATS: dict[str, tuple[str, ...]] = {
     "winners": ("csv", "xlsx", "json"),
@@ -242,12 +242,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a
-    leading apostrophe. Numbers and empty cells pass unchanged."""
+    """A CSV cell a spreadsheet will not run or reorder: invisible characters (bidi
+    controls among them, see ``warehouse.thai``) are removed, then text starting with
+    = + - @ tab or CR gets a leading apostrophe. Numbers and empty cells pass unchanged."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        value = remove_zero_width(value)
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -276,6 +279,8 @@ def rows_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[dict[str, Any]
         for r, row in enumerate(rows, start=2):
             for c, column in enumerate(columns, start=1):
                 value = row.get(column)
+                if isinstance(value, str):
+                    value = remove_zero_width(value)  # as in CSV: no bidi controls
                 cell = sheet.cell(row=r, column=c, value=value)
                 if isinstance(value, str):
                     # openpyxl would store "=..." as a formula; force a plain string.
@@ -343,19 +348,47 @@ def certificate_bytes(report: DrawReport) -> bytes:
 
 # --- the announcement ------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+# Escaping "." ":" and the slashes of "//" splits the text where markdown-it's linkify
+# would find a bare domain or a "//host" link (an escaped character is a token of its own).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$.:]|/(?=/)|(?<=/)/)")
+# What GFM's autolink step (cmark-gfm, remark-gfm) matches in the rendered text, where no
+# backslash or entity can stop it: "@" (e-mail), ":" before "/" (scheme://) and the "."
+# of "www.". Each goes into a code span of its own, which no autolinker looks into, so
+# the text around it is no longer one address.
+_AUTOLINK_TRIGGER = re.compile(r"@|:(?=/)|(?<=[wW]{3})\.")
 
 
-def md_escape(value: Any) -> str:
-    """Scraped text as literal Markdown: Markdown punctuation is backslash-escaped and
-    ``& < >`` become entities (so no renderer can see a tag); line breaks become spaces."""
-    text = re.sub(r"[\r\n\t]+", " ", "" if value is None else str(value))
+def _md_literal(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def md_escape(value: Any) -> str:
+    """Scraped text as literal Markdown that no renderer turns into markup or a link:
+    invisible characters (bidi controls among them) removed, Markdown punctuation
+    backslash-escaped, ``& < >`` as entities, autolink triggers in code spans; line breaks
+    become spaces."""
+    text = re.sub(r"[\r\n\t]+", " ", "" if value is None else str(value))
+    text = remove_zero_width(text)
+    out: list[str] = []
+    position = 0
+    for match in _AUTOLINK_TRIGGER.finditer(text):
+        out.append(_md_literal(text[position : match.start()]))
+        out.append(f"`{match.group()}`")
+        position = match.end()
+    out.append(_md_literal(text[position:]))
+    return "".join(out)
+
+
 def h(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text for HTML: invisible characters (bidi controls among them) removed, escaped."""
+    return html.escape(remove_zero_width("" if value is None else str(value)), quote=True)
+
+
+def bdi(value: Any) -> str:
+    """Scraped text for HTML, isolated in ``<bdi>``: even right-to-left letters in it
+    cannot reorder the text around it (the post number after a title, say)."""
+    return f"<bdi>{h(value)}</bdi>"
 
 
 def _when(iso: str | None) -> str:
@@ -548,9 +581,9 @@ def announcement_html(report: DrawReport) -> str:
             )
             continue
         rows.append(
-            f'<tr><td>{h(row.prize_rank)}</td><td><a href="{h(row.url)}">{h(row.title)}</a> '
-            f"(หมายเลข {h(row.post_number)})</td><td>{h(row.author_name)} "
-            f"({h(row.author_username)})</td><td>{h(row.prize)}</td></tr>"
+            f'<tr><td>{h(row.prize_rank)}</td><td><a href="{h(row.url)}">{bdi(row.title)}</a> '
+            f"(หมายเลข {h(row.post_number)})</td><td>{bdi(row.author_name)} "
+            f"({bdi(row.author_username)})</td><td>{bdi(row.prize)}</td></tr>"
         )
     parts = [
         "<!DOCTYPE html>",
@@ -569,8 +602,8 @@ def announcement_html(report: DrawReport) -> str:
         for row in a.alternates:
             taken = " — ได้รับรางวัลแทนแล้ว" if row.prize != "สำรอง" else ""
             parts.append(
-                f'<li><a href="{h(row.url)}">{h(row.title)}</a> (หมายเลข {h(row.post_number)}) '
-                f"โดย {h(row.author_name)} ({h(row.author_username)}){taken}</li>"
+                f'<li><a href="{h(row.url)}">{bdi(row.title)}</a> (หมายเลข {h(row.post_number)}) '
+                f"โดย {bdi(row.author_name)} ({bdi(row.author_username)}){taken}</li>"
             )
         parts.append("</ol>")
     if a.replacements:
@@ -583,7 +616,7 @@ def announcement_html(report: DrawReport) -> str:
             )
             parts.append(
                 f"<li>รางวัลที่ {h(item['prize_rank'])}: บันทึกหมายเลข {h(item['disqualified'])} "
-                f"ถูกตัดสิทธิ์ (เหตุผล: {h(item.get('reason'))}); {by}</li>"
+                f"ถูกตัดสิทธิ์ (เหตุผล: {bdi(item.get('reason'))}); {by}</li>"
             )
         parts.append("</ul>")
     parts += [

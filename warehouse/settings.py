@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # provider may vouch for anyone (every Google account, say), so without this list the
     # part before "@" would let a stranger in under a moderator's name.
     oidc_email_domains: str = ""
+    # An identity provider that never sends the ``email_verified`` claim is refused unless
+    # the operator trusts it to vouch for every address it issues (an explicit "false" is
+    # always refused).
+    oidc_trust_unverified: bool = False
 
     @property
     def oidc_domains(self) -> tuple[str, ...]:

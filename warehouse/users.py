@@ -17,13 +17,23 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import duckdb
 
 from warehouse.audit import audit
 from warehouse.errors import UserError
 
-ROLES = ("viewer", "moderator", "admin")
+
+class Role(StrEnum):
+    """In rising order of rights: each role may do everything the ones before it may."""
+
+    VIEWER = "viewer"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+ROLES = tuple(role.value for role in Role)
 MIN_PASSWORD_LENGTH = 8
 # Names the system itself writes into decided_by / audit actor: never an account.
 RESERVED_USERNAMES = frozenset({"rules", "system", "demo-mode", "cli"})
@@ -35,6 +45,10 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _SALT_BYTES = 16
 _KEY_BYTES = 32
+
+
+class ActorNotAllowed(UserError):
+    """The actor of a write is (or was) an account that may not do it now."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,7 @@ def add_user(
     actor: str = "cli",
 ) -> User:
     """Create an account. ``password=None`` makes an OIDC-only account (no password sign-in)."""
+    require_actor(con, actor, Role.ADMIN)
     name = normalise_username(username)
     if name in RESERVED_USERNAMES:
         raise UserError(f"the username {name!r} is reserved; choose another")
@@ -209,6 +224,7 @@ def add_user(
 
 def remove_user(con: duckdb.DuckDBPyConnection, username: str, *, actor: str = "cli") -> None:
     """Delete an account. Its past decisions and audit rows stay (they name the user)."""
+    require_actor(con, actor, Role.ADMIN)
     user = require_user(con, username)
     con.execute("DELETE FROM users WHERE username = ?", [user.username])
     audit(con, actor, "user_remove", username=user.username, role=user.role)
@@ -217,6 +233,7 @@ def remove_user(con: duckdb.DuckDBPyConnection, username: str, *, actor: str = "
 def set_password(
     con: duckdb.DuckDBPyConnection, username: str, password: str, *, actor: str = "cli"
 ) -> None:
+    require_actor(con, actor, Role.ADMIN)
     user = require_user(con, username)
     stored = hash_password(check_password(password))
     con.execute(
@@ -229,6 +246,7 @@ def set_password(
 def set_role(
     con: duckdb.DuckDBPyConnection, username: str, role: str, *, actor: str = "cli"
 ) -> User:
+    require_actor(con, actor, Role.ADMIN)
     user = require_user(con, username)
     role = check_role(role)
     con.execute(
@@ -241,6 +259,7 @@ def set_role(
 def set_disabled(
     con: duckdb.DuckDBPyConnection, username: str, disabled: bool, *, actor: str = "cli"
 ) -> User:
+    require_actor(con, actor, Role.ADMIN)
     user = require_user(con, username)
     con.execute(
         "UPDATE users SET disabled = ?, updated_at = now() WHERE username = ?",
@@ -271,23 +290,38 @@ def authenticate(con: duckdb.DuckDBPyConnection, username: str, password: str) -
     return get_user(con, name)
 
 
+def email_verified_claim(value: object) -> bool | None:
+    """The OIDC ``email_verified`` claim as True (a real ``True`` or the string "true"),
+    None (missing) or False (anything else: ``bool("false")`` is true, so never ``bool``)."""
+    if value is None:
+        return None
+    if value is True:
+        return True
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
 def user_for_oidc(
     con: duckdb.DuckDBPyConnection,
     email: str | None,
     *,
     allowed_domains: Sequence[str],
-    email_verified: bool | None = None,
+    email_verified: object = None,
+    trust_unverified: bool = False,
 ) -> User | None:
     """The enabled account for a single sign-on identity, or None.
 
-    The address must be in one of ``allowed_domains`` and not marked unverified by the
-    identity provider; its part before ``@`` is the username (create it with ``tagdraw user
-    add`` first; roles stay ours). Sign-ins and refusals are audited like password ones.
+    The address must be in one of ``allowed_domains`` and verified by the identity
+    provider (``email_verified`` is the raw claim, see ``email_verified_claim``; a missing
+    claim passes only with ``trust_unverified``); its part before ``@`` is the username
+    (create it with ``tagdraw user add`` first; roles stay ours). Sign-ins and refusals are
+    audited like password ones.
     """
     address = (email or "").strip().lower()
     local, _, domain = address.partition("@")
     domains = {d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()}
-    trusted = bool(local) and domain in domains and email_verified is not False
+    verified = email_verified_claim(email_verified)
+    vouched = verified is True or (verified is None and trust_unverified)
+    trusted = bool(local) and domain in domains and vouched
     user = get_user(con, local) if trusted and _USERNAME.match(local) else None
     if user is None or user.disabled:
         if _USERNAME.match(local):
@@ -299,6 +333,43 @@ def user_for_oidc(
 
 
 # --- role checks --------------------------------------------------------------------------
+
+
+def _was_account(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    # Every account is created through add_user, which audits it in the same transaction.
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'user_add' "
+        "AND details->>'username' = ?)",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def require_actor(con: duckdb.DuckDBPyConnection, actor: str, role: Role) -> None:
+    """Refuse the write (``ActorNotAllowed``) unless ``actor`` may act with ``role`` now.
+
+    Called at the start of every write, in the write's own transaction, so a role or
+    enabled flag a caller cached (the dashboard re-reads its account every 30 s) never
+    lets a demoted, disabled or removed account act. An actor that names an account must
+    be that account, enabled, with ``role`` or a higher one; a removed account's name stays
+    refused. Names that never were accounts are the operator's own callers: the CLI
+    (``cli:<login>``, the draw commands' ``--actor``), the rule engine (``rules``), demo
+    mode, scripts. The dashboard only ever acts as a signed-in account.
+    """
+    name = (actor or "").strip().lower()
+    row = con.execute("SELECT role, disabled FROM users WHERE username = ?", [name]).fetchone()
+    if row is None:
+        if name and _was_account(con, name):
+            raise ActorNotAllowed(f"{name!r} may not do this: the account was removed")
+        return
+    current, disabled = str(row[0]), bool(row[1])
+    needed = Role(role).value
+    if disabled:
+        raise ActorNotAllowed(f"{name!r} may not do this: the account is disabled")
+    if ROLES.index(current) < ROLES.index(needed):
+        raise ActorNotAllowed(
+            f"{name!r} may not do this: it needs the role {needed}, the account is now {current}"
+        )
 
 
 def can_decide(user: User | None) -> bool:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.context import Ctx
+from dashboard.textview import inert
 
 CSV_COLUMNS = ("audit_id", "at", "actor", "action", "campaign_slug", "details")
 
@@ -48,10 +49,10 @@ def render(ctx: Ctx) -> None:
                 {
                     "#": r["audit_id"],
                     ctx.t("when"): ctx.fmt_date(r["at"]),
-                    ctx.t("actor"): r["actor"],
+                    ctx.t("actor"): inert(r["actor"]),
                     ctx.t("action"): r["action"],
                     ctx.t("campaign"): r["campaign_slug"] or "",
-                    ctx.t("details"): r["details"],
+                    ctx.t("details"): inert(r["details"]),
                 }
                 for r in rows
             ]

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import actions, queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
-from dashboard.textview import clip, highlight_html, md_escape
+from dashboard.textview import clip, highlight_html, inert
 from warehouse.errors import UserError
 
 CLUSTERS_PER_PAGE = 10
@@ -45,12 +45,14 @@ def _on_keep_original(
 
 def _member_block(ctx: Ctx, member: queries.ClusterMember, heading: str) -> None:
     with st.container(border=True):
-        st.markdown(f"**{heading}** · #{member.post_number} · {md_escape(member.title)}")
-        who = md_escape(member.author_name or member.author_username or "-")
+        st.markdown(f"**{heading}** · #{member.post_number}")
+        # Scraped text only ever through st.text (see dashboard.textview).
+        st.text(inert(member.title))
+        who = inert(member.author_name or member.author_username or "-")
         line = f"{who} · {ctx.fmt_date(member.created_at)} · {ctx.t('status_' + member.status)}"
         if member.score is not None:
             line += f" · {ctx.t('similarity')} {member.score:.2f}"
-        st.caption(line)
+        st.text(line)
         text, _ = clip(member.body_text, TEXT_LIMIT)
         # Escaped first, then only our <mark> tags are added (see textview.highlight_html).
         st.html(highlight_html(text, member.passages))

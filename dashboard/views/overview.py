@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.context import Ctx
-from dashboard.textview import md_escape
+from dashboard.textview import inert
 from warehouse.health import Health
 from warehouse.review import list_near_misses
 from warehouse.thai import BANGKOK
@@ -20,7 +20,8 @@ def render(ctx: Ctx) -> None:
     assert ctx.campaign_slug is not None
     data = ctx.call(queries.overview, ctx.campaign_slug)
     campaign = data.campaign
-    st.header(f"{ctx.t('page_overview')} · {md_escape(campaign.title or campaign.slug)}")
+    st.header(ctx.t("page_overview"))
+    st.text(inert(campaign.title or campaign.slug))  # text, never markdown (textview)
     st.caption(
         f"{ctx.t('window')}: {ctx.fmt_date(campaign.opens_at)} – {ctx.fmt_date(campaign.closes_at)}"
         f" · {ctx.t('prizes')}: {campaign.prizes}"
@@ -66,10 +67,10 @@ def render(ctx: Ctx) -> None:
                         {
                             ctx.t("post"): n.post_number,
                             "comment": n.comment_id,
-                            ctx.t("author"): n.author_name or n.author_key or "",
+                            ctx.t("author"): inert(n.author_name or n.author_key or ""),
                             ctx.t("created"): ctx.fmt_date(n.created_at),
-                            ctx.t("title"): n.excerpt,
-                            ctx.t("suggestion"): n.why,
+                            ctx.t("title"): inert(n.excerpt),
+                            ctx.t("suggestion"): inert(n.why),
                         }
                         for n in near
                     ]

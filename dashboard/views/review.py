@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import actions, queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
-from dashboard.textview import clip, md_escape
+from dashboard.textview import clip, inert
 from warehouse.decisions import REASON_CODES, StaleDecision
 from warehouse.errors import UserError
 
@@ -214,8 +214,8 @@ def _queue_frame(ctx: Ctx, rows: list[queries.QueueRow]) -> pd.DataFrame:
         [
             {
                 "#": r.post_number,
-                ctx.t("title"): r.title,
-                ctx.t("author"): r.author_name or r.author_username or "",
+                ctx.t("title"): inert(r.title),
+                ctx.t("author"): inert(r.author_name or r.author_username or ""),
                 ctx.t("created"): ctx.fmt_date(r.created_at),
                 ctx.t("status"): ctx.t("status_" + r.status)
                 + (f" #{r.duplicate_of}" if r.duplicate_of else ""),
@@ -362,12 +362,14 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
     entry = detail.entry
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(f"#{entry.post_number} · {md_escape(entry.title)}")
-        who = md_escape(entry.author_name or "") + (
-            f" \\({md_escape(entry.author_username)}\\)" if entry.author_username else ""
+        # Scraped text only ever through st.text (see dashboard.textview).
+        st.subheader(f"#{entry.post_number}")
+        st.text(inert(entry.title))
+        who = inert(entry.author_name or "") + (
+            f" ({inert(entry.author_username)})" if entry.author_username else ""
         )
-        st.markdown(
-            f"{ctx.t('author')}: {who}  \n"
+        st.text(
+            f"{ctx.t('author')}: {who}\n"
             f"{ctx.t('created')}: {ctx.fmt_date(entry.created_at)}"
             + (
                 f" · {ctx.t('updated')}: {ctx.fmt_date(entry.updated_at)}"
@@ -377,7 +379,7 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
             + f" · {ctx.t('comments')}: {entry.comment_count if entry.comment_count is not None else '-'}"
         )
         tags = detail.raw_tags or entry.tags
-        st.markdown(f"{ctx.t('tags')}: " + ", ".join(md_escape(tag) for tag in tags))
+        st.text(f"{ctx.t('tags')}: " + ", ".join(inert(tag) for tag in tags))
         link = _safe_link(detail.site_url, entry.url, entry.post_number)
         if link:
             st.link_button(ctx.t("original_link"), link)
@@ -397,7 +399,7 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
         body, clipped = clip(detail.body_text, BODY_LIMIT)
         if clipped:
             st.warning(ctx.t("body_clipped"))
-        st.text(body)
+        st.text(inert(body))
     with tabs[1]:
         if not detail.suggestions:
             st.caption(ctx.t("no_suggestions"))
@@ -405,7 +407,8 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
             line = f"**{ctx.t('kind_' + suggestion.kind)}** · {suggestion.score:.2f}"
             if suggestion.duplicate_of:
                 line += f" · #{suggestion.duplicate_of}"
-            st.markdown(line + f" · {md_escape(suggestion.why)}")
+            st.markdown(line)
+            st.text(inert(suggestion.why))
             if suggestion.duplicate_of:
                 st.button(
                     f"{ctx.t('open_entry')} #{suggestion.duplicate_of}",
@@ -444,8 +447,8 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
             st.caption(ctx.t("no_comments"))
         for comment in detail.comments:
             name = comment.author_name or comment.author_username or "-"
-            st.caption(f"{md_escape(name)} · {ctx.fmt_date(comment.created_at)}")
-            st.text(clip(comment.body_text, 20_000)[0])
+            st.text(f"{inert(name)} · {ctx.fmt_date(comment.created_at)}")
+            st.text(inert(clip(comment.body_text, 20_000)[0]))
     with tabs[4]:
         if detail.history:
             st.dataframe(
@@ -480,13 +483,14 @@ def _decide_panel(ctx: Ctx, slug: str, detail: queries.EntryDetail) -> None:
     shown_id = decision.decision_id if decision else None
     status_line = f"{ctx.t('current_status')}: **{ctx.t('status_' + entry.status)}**"
     if decision:
-        status_line += f" · {ctx.t('decided_by')} {md_escape(decision.decided_by)}"
         status_line += f" · {ctx.fmt_date(decision.decided_at)}"
         if decision.reason:
             status_line += f" · {ctx.t('reason_' + decision.reason)}"
         if decision.duplicate_of:
             status_line += f" · #{decision.duplicate_of}"
     st.markdown(status_line)
+    if decision:
+        st.text(f"{ctx.t('decided_by')} {inert(decision.decided_by)}")
     if not ctx.can_decide:
         st.info(ctx.t("viewer_cannot_decide"))
         return

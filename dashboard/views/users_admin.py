@@ -1,4 +1,5 @@
-"""Accounts (admins only): list, add, change role, disable/enable, set a new password."""
+"""Accounts (admins only): list, add, change role, disable/enable, set a new password;
+sign-in locks in force, and lifting one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import Ctx
-from warehouse import users
+from warehouse import signin, users
 from warehouse.errors import UserError
 
 
@@ -35,6 +36,7 @@ def render(ctx: Ctx) -> None:
             key="users_table",
         )
     actor = ctx.user.username
+    _signin_locks(ctx, actor)
 
     with (
         st.expander(ctx.t("add_user"), expanded=not accounts),
@@ -85,3 +87,43 @@ def render(ctx: Ctx) -> None:
                 st.success(ctx.t("user_saved"))
             except UserError as exc:
                 st.error(str(exc))
+
+
+def _signin_locks(ctx: Ctx, actor: str) -> None:
+    """Usernames and clients locked by the sign-in throttle; an admin may lift a lock."""
+    locks = ctx.call(signin.active_locks)
+    st.subheader(ctx.t("signin_locks"))
+    if not locks:
+        st.caption(ctx.t("no_signin_locks"))
+        return
+    # Typed usernames and addresses are attacker-chosen text: a dataframe shows them inert.
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    ctx.t("lock_kind"): ctx.t("lock_kind_" + lock.kind),
+                    ctx.t("lock_key"): lock.key,
+                    ctx.t("lock_failures"): lock.failures,
+                    ctx.t("locked_at"): ctx.fmt_date(lock.locked_at),
+                    ctx.t("locked_until"): ctx.fmt_date(lock.locked_until),
+                }
+                for lock in locks
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="signin_locks_table",
+    )
+    by_id = {lock.lock_id: lock for lock in locks}
+    pick = st.selectbox(
+        ctx.t("lock_key"),
+        list(by_id),
+        format_func=lambda i: f"{ctx.t('lock_kind_' + by_id[i].kind)}: {by_id[i].key}",
+        key="lift_lock_pick",
+    )
+    if st.button(ctx.t("lift_lock"), key="lift_lock"):
+        try:
+            ctx.call(signin.lift_lock, int(pick), actor=actor)
+            st.rerun()
+        except UserError as exc:
+            st.error(str(exc))
