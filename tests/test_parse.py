@@ -150,7 +150,7 @@ def test_post_variations_wrappers_entities_digits() -> None:
     assert "<" not in post.body_text
     assert post.updated_at == bkk(2015, 10, 5, 16, 16)
     assert post.raw_tags == ("#X", "สังคม")
-    assert post.tags == ("x", "สังคม")
+    assert post.tags == ("X", "สังคม")  # as written: no '#', case kept
     assert post.license_text == "ซีซี"
     assert post.comment_count_declared == 0 and post.comments == ()
 
@@ -269,7 +269,7 @@ def test_text_rules_kept_from_beautiful_soup() -> None:
     )
     post = parse_post(html, f"{SITE}/posts/101")
     assert post.raw_tags == ("#X\n", "Y", "สังคม")
-    assert post.tags == ("x", "y", "สังคม")
+    assert post.tags == ("X", "Y", "สังคม")
 
 
 @pytest.mark.parametrize("html", ["", "   \n", "<!-- only a comment -->"])
