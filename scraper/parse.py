@@ -741,7 +741,9 @@ class _PostReader:
         self.url = url
         self.doc = doc
         self.main = main
-        self.page = page = _Page(main, _Reader(doc))
+        reader = _Reader(doc)
+        _wrap_flat_comments(main, reader)
+        self.page = page = _Page(main, reader)
         article = _first(main, "article")
         self.root = article if article is not None else main
         self.anchors = [link for link in page.links if link[2]]  # a non-empty href
@@ -879,8 +881,16 @@ class _PostReader:
         page = self.page
         og = next((m for m in self.doc.iter("meta") if m.get("property") == "og:title"), None)
         og_title = squash_whitespace(og.get("content", "")) if og is not None else ""
-        headings = list(self.root.iter("h1")) or list(self.main.iter("h1"))
+        head_title = next(self.doc.iter("title"), None)
+        shown_title = page.reader.text(head_title) if head_title is not None else ""
+        headings = [
+            h for h in (list(self.root.iter("h1")) or list(self.main.iter("h1"))) if page.text(h)
+        ]
         title_tag = next((h for h in headings if og_title and page.text(h) == og_title), None)
+        if title_tag is None and len(headings) > 1 and shown_title:
+            # "<title> - GotoKnow": the h1 the page's title starts with (not the site's logo).
+            named = [h for h in headings if page.text(h) in shown_title]
+            title_tag = max(named, key=lambda h: len(page.text(h)), default=None)
         if title_tag is None and headings:
             title_tag = headings[0]
         title = page.text(title_tag) if title_tag is not None else ""
@@ -1056,6 +1066,41 @@ class _PostReader:
         return declared, comments, next_url
 
 
+def _is_comment_element(element: Element) -> bool:
+    id_ = element.get("id")
+    return id_ is not None and COMMENT_ID.match(id_) is not None
+
+
+def _wrap_flat_comments(main: Element, reader: _Reader) -> None:
+    """Where the comments stand beside the post in one element (no element of their own
+    around the ``ความเห็น (N)`` heading and the comments), put them in a ``<section>`` of
+    their own, from the heading (or the first comment) to the end: the post's fields are
+    read outside it, the comments inside."""
+    start = None
+    for element in main.iter(*_HEADINGS, "header"):
+        if _COMMENT_COUNT_HEADING.search(reader.text(element)) and not any(
+            _is_comment_element(a) for a in element.iterancestors()
+        ):
+            start = element
+            break
+    if start is None:
+        start = next(
+            (e for e in main.iter() if e.__class__ is Element and _is_comment_element(e)), None
+        )
+    if start is None or start.getparent() is None:
+        return
+    before = [s for s in start.itersiblings(preceding=True) if s.__class__ is Element]
+    if not any(
+        s.tag == "h1" or next(s.iter("h1"), None) is not None or "หมายเลขบันทึก" in reader.text(s)
+        for s in before
+    ):
+        return  # the comments already have an element of their own
+    section = etree.Element("section")
+    start.addprevious(section)
+    for element in [start, *start.itersiblings()]:
+        section.append(element)  # with its tail
+
+
 def _breaks_line(element: Element) -> bool:
     return element.tag in _BLOCK_TAGS or element.tag == "br"
 
@@ -1184,15 +1229,16 @@ def _has_direct_text(element: Element) -> bool:
     return any((c.tail or "").strip() for c in element)
 
 
-def _comment_parts(element: Element, others: set[Element]) -> list[Element]:
-    """The parts of one comment: its child elements, below wrappers that hold one part."""
+def _comment_parts(element: Element, others: set[Element]) -> tuple[Element, list[Element]]:
+    """The parts of one comment: its child elements, below wrappers that hold one part;
+    with the element they are the children of."""
     parts = _child_elements(element)
     while len(parts) == 1 and not _has_direct_text(element):
         only = parts[0]
         if only in others or any(d in others for d in only.iterdescendants()):
             break  # another comment inside
         element, parts = only, _child_elements(only)
-    return parts
+    return element, parts
 
 
 def _profile_links(part: Element, base: str) -> list[tuple[Element, str]]:
@@ -1229,7 +1275,8 @@ def _comment_fields(
     first part (of two or more) that could hold a name, a typed name in a ``<span>`` too.
     Everything else is the body."""
     others = comment_elements - {element}
-    parts = [p for p in _comment_parts(element, others) if p not in others]
+    container, children = _comment_parts(element, others)
+    parts = [p for p in children if p not in others]
     texts = [text_of(p) for p in parts]
     meta = None
     for i in reversed(range(len(parts))):
@@ -1250,9 +1297,17 @@ def _comment_fields(
             (i for i in rest if GUEST_LABEL in texts[i] and len(texts[i]) <= len(GUEST_LABEL) + 40),
             None,
         )
+    # Else the first thing in the comment, when it could be a name and more follows (other
+    # parts, or text straight in the comment: a body written with <br>).
     filled = [i for i in rest if texts[i]]
-    if author is None and len(filled) >= 2 and _is_name_like(parts[filled[0]], texts[filled[0]]):
-        author = filled[0]
+    if author is None and filled and _is_name_like(parts[filled[0]], texts[filled[0]]):
+        first = filled[0]
+        text_before = (container.text or "").strip() or any(
+            (parts[i].tail or "").strip() for i in range(first)
+        )
+        text_after = any((parts[i].tail or "").strip() for i in range(first, len(parts)))
+        if not text_before and (len(filled) >= 2 or text_after):
+            author = first
     username = name = None
     if author is not None:
         links = _profile_links(parts[author], url)

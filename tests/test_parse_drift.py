@@ -221,3 +221,54 @@ def test_an_unreadable_field_is_a_parse_error_naming_it(old: str, new: str, fiel
         parse_post(html, f"{SITE}/posts/545301")
     assert info.value.field == field
     assert info.value.url == f"{SITE}/posts/545301"
+
+
+# --- page D: a table layout, the logo's h1 in main, labels run together, flat comments ----
+
+
+@pytest.fixture(scope="module")
+def post_d() -> Post:
+    return parse_post(page("drift-d-run-together.html"), f"{SITE}/posts/544900")
+
+
+def test_d_fields(post_d: Post) -> None:
+    assert post_d.title == "สรอ. ขอความรู้ ตอนที่ ๒"  # not the logo's h1
+    assert (post_d.author_username, post_d.author_name, post_d.book_slug) == (
+        "jantawan",
+        "จันทวรรณ ปิยะวัฒน์",
+        None,
+    )
+    assert post_d.created_at == bkk(2013, 8, 6, 15, 0)
+    assert post_d.updated_at == bkk(2015, 10, 5, 0, 0)
+    assert post_d.license_text == "ครีเอทีฟคอมมอนส์"
+    # The body quotes another post's number label and starts a line with เขียนเมื่อ...
+    assert post_d.body_text == (
+        "ขอเชิญร่วมกิจกรรม ตอบได้ที่บันทึกหมายเลขบันทึก: 544804 ค่ะ เขียนเมื่อไหร่ก็ได้ ก่อน 31 ส.ค."
+    )
+    assert (post_d.tags, post_d.raw_tags) == (("สรอ.", "GotoKnow"), ("#สรอ.", "#GotoKnow"))
+    assert post_d.comment_count_declared == 3
+
+
+def test_d_comments_without_an_element_of_their_own(post_d: Post) -> None:
+    assert comment_rows(post_d) == [
+        # A name in a <span>, then the body straight in the comment with <br>.
+        (5000001, None, "ป้าแดง", bkk(2013, 8, 7, 8, 0), "ร่วมด้วยคนค่ะ ขอบคุณ"),
+        # An avatar link and a name link to one profile.
+        (
+            5000002,
+            "phon-chol",
+            "phon-chol",
+            bkk(2013, 8, 7, 9, 0),
+            "อ้างถึง ป้าแดง\n\nเช่นกันครับ\n\nดูความเห็นเพิ่มเติม",
+        ),
+        # A body line that starts with เขียนเมื่อ and a date is not the comment's date.
+        (
+            5000003,
+            None,
+            "ผู้อ่านทั่วไป",
+            bkk(2013, 8, 8, 10, 30),
+            "เขียนเมื่อ 6 ส.ค. 2556 ก็อ่านแล้ว ตอบช้าไปหน่อย ขอโทษครับ",
+        ),
+    ]
+    # The button's next page, not the link a comment holds.
+    assert post_d.comments_next_url == f"{SITE}/posts/544900/comments?page=2"
