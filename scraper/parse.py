@@ -1,20 +1,25 @@
 """Pure parsers: the site's HTML (and the comments JSON) to ``warehouse.models`` dataclasses.
 
 They anchor on what is stable on the site: the visible Thai labels (``หมายเลขบันทึก:``,
-``เขียนเมื่อ``, ``แก้ไขเมื่อ``, ``สัญญาอนุญาต:``, ``ความเห็น (N)``), URL patterns
+``เขียนเมื่อ``, ``แก้ไขเมื่อ``, ``สัญญาอนุญาต:``, ``ความเห็น (N)``, ``คำสำคัญ``), URL patterns
 (``/posts/<n>``, ``/profiles/users/<u>``, ``/blogs/books/<slug>``, ``/posts?tag=``) and
-semantic structure (``h1``, ``article``, ``rel="next"``, ``id="comment-N"``), never on
-class names. A page that lacks a required field raises ``ParseError``; the crawler records
-it with a saved copy of the HTML instead of storing an empty row.
+semantic structure (``h1``, ``article``, ``rel="next"``, ``id="comment-N"``, which element
+holds which), never on class names. ``parse_post`` reads a post field by field
+(``_PostReader``); a field the page does not give raises ``ParseError`` naming it, and the
+crawler records that with a saved copy of the HTML instead of storing a guess.
 
-Pages are parsed with lxml's HTML parser (libxml2, which built the tree Beautiful Soup's
-``lxml`` builder used before) and read from lxml elements directly: a post page's ``main``
-is walked once into an index (``_Page``), a listing is read in one pass over its links, and
-the rest is lxml's C-level iteration and XPath. Text is read as Beautiful Soup's
-``get_text`` read it, so results did not change with the move: text in ``script``/``style``
-(and inside ``template``, ``rt``, ``rp``) is not part of an element's text, comments never
-are, one space separates text nodes, and a node of ASCII whitespace only counts as one space
-(one newline if it has one) outside ``pre``/``textarea``. Empty input is a ``ParseError``.
+Stored text is text: ``script``, ``style``, ``noscript``, ``template``, ``iframe``, ``svg``
+and buttons give none, attributes (event handlers, ``javascript:`` targets) are never read
+as text, entities are decoded once. A comment's author is the part of the comment that is
+neither its body nor its ``เขียนเมื่อ`` line: a profile link, the guest label ผู้อ่านทั่วไป
+or a name a guest typed. Tags are kept as written (``tag_as_written``) and as shown
+(``raw_tags``); the warehouse derives the normalised form used for matching.
+
+Pages are parsed with lxml's HTML parser. A post page's ``main`` is walked once into an
+index (``_Page``). An element's text: text in ``script``/``style`` (and inside ``template``,
+``rt``, ``rp``) is not part of it, comments never are, one space separates text nodes, and
+a node of ASCII whitespace only counts as one space (one newline if it has one) outside
+``pre``/``textarea``. Empty input is a ``ParseError``.
 """
 
 from __future__ import annotations
@@ -116,8 +121,8 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "button", "iframe", "svg"})
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HEADING_OR_HEADER = frozenset((*_HEADINGS, "header"))
-# Elements whose text is not part of their ancestors' text (Beautiful Soup's "string
-# containers"); script and style hold only text, the other three may hold elements.
+# Elements whose text is not part of their ancestors' text ("string containers"); script
+# and style hold only text, the other three may hold elements.
 _CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
 _NESTING_CONTAINERS = ("template", "rt", "rp")
 _PRESERVE_TAGS = ("pre", "textarea")
@@ -249,8 +254,8 @@ class _Reader:
         return " ".join(" ".join(self.strings(element)).split())
 
     def raw_text(self, element: Element) -> str:
-        """The element's text as ``get_text()`` gave it: text nodes run together, a node of
-        ASCII whitespace only counting as one space or newline (not in pre/textarea)."""
+        """The element's text as shown: text nodes run together, a node of ASCII whitespace
+        only counting as one space or newline (not in pre/textarea)."""
         if self.preserve or self.nested:
             return "".join(
                 [
@@ -552,7 +557,7 @@ class _Page:
         return " ".join(" ".join(strings).split())
 
     def raw_text(self, element: Element) -> str:
-        """The element's text as ``get_text()`` gave it (as ``_Reader.raw_text``)."""
+        """The element's text as shown (as ``_Reader.raw_text``)."""
         place = self.place.get(element)
         if place is None or element.tag in _CONTAINERS:
             return self.reader.raw_text(element)
