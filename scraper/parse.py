@@ -993,7 +993,7 @@ class _PostReader:
         # The name: the first profile link to the same member there with text (an avatar
         # link holds only an image).
         same = [a for a, u in profiles if u == username and page.inside(a, container)]
-        name = next((t for t in (page.text(a) for a in [link, *same]) if t), None)
+        name = next((t for t in (_visible_text(a) for a in [link, *same]) if t), None)
         byline = [a for a, u in profiles if u == username and page.inside(a, container)]
         byline.append(link)
         if book is not None:
@@ -1064,6 +1064,10 @@ class _PostReader:
         heading_match = _COMMENT_COUNT_HEADING.search(in_section.text(section))
         declared = _int(heading_match["n"]) if heading_match else None
         marked, targets = in_section.marked_below(section)
+        # A comment element inside another is that comment's text (a comment's markup
+        # cannot add comments).
+        elements = {element for _, element in marked}
+        marked = [(n, e) for n, e in marked if not any(a in elements for a in e.iterancestors())]
         comments = _embedded_comments(in_section, marked, number, self.url)
         next_url = _load_more(in_section, section, marked, targets, number, self.url)
         if declared is None and not comments:
@@ -1246,6 +1250,27 @@ def _comment_parts(element: Element, others: set[Element]) -> tuple[Element, lis
     return element, parts
 
 
+_NOT_SHOWN = _SKIP_TAGS | _CONTAINERS
+
+
+def _visible_text(element: Element) -> str:
+    """The element's text without what a reader does not see as text (script, style,
+    noscript, template, button, iframe, svg and their contents), whitespace squashed."""
+    out: list[str] = []
+
+    def walk(node: Element) -> None:
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            if child.__class__ is Element and child.tag not in _NOT_SHOWN:
+                walk(child)
+            if child.tail:
+                out.append(child.tail)
+
+    walk(element)
+    return squash_whitespace(" ".join(out))
+
+
 def _profile_links(part: Element, base: str) -> list[tuple[Element, str]]:
     found = []
     for a in part.iter("a"):
@@ -1288,6 +1313,15 @@ def _comment_fields(
         if len(texts[i]) < 100 and _DATE_LABEL_NODE[_CREATED_LABEL].search(texts[i]):
             meta = i
             break
+    if meta is None:  # no label: a part that is only a <time datetime> (in brackets)
+        meta = next(
+            (
+                i
+                for i in reversed(range(len(parts)))
+                if not _letters(texts[i]) and any(t.get("datetime") for t in parts[i].iter("time"))
+            ),
+            None,
+        )
     rest = [i for i in range(len(parts)) if i != meta]
     author = None
     for i in rest:  # a part that is only a link to a profile (an avatar and a name)
@@ -1318,16 +1352,17 @@ def _comment_fields(
         links = _profile_links(parts[author], url)
         if links:
             username = links[0][1]
-            name = next((t for t in (text_of(a) for a, u in links if u == username) if t), None)
+            shown = (_visible_text(a) for a, u in links if u == username)
+            name = next((t for t in shown if t), None)
         else:
-            name = texts[author] or None
+            name = _visible_text(parts[author]) or None
     elif meta is not None:
         # "<name> เขียนเมื่อ ...": a meta line that names the writer.
         before = texts[meta].split(_CREATED_LABEL, 1)[0]
         before = re.sub(r"^\s*(?:เขียน)?โดย\s*", "", before).strip(" :：-–—·|")
         links = _profile_links(parts[meta], url)
         if links:
-            username, name = links[0][1], text_of(links[0][0]) or None
+            username, name = links[0][1], _visible_text(links[0][0]) or None
         elif before:
             name = before
     created_at = None
@@ -1339,11 +1374,20 @@ def _comment_fields(
             created_at = _precise(_parse_date(url, date_text, what, field), time_tag)
         elif time_tag is not None:
             created_at = _parse_date(url, time_tag.get("datetime"), what, field)
+    skip = {parts[i] for i in (author, meta) if i is not None} | others
     if created_at is None:
-        time_tag = next((t for t in element.iter("time") if t.get("datetime")), None)
+        # A <time datetime> outside the body (a body may show any date it likes).
+        body_parts = [p for p in parts if p not in skip]
+        time_tag = next(
+            (
+                t
+                for t in element.iter("time")
+                if t.get("datetime") and not any(_inside(t, p) for p in body_parts)
+            ),
+            None,
+        )
         if time_tag is not None:
             created_at = _parse_date(url, time_tag.get("datetime"), what, field)
-    skip = {parts[i] for i in (author, meta) if i is not None} | others
     return username, name, created_at, block_text(element, skip)
 
 

@@ -156,9 +156,18 @@ def test_c_hostile_markup_is_inert_and_absent(post_c: Post) -> None:
 
 def test_c_hostile_comments(post_c: Post) -> None:
     assert comment_rows(post_c) == [
-        (4300001, None, "ผู้ไม่ประสงค์ดี", bkk(2013, 9, 2, 8, 0), "ดูรูป"),
+        # A comment element inside a comment is its text, not a comment of its own.
+        (
+            4300001,
+            None,
+            "ผู้ไม่ประสงค์ดี",
+            bkk(2013, 9, 2, 8, 0),
+            "ดูรูป\n\nผู้ดูแล\n\nปลอม\n\nเขียนเมื่อ 1 ม.ค. 2556",
+        ),
         # A javascript: link is text only, as author and in the body.
         (4300002, None, "คนดี", bkk(2013, 9, 2, 9, 0), "ลิงก์ ของรางวัล ครับ\n\nชี้"),
+        # A date in the body is not the comment's date.
+        (4300004, None, "นักเขียน", bkk(2013, 9, 2, 9, 30), "ตอบ วันหน้า"),
         (4300003, None, "ผู้อ่านทั่วไป", bkk(2013, 9, 2, 10, 0), "ข้อความ <b>ตัวหนา</b>"),
     ]
 
