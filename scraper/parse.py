@@ -731,6 +731,19 @@ def _letters(text: str) -> int:
     return sum(1 for ch in text if ch.isalnum())
 
 
+@dataclass(frozen=True, slots=True)
+class _MetaLine:
+    """Where a post's labels are: the post number label's element, the written-date
+    label (its text node and element), the smallest element holding both, and the
+    edited-date labels (text node, element)."""
+
+    number_label: Element
+    created_index: int
+    created_in: Element
+    line: Element
+    updated_labels: list[tuple[int, Element]]
+
+
 class _PostReader:
     """One post page, read field by field. Each reader anchors on the visible Thai labels,
     URL patterns and the structure around them (never on class names) and raises a
@@ -1017,8 +1030,55 @@ class _PostReader:
             found, key=lambda f: next((depth[p] for p in _chain(f[1]) if p in depth), 1 << 30)
         )
 
-    def read_body(self, avoid: list[Element], avoid_text_in: list[Element]) -> Element | None:
-        return _best_body(self.page, self.root, avoid, avoid_text_in)
+    def read_meta_line(self, number_label: Element) -> _MetaLine:
+        """The written-date label nearest the post number label, the smallest element
+        holding both, and the edited-date labels outside the comments."""
+        created_labels = self.date_labels(_CREATED_LABEL)
+        if not created_labels:
+            raise self.error("no written date (เขียนเมื่อ)", "created_at")
+        created_index, created_in = self.nearest(created_labels, number_label)
+        line = _lowest_common(created_in, number_label)
+        return _MetaLine(
+            number_label,
+            created_index,
+            created_in,
+            self.root if line is None else line,
+            self.date_labels(_UPDATED_LABEL),
+        )
+
+    def read_body(
+        self, links: list[Element], title_tag: Element | None, meta: _MetaLine
+    ) -> Element | None:
+        """The element with the most text that holds none of the title, the tag and byline
+        ``links``, the labels and the comments."""
+        avoid: list[Element] = [*links, *(n for n in (title_tag, self.section) if n is not None)]
+        if meta.line is not self.root and meta.line is not self.main:
+            avoid.append(meta.line)
+        # Edited-date labels on a short line of their own are never the body (prose that
+        # starts with the label is longer).
+        short = [e for _, e in meta.updated_labels if len(self.page.text(e)) <= _SHORT_LABEL_LINE]
+        return _best_body(self.page, self.root, avoid, [meta.number_label, meta.created_in, *short])
+
+    def read_dates(self, meta: _MetaLine, body: Element | None) -> tuple[datetime, datetime | None]:
+        """เขียนเมื่อ (required) and แก้ไขเมื่อ (None when the page shows no edit; a label
+        without a readable date is an error)."""
+        created_at = self.dated(
+            meta.created_index, _CREATED_LABEL, meta.line, "written", "created_at"
+        )
+        if created_at is None:
+            raise self.error("no written date (เขียนเมื่อ)", "created_at")
+        outside_body = [
+            (i, e) for i, e in meta.updated_labels if body is None or not self.page.inside(e, body)
+        ]
+        if not outside_body:
+            return created_at, None
+        updated_index, updated_in = self.nearest(outside_body, meta.created_in)
+        common = _lowest_common(updated_in, meta.created_in)
+        limit = self.root if common is None else common
+        updated_at = self.dated(updated_index, _UPDATED_LABEL, limit, "edited", "updated_at")
+        if updated_at is None:
+            raise self.error("no readable edited date after แก้ไขเมื่อ", "updated_at")
+        return created_at, updated_at
 
     def read_license(self, meta_text: str) -> str | None:
         match = _LICENSE_LABEL.search(meta_text)
@@ -1122,44 +1182,9 @@ def parse_post(html: str, url: str) -> Post:
     reader.read_comments_section(title_tag, number_label)
     tag_links, raw_tags = reader.read_tags()
     author_username, author_name, book_slug, byline = reader.read_byline()
-
-    # The meta line: the written-date label nearest the post number label, and the smallest
-    # element holding both.
-    created_labels = reader.date_labels(_CREATED_LABEL)
-    if not created_labels:
-        raise reader.error("no written date (เขียนเมื่อ)", "created_at")
-    created_index, created_in = reader.nearest(created_labels, number_label)
-    meta_line = _lowest_common(created_in, number_label)
-    if meta_line is None:
-        meta_line = reader.root
-    avoid: list[Element] = [n for n in (title_tag, reader.section) if n is not None]
-    if meta_line is not reader.root and meta_line is not reader.main:
-        avoid.append(meta_line)
-    avoid.extend(tag_links)
-    avoid.extend(byline)
-    # Edited-date labels on a short line of their own are never the body (prose that
-    # starts with the label is longer).
-    updated_labels = reader.date_labels(_UPDATED_LABEL)
-    short = [e for _, e in updated_labels if len(reader.page.text(e)) <= _SHORT_LABEL_LINE]
-    body = reader.read_body(avoid, [number_label, created_in, *short])
-    body_text = block_text(body)
-
-    created_at = reader.dated(created_index, _CREATED_LABEL, meta_line, "written", "created_at")
-    if created_at is None:
-        raise reader.error("no written date (เขียนเมื่อ)", "created_at")
-    updated_at = None
-    outside_body = [
-        (i, e) for i, e in updated_labels if body is None or not reader.page.inside(e, body)
-    ]
-    if outside_body:
-        updated_index, updated_in = reader.nearest(outside_body, created_in)
-        common = _lowest_common(updated_in, created_in)
-        if common is None:
-            common = reader.root
-        updated_at = reader.dated(updated_index, _UPDATED_LABEL, common, "edited", "updated_at")
-        if updated_at is None:
-            raise reader.error("no readable edited date after แก้ไขเมื่อ", "updated_at")
-
+    meta = reader.read_meta_line(number_label)
+    body = reader.read_body([*tag_links, *byline], title_tag, meta)
+    created_at, updated_at = reader.read_dates(meta, body)
     meta_text = reader.meta_text(body)
     declared, comments, next_url = reader.read_comments(number, meta_text)
     written = (tag_as_written(r) for r in raw_tags)
@@ -1174,7 +1199,7 @@ def parse_post(html: str, url: str) -> Post:
         updated_at=updated_at,
         tags=tuple(dict.fromkeys(t for t in written if t)),
         raw_tags=tuple(raw_tags),
-        body_text=body_text,
+        body_text=block_text(body),
         license_text=reader.read_license(meta_text),
         comment_count_declared=declared,
         comments=tuple(comments),
