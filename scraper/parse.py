@@ -1445,6 +1445,9 @@ def _json_comment(item: dict[str, Any], post_number: int, position: int, where: 
         element = _first(root, "div") if root is not None else None
         if element is None:
             body = ""
+        elif _has_direct_text(element):
+            # Text straight in the HTML: no author part of its own (a bold word is not one).
+            body = block_text(element)
         else:
             reader = _Reader(root)  # type: ignore[arg-type]
             username, name, shown_at, body = _comment_fields(

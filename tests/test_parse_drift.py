@@ -281,3 +281,16 @@ def test_d_comments_without_an_element_of_their_own(post_d: Post) -> None:
     ]
     # The button's next page, not the link a comment holds.
     assert post_d.comments_next_url == f"{SITE}/posts/544900/comments?page=2"
+
+
+def test_comments_json_without_an_author_takes_no_word_of_the_text_for_one() -> None:
+    data = {
+        "comments": [
+            {"id": 1, "author": None, "html": "<b>สำคัญ</b> ข้อความ"},
+            {"id": 2, "author": {}, "html": "<p>หนึ่ง</p><p>สอง</p>"},
+        ]
+    }
+    assert [
+        (c.author_username, c.author_name, c.body_text)
+        for c in parse_comments_json(data, 5).comments
+    ] == [(None, None, "สำคัญ ข้อความ"), (None, None, "หนึ่ง\n\nสอง")]
