@@ -1356,14 +1356,17 @@ def _comment_fields(
         if len(names) == 1 and texts[i].replace(" ", "") == shown.replace(" ", ""):
             author = i
             break
+    # Else the guest label: the part that says only that, or the first part when it holds
+    # the label on a short line (a body may mention the label too).
+    filled = [i for i in rest if texts[i]]
     if author is None:
-        author = next(
-            (i for i in rest if GUEST_LABEL in texts[i] and len(texts[i]) <= len(GUEST_LABEL) + 40),
-            None,
-        )
+        author = next((i for i in rest if texts[i] == GUEST_LABEL), None)
+    if author is None and filled:
+        first = filled[0]
+        if GUEST_LABEL in texts[first] and _is_name_like(parts[first], texts[first]):
+            author = first
     # Else the first thing in the comment, when it could be a name and more follows (other
     # parts, or text straight in the comment: a body written with <br>).
-    filled = [i for i in rest if texts[i]]
     if author is None and filled and _is_name_like(parts[filled[0]], texts[filled[0]]):
         first = filled[0]
         text_before = (container.text or "").strip() or any(

@@ -86,7 +86,7 @@ def test_a_dates_thai_digits_refined_by_time(post_a: Post) -> None:
     assert post_a.created_at == bkk(2013, 8, 12, 9, 30, 27)
     assert post_a.updated_at is None
     assert post_a.license_text == "แสดงที่มา"
-    assert post_a.comment_count_declared == 4
+    assert post_a.comment_count_declared == 5
 
 
 def test_a_guests_who_typed_a_name(post_a: Post) -> None:
@@ -102,6 +102,8 @@ def test_a_guests_who_typed_a_name(post_a: Post) -> None:
         ),
         (4100003, None, "ผู้อ่านทั่วไป", bkk(2013, 8, 13, 21, 40), "ดีครับ"),
         (4100004, None, "มาลี", bkk(2013, 8, 14, 0, 0), "สั้น"),
+        # A short body that mentions the guest label is still the body.
+        (4100005, None, "ต้อย ติ่ง", bkk(2013, 8, 15, 7, 7), "ขอบคุณผู้อ่านทั่วไปทุกคน"),
     ]
 
 
