@@ -1373,7 +1373,9 @@ def _comment_fields(
             (parts[i].tail or "").strip() for i in range(first)
         )
         text_after = any((parts[i].tail or "").strip() for i in range(first, len(parts)))
-        if not text_before and (len(filled) >= 2 or text_after):
+        # A body part after it, even an empty one (a comment that is only a picture).
+        part_after = any(i > first and parts[i].tag != "br" for i in rest)
+        if not text_before and (part_after or text_after):
             author = first
     username = name = None
     if author is not None:

@@ -124,7 +124,7 @@ def test_b_fields(post_b: Post) -> None:
     assert post_b.tags == ("อบรม", "KM", "km")
     assert post_b.raw_tags == ("#อบรม", "#KM", "km")
     assert post_b.license_text is None
-    assert post_b.comment_count_declared == 2
+    assert post_b.comment_count_declared == 3
 
 
 def test_b_a_written_date_shown_only_by_time(post_b: Post) -> None:
@@ -136,6 +136,8 @@ def test_b_comments(post_b: Post) -> None:
     assert comment_rows(post_b) == [
         (4200001, None, "พี่ใหญ่", bkk(2013, 8, 21, 7, 0), "แวะมาอ่านครับ"),
         (4200002, "ubon", "อุบล สายน้ำ", bkk(2013, 8, 21, 9, 10, 44), "ขอบคุณค่ะ"),
+        # A comment that is only a picture: the typed name is still the author.
+        (4200003, None, "น้องเล็ก", bkk(2013, 8, 22, 7, 0), ""),
     ]
 
 
