@@ -1305,6 +1305,25 @@ def _profile_links(part: Element, base: str) -> list[tuple[Element, str]]:
     return found
 
 
+_INLINE_NAME_TAGS = frozenset(
+    {"span", "a", "b", "strong", "em", "i", "cite", "small", "label", "font", "u"}
+)
+
+
+def _shown_by_one_inline(part: Element) -> bool:
+    """The part is an inline element, or all its shown text stands in one (through
+    wrappers): how a name is set apart, where a short body is plain text."""
+    while part.tag not in _INLINE_NAME_TAGS:
+        if (part.text or "").strip() or any((c.tail or "").strip() for c in part):
+            return False
+        shown = [c for c in part if c.__class__ is Element and c.tag not in _NOT_SHOWN]
+        shown = [c for c in shown if _visible_text(c)]
+        if len(shown) != 1:
+            return False
+        part = shown[0]
+    return True
+
+
 def _is_name_like(part: Element, text: str) -> bool:
     """Could hold a name: short, on one line, no paragraph inside."""
     if not text or len(text) > _AUTHOR_NAME_MAX or part.tag in _PARAGRAPH_TAGS:
@@ -1356,27 +1375,24 @@ def _comment_fields(
         if len(names) == 1 and texts[i].replace(" ", "") == shown.replace(" ", ""):
             author = i
             break
-    # Else the guest label: the part that says only that, or the first part when it holds
-    # the label on a short line (a body may mention the label too).
-    filled = [i for i in rest if texts[i]]
+    # Else the guest label: the part that says only that, or a name-like part that holds
+    # the label in an element of its own (a body may mention the label too).
     if author is None:
         author = next((i for i in rest if texts[i] == GUEST_LABEL), None)
-    if author is None and filled:
-        first = filled[0]
-        if GUEST_LABEL in texts[first] and _is_name_like(parts[first], texts[first]):
-            author = first
-    # Else the first thing in the comment, when it could be a name and more follows (other
-    # parts, or text straight in the comment: a body written with <br>).
-    if author is None and filled and _is_name_like(parts[filled[0]], texts[filled[0]]):
-        first = filled[0]
-        text_before = (container.text or "").strip() or any(
-            (parts[i].tail or "").strip() for i in range(first)
+    names = [i for i in rest if _is_name_like(parts[i], texts[i])]
+    if author is None:
+        author = next(
+            (i for i in names if GUEST_LABEL in texts[i] and _shown_by_one_inline(parts[i])),
+            None,
         )
-        text_after = any((parts[i].tail or "").strip() for i in range(first, len(parts)))
-        # A body part after it, even an empty one (a comment that is only a picture).
-        part_after = any(i > first and parts[i].tag != "br" for i in rest)
-        if not text_before and (part_after or text_after):
-            author = first
+    # Else a typed name: a name-like part, preferring one whose text stands in an inline
+    # element of its own (<span>) over a short body; when more follows (other parts, even
+    # an empty body, or text straight in the comment: a body written with <br>).
+    if author is None and names:
+        best = max(names, key=lambda i: (_shown_by_one_inline(parts[i]), -i))
+        more = _has_direct_text(container) or any(i != best and parts[i].tag != "br" for i in rest)
+        if more:
+            author = best
     username = name = None
     if author is not None:
         links = _profile_links(parts[author], url)

@@ -298,3 +298,25 @@ def test_comments_json_without_an_author_takes_no_word_of_the_text_for_one() -> 
         (c.author_username, c.author_name, c.body_text)
         for c in parse_comments_json(data, 5).comments
     ] == [(None, None, "สำคัญ ข้อความ"), (None, None, "หนึ่ง\n\nสอง")]
+
+
+# --- page E: a comment's author, body and date parts in other orders ----------------------
+
+
+def test_e_comment_parts_in_any_order() -> None:
+    post = parse_post(page("drift-e-comment-orders.html"), f"{SITE}/posts/546000")
+    assert post.created_at == bkk(2013, 8, 1, 8, 0)
+    assert comment_rows(post) == [
+        (
+            6000001,
+            None,
+            "ชื่อหลังเนื้อหา",
+            bkk(2013, 8, 2, 9, 0),
+            "ความเห็นแรกที่มีย่อหน้า\n\nและย่อหน้าที่สอง",
+        ),
+        (6000002, None, "วันชัย", bkk(2013, 8, 2, 10, 0), "บรรทัดหนึ่ง บรรทัดสอง"),
+        # Two short parts: the name is the one in a <span> of its own.
+        (6000003, None, "ปลายทาง", bkk(2013, 8, 2, 11, 0), "ครับ"),
+        (6000004, None, "ผู้อ่านทั่วไป", bkk(2013, 8, 2, 12, 0), "ขอบคุณผู้อ่านทั่วไปทุกคน"),
+        (6000005, "nid", "นิด", bkk(2013, 8, 2, 13, 0), "ดีมาก"),
+    ]
