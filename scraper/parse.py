@@ -701,15 +701,23 @@ def _parse_date(url: str, text: str | None, what: str, field: str) -> datetime |
         raise ParseError(url, f"unreadable {what} date {text!r}: {exc}", field=field) from None
 
 
-def _precise(shown: datetime | None, time_tag: Element | None) -> datetime | None:
-    """The shown date (minutes) refined by the ``<time datetime>`` beside its label (which
-    carries seconds), when both name the same minute."""
+_TIME_OF_DAY = re.compile(rf"[{_DIGITS}]{{1,2}}[:.][{_DIGITS}]{{2}}")
+
+
+def _precise(
+    shown: datetime | None, time_tag: Element | None, shown_text: str = ""
+) -> datetime | None:
+    """The shown date refined by the ``<time datetime>`` beside its label (which carries
+    seconds): when both name the same minute, or, for a date shown without a time of day,
+    the same day. A ``<time>`` that disagrees with what the page shows changes nothing."""
     if shown is None or time_tag is None:
         return shown
     try:
         exact = parse_thai_datetime(time_tag.get("datetime"))
     except ThaiDateError:
         return shown
+    if _TIME_OF_DAY.search(shown_text) is None and shown_text:
+        return exact if exact.date() == shown.date() else shown
     minute = {"second": 0, "microsecond": 0}
     return exact if exact.replace(**minute) == shown.replace(**minute) else shown
 
@@ -859,7 +867,7 @@ class _PostReader:
                 break
         time_tag = self.time_after(holder, index)
         if value:
-            return _precise(_parse_date(self.url, value, what, field), time_tag)
+            return _precise(_parse_date(self.url, value, what, field), time_tag, value)
         if time_tag is not None:
             return _parse_date(self.url, time_tag.get("datetime"), what, field)
         return None
@@ -1417,7 +1425,7 @@ def _comment_fields(
         date_text = _label_value(texts[meta], _CREATED_LABEL)
         time_tag = next((t for t in parts[meta].iter("time") if t.get("datetime")), None)
         if date_text:
-            created_at = _precise(_parse_date(url, date_text, what, field), time_tag)
+            created_at = _precise(_parse_date(url, date_text, what, field), time_tag, date_text)
         elif time_tag is not None:
             created_at = _parse_date(url, time_tag.get("datetime"), what, field)
     skip = {parts[i] for i in (author, meta) if i is not None} | others

@@ -320,3 +320,31 @@ def test_e_comment_parts_in_any_order() -> None:
         (6000004, None, "ผู้อ่านทั่วไป", bkk(2013, 8, 2, 12, 0), "ขอบคุณผู้อ่านทั่วไปทุกคน"),
         (6000005, "nid", "นิด", bkk(2013, 8, 2, 13, 0), "ดีมาก"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        # A day-only date: the <time> beside it gives the time of that day.
+        (
+            'เขียนเมื่อ ๑๒ ส.ค. ๒๕๕๖ (<time datetime="2013-08-12T09:30:27+07:00"></time>)',
+            bkk(2013, 8, 12, 9, 30, 27),
+        ),
+        (
+            'เขียนเมื่อ <time datetime="2013-08-12T02:30:27Z">12 ส.ค. 2556</time>',
+            bkk(2013, 8, 12, 9, 30, 27),
+        ),
+        # A <time> that names another day does not change what the page shows.
+        (
+            'เขียนเมื่อ 12 ส.ค. 2556 (<time datetime="2013-08-13T09:30:27+07:00"></time>)',
+            bkk(2013, 8, 12),
+        ),
+        ("เขียนเมื่อ: 12 สิงหาคม 2013 09:30 น.", bkk(2013, 8, 12, 9, 30)),
+    ],
+)
+def test_written_date_forms_on_a_drifting_page(shown: str, expected: datetime) -> None:
+    html = page("drift-a-footer-byline.html")
+    old = 'เขียนเมื่อ <time datetime="2013-08-12T09:30:27+07:00">๑๒ สิงหาคม ๒๕๕๖ ๐๙:๓๐ น.</time>'
+    assert old in html
+    post = parse_post(html.replace(old, shown), f"{SITE}/posts/545301")
+    assert post.created_at == expected
