@@ -363,7 +363,7 @@ def parse_listing(html: str, url: str) -> ListingPage:
     """A tag listing page: its items (post links with their listing facts) and rel=next."""
     doc = _parse(html)
     if doc is None or (doc.tag != "html" and _first(doc, "body") is None):
-        raise ParseError(url, "not an HTML page")
+        raise ParseError(url, "not an HTML page", field="page")
     query = parse_qs(urlsplit(url).query)
     tag = (query.get("tag") or [""])[0]
     try:
@@ -404,7 +404,7 @@ def parse_listing(html: str, url: str) -> ListingPage:
         title_link = (titled or sorted(post_links, key=lambda a: -len(reader.text(a))))[0]
         title = reader.text(title_link)
         if not title:
-            raise ParseError(url, f"listing item for post {number} has no title")
+            raise ParseError(url, f"listing item for post {number} has no title", field="title")
         author_username = author_name = None
         for a in container.iterdescendants("a"):
             match = PROFILE_PATH.match(_path(a.get("href"), url) or "")
