@@ -994,16 +994,24 @@ class _PostReader:
             if best is None:
                 continue
             _, link, username, common = best
+            # What the shared element shows besides links and headings (a header holds the
+            # title too): a byline has a few words at most.
             others = page.text(common)
-            for a in common.iter("a"):
-                others = others.replace(page.text(a), " ") if page.text(a) else others
+            for element in common.iter("a", *_HEADINGS):
+                shown = page.text(element)
+                others = others.replace(shown, " ") if shown else others
             if _letters(_BYLINE_WORDS.sub(" ", others)) <= 40:
                 author, container, book = (link, username), common, (book_link, slug)
                 break
         if author is None:
+            # A profile link on a line of its own (or with the notebook link and byline
+            # words): never one in a sentence of the body.
+            book_texts = [page.text(a) for a, _ in books]
             for link, username in profiles:
-                run = self.inline_run(link).replace(page.text(link), " ")
-                if _letters(_BYLINE_WORDS.sub(" ", run)) <= 12:
+                run = self.inline_run(link)
+                for shown in [page.text(link), *book_texts]:
+                    run = run.replace(shown, " ") if shown else run
+                if _letters(_BYLINE_WORDS.sub(" ", run)) == 0:
                     author, container = (link, username), link
                     break
         if author is None:

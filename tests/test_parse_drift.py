@@ -348,3 +348,33 @@ def test_written_date_forms_on_a_drifting_page(shown: str, expected: datetime) -
     assert old in html
     post = parse_post(html.replace(old, shown), f"{SITE}/posts/545301")
     assert post.created_at == expected
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        # No notebook link: a profile link in a sentence is not the author.
+        ('<p>ขอบคุณ <a href="/profiles/users/somchai">อ.สมชาย</a> ครับ</p>', None),
+        (
+            '<p class="byline">โดย <a href="/profiles/users/Nok.Ratana">นก รัตนา</a></p>',
+            "Nok.Ratana",
+        ),
+    ],
+)
+def test_without_a_notebook_link_only_a_byline_names_the_author(
+    byline: str, expected: str | None
+) -> None:
+    html = page("drift-a-footer-byline.html")
+    old = html[
+        html.index('<p class="byline">') : html.index("</p>", html.index('<p class="byline">')) + 4
+    ]
+    html = html.replace(old, byline).replace(
+        '<a href="/profiles/users/somchai.t">อาจารย์สมชาย</a>', ""
+    )
+    if expected is None:
+        with pytest.raises(ParseError) as info:
+            parse_post(html, f"{SITE}/posts/545301")
+        assert info.value.field == "author"
+    else:
+        post = parse_post(html, f"{SITE}/posts/545301")
+        assert (post.author_username, post.book_slug) == (expected, None)
