@@ -9,6 +9,7 @@ Every expected value below was written by hand from the page, not computed by ou
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -378,3 +379,36 @@ def test_without_a_notebook_link_only_a_byline_names_the_author(
     else:
         post = parse_post(html, f"{SITE}/posts/545301")
         assert (post.author_username, post.book_slug) == (expected, None)
+
+
+DRIFT_PAGES = {
+    "drift-a-footer-byline.html": 545301,
+    "drift-b-time-only.html": 545400,
+    "drift-c-hostile.html": 545500,
+    "drift-d-run-together.html": 544900,
+    "drift-e-comment-orders.html": 546000,
+    "post.html": 544804,
+}
+
+
+def _no_classes(html: str) -> str:
+    return re.sub(r"\sclass=(\"[^\"]*\"|'[^']*')", "", html)
+
+
+def _other_classes(html: str) -> str:
+    return re.sub(r"\sclass=(\"[^\"]*\"|'[^']*')", ' class="x1 c-9 post-body comment"', html)
+
+
+def _more_wrappers(html: str) -> str:
+    html = re.sub(r"(<main[^>]*>)", r'\1<div class="outer"><section><div>', html, count=1)
+    return html.replace("</main>", "</div></section></div></main>")
+
+
+@pytest.mark.parametrize("name", sorted(DRIFT_PAGES))
+@pytest.mark.parametrize("change", [_no_classes, _other_classes, _more_wrappers])
+def test_class_names_and_wrappers_change_nothing(name: str, change: Any) -> None:
+    url = f"{SITE}/posts/{DRIFT_PAGES[name]}"
+    html = page(name)
+    changed = change(html)
+    assert changed != html
+    assert parse_post(changed, url) == parse_post(html, url)
