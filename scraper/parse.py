@@ -1256,12 +1256,19 @@ def _load_more(
 def _embedded_comments(
     page: _Page, marked: list[tuple[int, Element]], post_number: int, url: str
 ) -> list[Comment]:
-    """The comments in the page, numbered as ``renumber`` numbers them."""
-    seen: dict[int, tuple[Any, ...]] = {}
+    """The comments in the page, numbered as ``renumber`` numbers them. One template
+    writes every comment of a page: where the comments that show their author part
+    plainly have it tells where it is in the others."""
     comment_elements = {element for _, element in marked}
-    for _, element in marked:
+    layouts = [
+        _comment_layout(page.text, element, comment_elements - {element}, url)
+        for _, element in marked
+    ]
+    position = _author_position(layouts)
+    seen: dict[int, tuple[Any, ...]] = {}
+    for (_, element), layout in zip(marked, layouts, strict=True):
         comment_id = int(COMMENT_ID.match(element.get("id"))["id"])  # type: ignore[index]
-        fields = _comment_fields(page.text, element, comment_elements, url, comment_id)
+        fields = _comment_fields(layout, url, comment_id, position)
         seen.setdefault(comment_id, fields)  # the first of a repeated id, as renumber()
     return [
         Comment(comment_id, post_number, position, *fields)
@@ -1351,20 +1358,32 @@ def _is_name_like(part: Element, text: str) -> bool:
     )
 
 
-def _comment_fields(
-    text_of: Callable[[Element], str],
-    element: Element,
-    comment_elements: set[Element],
-    url: str,
-    comment_id: int,
-) -> tuple[str | None, str | None, datetime | None, str]:
-    """Author username and name, date and text of one comment element.
+@dataclass(slots=True)
+class _CommentLayout:
+    """One comment element split into its parts: the meta part (``เขียนเมื่อ``), the
+    parts that may be the author part (best first) and, when only one may, that one."""
 
-    By structure: the meta part is the (last) part that says ``เขียนเมื่อ`` in a short line;
-    the author part is the part that is only a profile link, or the guest label, or else the
-    first part (of two or more) that could hold a name, a typed name in a ``<span>`` too.
-    Everything else is the body."""
-    others = comment_elements - {element}
+    element: Element
+    container: Element  # the element whose children the parts are
+    parts: list[Element]
+    texts: list[str]
+    others: set[Element]  # other comments' elements (never part of this one)
+    meta: int | None
+    rest: list[int]  # every part but the meta part
+    candidates: list[int]
+    clear: int | None
+
+    def ends(self, i: int) -> tuple[int, int]:
+        """Where part ``i`` stands among the parts that are not ``<br>``: from the start
+        and from the end."""
+        kept = [k for k, p in enumerate(self.parts) if p.tag != "br"]
+        at = kept.index(i)
+        return at, len(kept) - at
+
+
+def _comment_layout(
+    text_of: Callable[[Element], str], element: Element, others: set[Element], url: str
+) -> _CommentLayout:
     container, children = _comment_parts(element, others)
     parts = [p for p in children if p not in others]
     texts = [text_of(p) for p in parts]
@@ -1383,18 +1402,60 @@ def _comment_fields(
             None,
         )
     rest = [i for i in range(len(parts)) if i != meta]
-    author = None
-    for i in rest:  # a part that is only a link to a profile (an avatar and a name)
-        links = _profile_links(parts[i], url)
-        names = {u for _, u in links}
-        shown = "".join(text_of(a) for a, _ in links)
-        if len(names) == 1 and texts[i].replace(" ", "") == shown.replace(" ", ""):
-            author = i
-            break
-    # Else the guest label: the part that says only that, or a name-like part that holds
-    # the label in an element of its own (a body may mention the label too).
-    if author is None:
-        author = next((i for i in rest if texts[i] == GUEST_LABEL), None)
+    # Parts that may be the author part: only a link to a profile (an avatar and a name),
+    # the guest label, a short name standing in an inline element of its own.
+    links = []
+    for i in rest:
+        found = _profile_links(parts[i], url)
+        shown = "".join(text_of(a) for a, _ in found)
+        if len({u for _, u in found}) == 1 and texts[i].replace(" ", "") == shown.replace(" ", ""):
+            links.append(i)
+    labels = [i for i in rest if texts[i] == GUEST_LABEL]
+    inline = [
+        i for i in rest if _is_name_like(parts[i], texts[i]) and _shown_by_one_inline(parts[i])
+    ]
+    candidates = list(dict.fromkeys(links + labels + inline))
+    return _CommentLayout(
+        element,
+        container,
+        parts,
+        texts,
+        others,
+        meta,
+        rest,
+        candidates,
+        candidates[0] if len(candidates) == 1 else None,
+    )
+
+
+def _author_position(layouts: list[_CommentLayout]) -> tuple[int, int] | None:
+    """Where the author part stands in the comments of one page, from those where only
+    one part may be it: (0, position from the start) when they all agree on that, else
+    (1, position from the end) when they all agree on that."""
+    clear = [layout.ends(layout.clear) for layout in layouts if layout.clear is not None]
+    for side in (0, 1):
+        if clear and len({c[side] for c in clear}) == 1:
+            return side, clear[0][side]
+    return None
+
+
+def _comment_fields(
+    layout: _CommentLayout, url: str, comment_id: int, position: tuple[int, int] | None
+) -> tuple[str | None, str | None, datetime | None, str]:
+    """Author username and name, date and text of one comment.
+
+    By structure: the meta part is the (last) part that says ``เขียนเมื่อ`` in a short line;
+    the author part is the one part that may be it (a profile link alone, the guest label,
+    a name in an inline element of its own); when several may, the one standing where the
+    page's other comments have it, else the first of them; else a name-like part when more
+    follows. Everything else is the body."""
+    parts, texts, rest = layout.parts, layout.texts, layout.rest
+    author = layout.clear
+    if author is None and position is not None:
+        side, at = position
+        author = next((i for i in layout.candidates if layout.ends(i)[side] == at), None)
+    if author is None and layout.candidates:
+        author = min(layout.candidates)  # the site's own order: the author part first
     names = [i for i in rest if _is_name_like(parts[i], texts[i])]
     if author is None:
         author = next(
@@ -1406,9 +1467,12 @@ def _comment_fields(
     # an empty body, or text straight in the comment: a body written with <br>).
     if author is None and names:
         best = max(names, key=lambda i: (_shown_by_one_inline(parts[i]), -i))
-        more = _has_direct_text(container) or any(i != best and parts[i].tag != "br" for i in rest)
+        more = _has_direct_text(layout.container) or any(
+            i != best and parts[i].tag != "br" for i in rest
+        )
         if more:
             author = best
+    meta, element, others = layout.meta, layout.element, layout.others
     username = name = None
     if author is not None:
         links = _profile_links(parts[author], url)
@@ -1486,10 +1550,8 @@ def _json_comment(item: dict[str, Any], post_number: int, position: int, where: 
             # Text straight in the HTML: no author part of its own (a bold word is not one).
             body = block_text(element)
         else:
-            reader = _Reader(root)  # type: ignore[arg-type]
-            username, name, shown_at, body = _comment_fields(
-                reader.text, element, set(), where, comment_id
-            )
+            layout = _comment_layout(_Reader(root).text, element, set(), where)  # type: ignore[arg-type]
+            username, name, shown_at, body = _comment_fields(layout, where, comment_id, None)
             created_at = created_at or shown_at
     else:
         body = html_to_text(item.get("html") or "")

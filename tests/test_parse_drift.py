@@ -381,7 +381,21 @@ def test_without_a_notebook_link_only_a_byline_names_the_author(
         assert (post.author_username, post.book_slug) == (expected, None)
 
 
+# --- page F: a guest's comment that is only a link to a member's profile -------------------
+
+
+def test_f_a_comment_that_is_only_a_profile_link_does_not_make_its_writer_that_member() -> None:
+    post = parse_post(page("drift-f-impersonation.html"), f"{SITE}/posts/547000")
+    assert comment_rows(post) == [
+        (7000001, "dang", "แดง", bkk(2013, 8, 3, 9, 0), "ตอบข้อหนึ่งครับ"),
+        (7000002, None, "ผู้อ่านทั่วไป", bkk(2013, 8, 3, 10, 0), "ขอบคุณค่ะ"),
+        # The page's other comments show where the author part stands: the typed name.
+        (7000003, None, "มาลี", bkk(2013, 8, 3, 11, 0), "ครู บี"),
+    ]
+
+
 DRIFT_PAGES = {
+    "drift-f-impersonation.html": 547000,
     "drift-a-footer-byline.html": 545301,
     "drift-b-time-only.html": 545400,
     "drift-c-hostile.html": 545500,
