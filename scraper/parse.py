@@ -1544,13 +1544,13 @@ def _json_comment(item: dict[str, Any], post_number: int, position: int, where: 
         # No author given: the HTML may hold the author part (a guest's typed name).
         root = _parse(f"<div>{item.get('html') or ''}</div>")
         element = _first(root, "div") if root is not None else None
-        if element is None:
+        if root is None or element is None:
             body = ""
         elif _has_direct_text(element):
             # Text straight in the HTML: no author part of its own (a bold word is not one).
             body = block_text(element)
         else:
-            layout = _comment_layout(_Reader(root).text, element, set(), where)  # type: ignore[arg-type]
+            layout = _comment_layout(_Reader(root).text, element, set(), where)
             username, name, shown_at, body = _comment_fields(layout, where, comment_id, None)
             created_at = created_at or shown_at
     else:
