@@ -128,6 +128,8 @@ _NESTING_CONTAINERS = ("template", "rt", "rp")
 _PRESERVE_TAGS = ("pre", "textarea")
 _ASCII_SPACES = " \n\t\x0c\r"
 
+_MAYBE_COMMENTS = etree.XPath("descendant::*[starts-with(@id, 'comment-')]")
+_WITH_NEXT = etree.XPath("descendant::*[@data-next != '']")
 _TEXTS_OUTSIDE_SCRIPT = etree.XPath(
     "descendant::text()[not(parent::script or parent::style)]", smart_strings=False
 )
@@ -587,18 +589,13 @@ class _Page:
     ) -> tuple[list[tuple[int, Element]], list[tuple[int, str]]]:
         """The ``id="comment-N"`` elements below ``element`` and the non-empty ``data-next``
         values there, each with its element's number."""
-        elements: list[tuple[int, Element]] = []
-        targets: list[tuple[int, str]] = []
         place = self.place
-        for child in element.iterdescendants():
-            if child.__class__ is not Element:
-                continue
-            id_ = child.get("id")
-            if id_ is not None and id_.startswith("comment-") and COMMENT_ID.search(id_):
-                elements.append((place[child][0], child))
-            next_page = child.get("data-next")
-            if next_page:
-                targets.append((place[child][0], next_page))
+        elements = [
+            (place[child][0], child)
+            for child in _MAYBE_COMMENTS(element)
+            if COMMENT_ID.match(child.get("id"))
+        ]
+        targets = [(place[child][0], child.get("data-next")) for child in _WITH_NEXT(element)]
         return elements, targets
 
 
