@@ -670,6 +670,8 @@ _DATE_LABEL_NODE = {
     for label in (_CREATED_LABEL, _UPDATED_LABEL)
 }
 _NEXT_LABEL = re.compile(r"เขียนเมื่อ|แก้ไขเมื่อ|สัญญาอนุญาต|จำนวนที่อ่าน|หมายเลขบันทึก|คำสำคัญ")
+# The tag list's label on a line of its own: "คำสำคัญ (Tags):".
+_TAG_LABEL = re.compile(r"\s*คำสำคัญ\s*(?:\(\s*tags?\s*\))?\s*[:：]?\s*$", re.IGNORECASE)
 # Words a tag list or a byline may hold beside its links.
 _TAG_LIST_WORDS = re.compile(r"คำสำคัญ|แท็ก|tags?", re.IGNORECASE)
 _BYLINE_WORDS = re.compile(r"เขียนโดย|โดย|ใน|สมุด|ของ|by|in", re.IGNORECASE)
@@ -943,6 +945,11 @@ class _PostReader:
             path, query = _split_href(href, self.url)
             if path.rstrip("/") == "/posts" and self.outside_comments(a):
                 candidates.append((a, query))
+        # Where the page labels its tags (คำสำคัญ on a line of its own), they are the tag
+        # links in the nearest element around the label that holds any.
+        around = self.tag_list(candidates)
+        if around is not None:
+            candidates = [(a, q) for a, q in candidates if page.inside(a, around)]
         link_texts = {a: page.text(a) for a, _ in candidates}
         for a, query in candidates:
             run = self.inline_run(a)
@@ -959,6 +966,23 @@ class _PostReader:
                 tag_links.append(a)
                 raw_tags.append(shown)
         return tag_links, raw_tags
+
+    def tag_list(self, links: list[tuple[Element, str]]) -> Element | None:
+        """The element around the tag list: the smallest one around a ``คำสำคัญ`` label
+        (outside the comments) that holds one of ``links``."""
+        page = self.page
+        for i, string in enumerate(page.texts):
+            if "คำสำคัญ" not in string or not _TAG_LABEL.match(string):
+                continue
+            owner = page.owners[i]
+            if i in page.invisible or not self.outside_comments(owner):
+                continue
+            for element in _chain(owner):
+                if any(page.inside(a, element) for a, _ in links):
+                    return element
+                if element is self.main:
+                    break
+        return None
 
     def read_byline(self) -> tuple[str, str | None, str | None, list[Element]]:
         """The author (``/profiles/users/<u>``) and notebook (``/blogs/books/<slug>``) links

@@ -446,3 +446,16 @@ def test_class_names_and_wrappers_change_nothing(name: str, change: Any) -> None
     changed = change(html)
     assert changed != html
     assert parse_post(changed, url) == parse_post(html, url)
+
+
+def test_a_list_of_tag_links_in_the_body_is_not_the_posts_tags() -> None:
+    html = page("drift-a-footer-byline.html")
+    old = "ประกอบครับ\n    </div>"
+    assert old in html
+    related = (
+        'ประกอบครับ<h4>อ่านต่อ</h4><ul><li><a href="/posts?tag=KM">#KM</a></li>'
+        '<li><a href="/posts?tag=LINE">#LINE</a></li></ul>\n    </div>'
+    )
+    post = parse_post(html.replace(old, related), f"{SITE}/posts/545301")
+    assert post.tags == ("ICT", "e-Government", "สังคมออนไลน์")
+    assert post.body_text.endswith("อ่านต่อ\n\n#KM\n\n#LINE")
