@@ -882,6 +882,8 @@ class _PostReader:
         for _, string, parent in self.labels:
             if "หมายเลขบันทึก" not in string:
                 continue
+            if any(_is_comment_element(p) for p in _chain(parent)):
+                continue  # a comment quoting a post number
             match = _POST_NUMBER_LABEL.search(squash_whitespace(string))
             if match is None:
                 match = _POST_NUMBER_LABEL.search(page.text(parent))

@@ -459,3 +459,15 @@ def test_a_list_of_tag_links_in_the_body_is_not_the_posts_tags() -> None:
     post = parse_post(html.replace(old, related), f"{SITE}/posts/545301")
     assert post.tags == ("ICT", "e-Government", "สังคมออนไลน์")
     assert post.body_text.endswith("อ่านต่อ\n\n#KM\n\n#LINE")
+
+
+def test_a_comment_quoting_the_post_number_label_is_not_the_posts_label() -> None:
+    html = page("drift-a-footer-byline.html")
+    html = html.replace("เยี่ยมมากค่ะ<br>", "หมายเลขบันทึก: 545301 เยี่ยมมากค่ะ<br>")
+    post = parse_post(html, f"{SITE}/posts/545301")
+    assert post.comments[0].body_text == "หมายเลขบันทึก: 545301 เยี่ยมมากค่ะ ขอนำไปใช้บ้างนะคะ"
+    # Without the post's own label, the comment's is no stand-in.
+    html = html.replace("<li>หมายเลขบันทึก: <strong>545301</strong></li>", "")
+    with pytest.raises(ParseError) as info:
+        parse_post(html, f"{SITE}/posts/545301")
+    assert info.value.field == "post_number"
