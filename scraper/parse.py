@@ -903,15 +903,18 @@ class _PostReader:
         return number, label
 
     def read_title(self) -> tuple[str, Element | None]:
-        """The ``h1`` of the post (the one that agrees with ``og:title`` when the page has
-        several), else ``og:title``."""
+        """The ``h1`` of the post, never one inside a comment (the one that agrees with
+        ``og:title``, or that the page's ``<title>`` holds, when there are several), else
+        ``og:title``."""
         page = self.page
         og = next((m for m in self.doc.iter("meta") if m.get("property") == "og:title"), None)
         og_title = squash_whitespace(og.get("content", "")) if og is not None else ""
         head_title = next(self.doc.iter("title"), None)
         shown_title = page.reader.text(head_title) if head_title is not None else ""
         headings = [
-            h for h in (list(self.root.iter("h1")) or list(self.main.iter("h1"))) if page.text(h)
+            h
+            for h in (list(self.root.iter("h1")) or list(self.main.iter("h1")))
+            if page.text(h) and not any(_is_comment_element(p) for p in _chain(h))
         ]
         title_tag = next((h for h in headings if og_title and page.text(h) == og_title), None)
         if title_tag is None and len(headings) > 1 and shown_title:

@@ -471,3 +471,13 @@ def test_a_comment_quoting_the_post_number_label_is_not_the_posts_label() -> Non
     with pytest.raises(ParseError) as info:
         parse_post(html, f"{SITE}/posts/545301")
     assert info.value.field == "post_number"
+
+
+def test_a_heading_in_a_comment_is_never_the_title() -> None:
+    html = page("drift-c-hostile.html")
+    html = html.replace("<h1>กิจกรรมชุมชน</h1>", "").replace(
+        "<p>ลิงก์ <a", "<h1>หัวเรื่องปลอม</h1><p>ลิงก์ <a"
+    )
+    with pytest.raises(ParseError) as info:
+        parse_post(html, f"{SITE}/posts/545500")
+    assert info.value.field == "title"
