@@ -769,7 +769,11 @@ class _PostReader:
         reader = _Reader(doc)
         _wrap_flat_comments(main, reader)
         self.page = page = _Page(main, reader)
-        article = _first(main, "article")
+        # The post's article (a template may write each comment as an <article> too).
+        article = next(
+            (a for a in main.iter("article") if not any(_is_comment_element(p) for p in _chain(a))),
+            None,
+        )
         self.root = article if article is not None else main
         self.anchors = [link for link in page.links if link[2]]  # a non-empty href
         # The text nodes that carry a label, with their index and element (not script,

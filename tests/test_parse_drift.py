@@ -481,3 +481,12 @@ def test_a_heading_in_a_comment_is_never_the_title() -> None:
     with pytest.raises(ParseError) as info:
         parse_post(html, f"{SITE}/posts/545500")
     assert info.value.field == "title"
+
+
+def test_an_article_inside_a_comment_is_not_the_post() -> None:
+    html = page("drift-b-time-only.html")
+    html = html.replace('<article id="post-545400" class="post hentry">', "<div>", 1)
+    html = html.replace("</article>\n<section", "</div>\n<section", 1)
+    post = parse_post(html, f"{SITE}/posts/545400")
+    assert post.body_text == "วันนี้ไปอบรม <script> ไม่ใช่โค้ด\n\nที่ห้องประชุม ชั้นสอง"
+    assert post.title == "บันทึก ประจำวัน <ครู>"
