@@ -1188,7 +1188,7 @@ def _is_comment_element(element: Element) -> bool:
 
 def _wrap_flat_comments(main: Element, reader: _Reader) -> None:
     """Where the comments stand beside the post in one element (no element of their own
-    around the ``ความเห็น (N)`` heading and the comments), put them in a ``<section>`` of
+    holds the ``ความเห็น (N)`` heading and the comments), put them in a ``<section>`` of
     their own, from the heading (or the first comment) to the end: the post's fields are
     read outside it, the comments inside."""
     start = None
@@ -1202,17 +1202,25 @@ def _wrap_flat_comments(main: Element, reader: _Reader) -> None:
         start = next(
             (e for e in main.iter() if e.__class__ is Element and _is_comment_element(e)), None
         )
-    if start is None or start.getparent() is None:
+    if start is None:
         return
-    before = [s for s in start.itersiblings(preceding=True) if s.__class__ is Element]
-    if not any(
-        s.tag == "h1" or next(s.iter("h1"), None) is not None or "หมายเลขบันทึก" in reader.text(s)
-        for s in before
+    comments = [e for e in main.iter() if e.__class__ is Element and _is_comment_element(e)]
+
+    def holds_post(element: Element) -> bool:
+        return next(element.iter("h1"), None) is not None or "หมายเลขบันทึก" in reader.text(element)
+
+    # The element that starts the comments: the highest one above ``start`` whose parent
+    # also holds the post (its title or number label).
+    node = start
+    while (
+        (parent := node.getparent()) is not None and parent is not main and not holds_post(parent)
     ):
-        return  # the comments already have an element of their own
+        node = parent
+    if node.getparent() is None or all(_inside(c, node) for c in comments):
+        return  # the comments have an element of their own
     section = etree.Element("section")
-    start.addprevious(section)
-    for element in [start, *start.itersiblings()]:
+    node.addprevious(section)
+    for element in [node, *node.itersiblings()]:
         section.append(element)  # with its tail
 
 

@@ -490,3 +490,11 @@ def test_an_article_inside_a_comment_is_not_the_post() -> None:
     post = parse_post(html, f"{SITE}/posts/545400")
     assert post.body_text == "วันนี้ไปอบรม <script> ไม่ใช่โค้ด\n\nที่ห้องประชุม ชั้นสอง"
     assert post.title == "บันทึก ประจำวัน <ครู>"
+
+
+def test_comments_heading_in_a_wrapper_of_its_own_beside_the_post() -> None:
+    url = f"{SITE}/posts/544900"
+    html = page("drift-d-run-together.html")
+    wrapped = html.replace("<h2>ความเห็น (3)</h2>", '<div class="head"><h2>ความเห็น (3)</h2></div>')
+    assert wrapped != html
+    assert parse_post(wrapped, url) == parse_post(html, url)
