@@ -880,21 +880,27 @@ class _PostReader:
     def read_post_number(self) -> tuple[int, Element]:
         """หมายเลขบันทึก: N (its number may sit in a sibling element); a body may quote
         another post's number, so the label that agrees with the URL wins."""
-        page = self.page
         number_from_url = post_number_from_url(self.url)
         found: list[tuple[Element, int]] = []
-        for _, string, parent in self.labels:
+        for index, string, parent in self.labels:
             if "หมายเลขบันทึก" not in string:
                 continue
             if any(_is_comment_element(p) for p in _chain(parent)):
                 continue  # a comment quoting a post number
-            match = _POST_NUMBER_LABEL.search(squash_whitespace(string))
-            if match is None:
-                match = _POST_NUMBER_LABEL.search(page.text(parent))
-            if match is None:
-                grandparent = parent.getparent()
-                if grandparent is not None:
-                    match = _POST_NUMBER_LABEL.search(page.text(grandparent))
+            # The number right after this label: in its own text node, or read on from it in
+            # the label's element or the one above (never a number after another label).
+            own = squash_whitespace(string)
+            starts = [m.start() for m in re.finditer("หมายเลขบันทึก", own)]
+            match = None
+            grandparent = parent.getparent()
+            for element in (parent, grandparent):
+                if element is None or match is not None or element not in self.page.place:
+                    continue
+                text = self.text_from(index, element)
+                match = next(
+                    (m for p in starts if (m := _POST_NUMBER_LABEL.match(text, p)) is not None),
+                    None,
+                )
             if match:
                 found.append((parent, _int(match["n"])))
         if not found:

@@ -498,3 +498,15 @@ def test_comments_heading_in_a_wrapper_of_its_own_beside_the_post() -> None:
     wrapped = html.replace("<h2>ความเห็น (3)</h2>", '<div class="head"><h2>ความเห็น (3)</h2></div>')
     assert wrapped != html
     assert parse_post(wrapped, url) == parse_post(html, url)
+
+
+def test_a_br_body_that_mentions_the_number_label_is_still_the_body() -> None:
+    # The body's text node says หมายเลขบันทึก without a number; the number that follows the
+    # label further on (in the meta line) belongs to the meta line's own label.
+    html = page("drift-a-footer-byline.html").replace(
+        "ประกอบครับ\n", "ประกอบครับ<br>ลุ้นรางวัลด้วยการสุ่มจับหมายเลขบันทึกค่ะ\n"
+    )
+    post = parse_post(html, f"{SITE}/posts/545301")
+    assert post.body_text.startswith("ที่อำเภอเรา")
+    assert post.body_text.endswith("ประกอบครับ ลุ้นรางวัลด้วยการสุ่มจับหมายเลขบันทึกค่ะ")
+    assert post.license_text == "แสดงที่มา"
