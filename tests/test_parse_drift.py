@@ -9,6 +9,7 @@ Every expected value below was written by hand from the page, not computed by ou
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import fields
 from datetime import datetime
@@ -510,3 +511,29 @@ def test_a_br_body_that_mentions_the_number_label_is_still_the_body() -> None:
     assert post.body_text.startswith("ที่อำเภอเรา")
     assert post.body_text.endswith("ประกอบครับ ลุ้นรางวัลด้วยการสุ่มจับหมายเลขบันทึกค่ะ")
     assert post.license_text == "แสดงที่มา"
+
+
+def test_broken_markup_is_a_post_or_a_parse_error_never_another_exception() -> None:
+    rng = random.Random(15)
+    names = sorted(DRIFT_PAGES)
+    outcomes = {"post": 0, "parse_error": 0}
+    for _ in range(400):
+        name = rng.choice(names)
+        html = page(name)
+        tags = list(re.finditer(r"<[^>]+>", html))
+        kind = rng.randrange(3)
+        if kind == 0:  # cut off anywhere
+            html = html[: rng.randrange(len(html))]
+        elif kind == 1:  # a few tags lost
+            for m in sorted(rng.sample(tags, 4), key=lambda m: -m.start()):
+                html = html[: m.start()] + html[m.end() :]
+        else:  # two tags swapped
+            a, b = sorted(rng.sample(tags, 2), key=lambda m: m.start())
+            html = html[: a.start()] + b[0] + html[a.end() : b.start()] + a[0] + html[b.end() :]
+        try:
+            parse_post(html, f"{SITE}/posts/{DRIFT_PAGES[name]}")
+            outcomes["post"] += 1
+        except ParseError as exc:
+            assert exc.field
+            outcomes["parse_error"] += 1
+    assert min(outcomes.values()) > 0, outcomes
