@@ -150,7 +150,7 @@ def test_post_variations_wrappers_entities_digits() -> None:
     assert "<" not in post.body_text
     assert post.updated_at == bkk(2015, 10, 5, 16, 16)
     assert post.raw_tags == ("#X", "สังคม")
-    assert post.tags == ("x", "สังคม")
+    assert post.tags == ("X", "สังคม")  # as written: no '#', case kept
     assert post.license_text == "ซีซี"
     assert post.comment_count_declared == 0 and post.comments == ()
 
@@ -269,7 +269,7 @@ def test_text_rules_kept_from_beautiful_soup() -> None:
     )
     post = parse_post(html, f"{SITE}/posts/101")
     assert post.raw_tags == ("#X\n", "Y", "สังคม")
-    assert post.tags == ("x", "y", "สังคม")
+    assert post.tags == ("X", "Y", "สังคม")
 
 
 @pytest.mark.parametrize("html", ["", "   \n", "<!-- only a comment -->"])
@@ -322,3 +322,22 @@ def test_a_guest_shown_as_a_link_without_href() -> None:
         "ผู้อ่านทั่วไป",
         "แขก",
     )
+
+
+def test_a_guest_who_typed_a_name_on_the_model_page() -> None:
+    # Failure 2 of issue 15: the name went into the comment's text, the author name empty.
+    html = page("post.html").replace('<span class="guest">ผู้อ่านทั่วไป</span>', "<span>สมศรี มีสุข</span>")
+    guest = parse_post(html, f"{SITE}/posts/544804").comments[1]
+    assert (guest.author_username, guest.author_name, guest.body_text) == (
+        None,
+        "สมศรี มีสุข",
+        "ร่วมบันทึกลงในนี้เลยใช่ไหมคะ",
+    )
+
+
+def test_tags_on_the_model_page_are_kept_as_written() -> None:
+    # Failure 3 of issue 15: tags were stored case-folded.
+    html = page("post.html").replace(">#สรอ.</a>", ">#\u200be-Government </a>")
+    post = parse_post(html, f"{SITE}/posts/544804")
+    assert post.tags == ("สังคมออนไลน์", "e-Government")
+    assert post.raw_tags == ("#สังคมออนไลน์", "#\u200be-Government ")

@@ -26,6 +26,9 @@ from warehouse.review import (
     service,
 )
 from warehouse.review.ground_truth import store_ground_truth
+from warehouse.review.model import ReviewPost
+from warehouse.review.near_miss import untagged_mentions
+from warehouse.review.rules import PostVersion, describe_edit
 from warehouse.store import store_posts
 from warehouse.thai import BANGKOK
 
@@ -302,3 +305,19 @@ def test_stored_suggestions_clusters_near_misses_and_entries_lines(
     assert "0 rule decisions written" in capsys.readouterr().out
     assert tagdraw(["--db", str(db_path), "entries", SLUG, "--status", "maybe"]) == 2
     assert "Unknown status" in capsys.readouterr().err
+
+
+def test_an_edit_names_tags_added_or_removed_not_the_same_tag_written_in_another_case() -> None:
+    closes = datetime(2013, 8, 31, 23, 59, 59, tzinfo=BANGKOK)
+    before = PostVersion(1, closes - timedelta(days=1), "t", "b", ("ICT", "สังคมออนไลน์"), None)
+    after = PostVersion(2, closes + timedelta(days=1), "t", "b", ("ict", "อื่น"), None)
+    change = describe_edit([before, after], closes)
+    assert (change["tags_added"], change["tags_removed"]) == (["อื่น"], ["สังคมออนไลน์"])
+
+
+def test_a_tag_written_in_another_case_is_no_near_miss() -> None:
+    def review_post(n: int, tags: tuple[str, ...]) -> ReviewPost:
+        return ReviewPost(n, f"u{n}", None, "ICT ในโรงเรียน", "ใช้ ICT ทุกวัน", tags)
+
+    found = untagged_mentions([review_post(1, ("Ict",)), review_post(2, ("อื่น",))], ["ict"])
+    assert [n.post_number for n in found] == [2]

@@ -170,17 +170,20 @@ def test_a_hundred_thousand_posts_in_one_query(db_path: Path) -> None:
         con.execute(
             f"""
             INSERT INTO posts (post_number, url, title, author_username, author_name,
-                created_at, tags, body_text, content_hash, gone, first_seen_at, last_seen_at)
+                created_at, tags, tags_normalised, body_text, content_hash, gone,
+                first_seen_at, last_seen_at)
             SELECT i, '/posts/' || i, 'title ' || i, 'user' || (i % 5000), 'User',
                 TIMESTAMPTZ '2013-08-01 00:00:00+07' + to_minutes(i % 50000),
+                CASE WHEN i % 10 = 0 THEN ['อื่น'] ELSE ['{KW}', 'X'] END,
                 CASE WHEN i % 10 = 0 THEN ['อื่น'] ELSE ['{KW}', 'x'] END,
                 'body', md5(i::VARCHAR), i % 97 = 0, now(), now()
             FROM range(1, 100001) t(i)
             """
         )
         con.execute(
-            "INSERT INTO post_versions SELECT post_number, 1, now(), title, body_text, tags, "
-            "updated_at, content_hash FROM posts"
+            "INSERT INTO post_versions (post_number, version_no, seen_at, title, body_text, "
+            "tags, tags_normalised, updated_at, content_hash) SELECT post_number, 1, now(), "
+            "title, body_text, tags, tags_normalised, updated_at, content_hash FROM posts"
         )
         con.execute(
             "INSERT INTO campaign_posts (campaign_slug, post_number, source, first_seen_at, "
@@ -199,3 +202,27 @@ def test_a_hundred_thousand_posts_in_one_query(db_path: Path) -> None:
         f"list_entries over 100,000 posts: {len(entries)} entries, {wall:.2f} s wall, {cpu:.2f} s CPU"
     )
     assert len(entries) == 100000 - 10000 + 3333  # tagged, plus listed-but-untagged
+
+
+def test_tags_as_written_match_the_keyword_in_its_normalised_form(db_path: Path) -> None:
+    crawl = datetime(2013, 8, 25, tzinfo=BANGKOK)
+    with connect(db_path) as con:
+        create_campaign(
+            con, "ict", keywords=["#ICT"], opens_at="2013-08-06", closes_at="2013-08-31", prizes=1
+        )
+        store_posts(
+            con,
+            [
+                post(1, "alice", tags=("ICT",)),
+                post(2, "bob", tags=("Ict", "อื่น")),
+                post(3, "carol", tags=("ict",)),  # its keyword goes later
+                post(4, "dave", tags=("ICT-2013",)),
+            ],
+            seen_at=crawl,
+        )
+        store_posts(con, [post(3, "carol", tags=("อื่น",))], seen_at=crawl + timedelta(days=1))
+    entries = {e.post_number: e for e in run(lambda con: list_entries(con, "ict"), db_path)}
+    assert sorted(entries) == [1, 2, 3]
+    assert entries[1].facts.tagged and entries[2].facts.tagged
+    assert entries[1].tags == ("ICT",) and entries[2].tags == ("Ict", "อื่น")  # as written
+    assert not entries[3].facts.tagged and entries[3].facts.keyword_removed

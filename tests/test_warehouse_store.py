@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from warehouse.campaigns import create_campaign
-from warehouse.db import connect, run
+from warehouse.db import connect, migrate, run
 from warehouse.decisions import record_decision
 from warehouse.errors import UserError
 from warehouse.models import Comment, ListingItem, Post
@@ -266,3 +266,50 @@ def test_a_thousand_posts_with_comments_store_in_one_batch(db_path: Path) -> Non
         f"again with edits {second:.3f} s ({second_cpu:.3f} s CPU)"
     )
     assert len(result.new) == 1000 and result.comments_new == 5000
+
+
+def test_tags_are_stored_as_written_with_the_normalised_form_beside_them(db_path: Path) -> None:
+    # Written: 'ICT', 'e-Government', SARA AM typed as NIKHAHIT + SARA AA, Thai digits.
+    written = ("ICT", "e-Government", "ท\u0e4d\u0e32ดี", "ปี๒๕๕๖")
+    with connect(db_path) as con:
+        store_posts(con, [make_post(1, tags=written)], seen_at=T0)
+        post = con.execute("SELECT tags, tags_normalised FROM posts").fetchone()
+        version = con.execute("SELECT tags, tags_normalised FROM post_versions").fetchone()
+    assert post == version
+    assert post == (list(written), ["ict", "e-government", "ทำดี", "ปี2556"])
+
+
+def test_a_tag_written_in_another_case_is_not_an_edit(db_path: Path) -> None:
+    with connect(db_path) as con:
+        store_posts(con, [make_post(1, tags=("ICT", "ราชการ"))], seen_at=T0)
+        result = store_posts(con, [make_post(1, tags=("ict", "ราชการ"))], seen_at=T0)
+        assert result.unchanged == [1]
+        # What the page shows now is what posts holds.
+        assert con.execute("SELECT tags FROM posts").fetchone() == (["ict", "ราชการ"],)
+        assert con.execute("SELECT count(*) FROM post_versions").fetchone() == (1,)
+
+
+def test_migration_0009_keeps_stored_tags_and_fills_the_normalised_form(db_path: Path) -> None:
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("BEGIN")
+        migrate(con, up_to=8)
+        con.execute(
+            "INSERT INTO posts (post_number, url, title, tags, content_hash, first_seen_at, "
+            "last_seen_at) VALUES (1, '/posts/1', 't', ['ict', 'สังคมออนไลน์'], 'h', now(), now()), "
+            "(2, '/posts/2', 't', [], NULL, now(), now())"
+        )
+        con.execute(
+            "INSERT INTO post_versions (post_number, version_no, seen_at, title, body_text, tags, "
+            "updated_at, content_hash) VALUES (1, 1, now(), 't', 'b', ['ict'], NULL, 'h')"
+        )
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    with connect(db_path) as con:  # migrates the rest
+        assert con.execute(
+            "SELECT post_number, tags, tags_normalised FROM posts ORDER BY 1"
+        ).fetchall() == [(1, ["ict", "สังคมออนไลน์"], ["ict", "สังคมออนไลน์"]), (2, [], [])]
+        assert con.execute("SELECT tags, tags_normalised FROM post_versions").fetchall() == [
+            (["ict"], ["ict"])
+        ]

@@ -3,8 +3,9 @@ computed in one SQL query.
 
 Candidates are the posts a campaign's keyword listing named (``campaign_posts`` with
 source ``listing``), plus every stored post whose tags (now, or in any earlier version)
-include a campaign keyword. The announcement post is a candidate only if it carries the
-keyword (and then its author is an organiser).
+include a campaign keyword, compared in their normalised form (``tags_normalised``, as the
+keywords are stored; ``Entry.tags`` are the tags as written). The announcement post is a
+candidate only if it carries the keyword (and then its author is an organiser).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Entry:
     author_key: str | None  # lower-cased username
     created_at: datetime | None
     updated_at: datetime | None
-    tags: tuple[str, ...]
+    tags: tuple[str, ...]  # as written
     comment_count: int | None
     facts: RuleFacts
     decision: Decision | None
@@ -109,7 +110,8 @@ listed AS (
     SELECT cp.* FROM campaign_posts cp WHERE cp.campaign_slug = $slug AND cp.source = 'listing'
 ),
 ever_tagged AS (
-    SELECT DISTINCT v.post_number FROM post_versions v, c WHERE list_has_any(v.tags, c.keywords)
+    SELECT DISTINCT v.post_number FROM post_versions v, c
+    WHERE list_has_any(v.tags_normalised, c.keywords)
 ),
 edited_late AS (
     -- a version after the first, first seen after the close: the post changed after it
@@ -119,7 +121,7 @@ edited_late AS (
 candidates AS (
     SELECT post_number FROM listed
     UNION
-    SELECT p.post_number FROM posts p, c WHERE list_has_any(p.tags, c.keywords)
+    SELECT p.post_number FROM posts p, c WHERE list_has_any(p.tags_normalised, c.keywords)
     UNION
     SELECT post_number FROM ever_tagged
 ),
@@ -139,7 +141,7 @@ base AS (
         coalesce(l.listed, false) AS listed,
         coalesce(p.gone, false) AS gone,
         -- A post whose page was never stored counts as tagged when the keyword listing named it.
-        CASE WHEN p.content_hash IS NOT NULL THEN list_has_any(p.tags, c.keywords)
+        CASE WHEN p.content_hash IS NOT NULL THEN list_has_any(p.tags_normalised, c.keywords)
              ELSE l.post_number IS NOT NULL END AS tagged,
         et.post_number IS NOT NULL AS ever_tagged,
         coalesce(p.created_at < c.opens_at, false) AS early,

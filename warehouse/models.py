@@ -51,7 +51,7 @@ class Post:
     book_slug: str | None
     created_at: datetime | None
     updated_at: datetime | None
-    tags: tuple[str, ...]  # normalised (warehouse.thai.normalise_tag)
+    tags: tuple[str, ...]  # as written: no "#", NFC, invisible characters removed, case kept
     raw_tags: tuple[str, ...]  # as shown
     body_text: str
     license_text: str | None

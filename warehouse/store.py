@@ -20,6 +20,7 @@ import duckdb
 from warehouse.campaigns import get_campaign
 from warehouse.errors import UserError
 from warehouse.models import Comment, ListingItem, Post
+from warehouse.thai import normalise_tag
 
 LISTING_SOURCES: Final = ("listing", "near_miss_listing", "announcement")
 GONE_REASONS: Final = ("not_found", "private")
@@ -33,10 +34,17 @@ class StoreResult:
     comments_new: int = 0
 
 
+def normalised_tags(tags: Sequence[str]) -> list[str]:
+    """The tags as matched against campaign keywords (``normalise_tag``), each once, in the
+    order first written; empty ones dropped."""
+    return list(dict.fromkeys(t for t in map(normalise_tag, tags) if t))
+
+
 def content_hash(
     title: str, body_text: str, tags: Sequence[str], updated_at: datetime | None
 ) -> str:
-    """SHA-256 over what makes a new post version: title, body, tags (as a set), updated_at."""
+    """SHA-256 over what makes a new post version: title, body, tags (as a set: pass the
+    normalised tags, so that writing a tag in another case is not an edit), updated_at."""
     payload = json.dumps(
         [title, body_text, sorted(set(tags)), updated_at.isoformat() if updated_at else None],
         ensure_ascii=False,
@@ -79,7 +87,11 @@ def _load(
 def _load_posts(
     con: duckdb.DuckDBPyConnection, posts: Sequence[Post], seen_at: datetime
 ) -> list[str]:
-    hashes = [content_hash(p.title or "", p.body_text or "", p.tags, p.updated_at) for p in posts]
+    normalised = [normalised_tags(p.tags) for p in posts]
+    hashes = [
+        content_hash(p.title or "", p.body_text or "", tags, p.updated_at)
+        for p, tags in zip(posts, normalised, strict=True)
+    ]
     seen = _iso(seen_at, "seen_at")
     _load(
         con,
@@ -94,6 +106,7 @@ def _load_posts(
             "created_at": ("TIMESTAMPTZ", [_iso(p.created_at, "created_at") for p in posts]),
             "updated_at": ("TIMESTAMPTZ", [_iso(p.updated_at, "updated_at") for p in posts]),
             "tags": ("VARCHAR[]", [list(p.tags) for p in posts]),
+            "tags_normalised": ("VARCHAR[]", normalised),
             "raw_tags": ("VARCHAR[]", [list(p.raw_tags) for p in posts]),
             "body_text": ("VARCHAR", [p.body_text or "" for p in posts]),
             "license_text": ("VARCHAR", [p.license_text for p in posts]),
@@ -167,10 +180,12 @@ def store_posts(
         con.execute(
             """
             INSERT INTO post_versions
-                (post_number, version_no, seen_at, title, body_text, tags, updated_at, content_hash)
+                (post_number, version_no, seen_at, title, body_text, tags, tags_normalised,
+                 updated_at, content_hash)
             SELECT i.post_number,
                    coalesce(v.max_version, 0) + 1,
-                   i.seen_at, i.title, i.body_text, i.tags, i.updated_at, i.content_hash
+                   i.seen_at, i.title, i.body_text, i.tags, i.tags_normalised, i.updated_at,
+                   i.content_hash
             FROM _incoming_posts i
             LEFT JOIN (SELECT post_number, max(version_no) AS max_version,
                               arg_max(content_hash, version_no) AS last_hash
@@ -183,11 +198,11 @@ def store_posts(
         con.execute(
             """
             INSERT INTO posts (post_number, url, title, author_username, author_name, book_slug,
-                created_at, updated_at, tags, raw_tags, body_text, license_text,
+                created_at, updated_at, tags, tags_normalised, raw_tags, body_text, license_text,
                 comment_count_declared, comments_collected, content_hash, gone, gone_reason,
                 first_seen_at, last_seen_at, last_fetched_at)
             SELECT post_number, url, title, author_username, author_name, book_slug,
-                created_at, updated_at, tags, raw_tags, body_text, license_text,
+                created_at, updated_at, tags, tags_normalised, raw_tags, body_text, license_text,
                 comment_count_declared, comments_collected, content_hash, false, NULL,
                 seen_at, seen_at, seen_at
             FROM _incoming_posts
@@ -196,6 +211,7 @@ def store_posts(
                 author_username = excluded.author_username, author_name = excluded.author_name,
                 book_slug = excluded.book_slug, created_at = excluded.created_at,
                 updated_at = excluded.updated_at, tags = excluded.tags,
+                tags_normalised = excluded.tags_normalised,
                 raw_tags = excluded.raw_tags, body_text = excluded.body_text,
                 license_text = excluded.license_text,
                 comment_count_declared = excluded.comment_count_declared,

@@ -31,7 +31,7 @@ class ReviewPost:
     created_at: datetime | None
     title: str
     body_text: str
-    tags: tuple[str, ...] = ()  # normalised
+    tags: tuple[str, ...] = ()  # as written (compared through normalise_tag)
     author_name: str | None = None
     comments: tuple[ReviewComment, ...] = field(default=())
 

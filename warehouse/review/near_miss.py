@@ -81,7 +81,7 @@ def untagged_mentions(
     for post in posts:
         if post.post_number in exclude_posts or (post.author_key or "") in organisers:
             continue
-        tags = {normalise_tag(t) for t in post.tags}
+        tags = {normalise_tag(t) for t in post.tags}  # as written -> as matched
         if tags & wanted:
             continue
         mentioned = mentions_keyword(f"{post.title}\n{post.body_text}", keywords)

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from warehouse.review.model import Suggestion
-from warehouse.thai import normalise_text
+from warehouse.thai import normalise_tag, normalise_text
 
 RULE_ACTOR = "rules"
 # The reason an automatic decision gives when several apply: the most lasting first
@@ -81,7 +81,7 @@ class PostVersion:
     seen_at: datetime
     title: str | None
     body_text: str | None
-    tags: tuple[str, ...]
+    tags: tuple[str, ...]  # as written
     updated_at: datetime | None
 
 
@@ -180,8 +180,12 @@ def describe_edit(versions: Sequence[PostVersion], closes_at: datetime) -> dict[
     if (base.title or "") != (latest.title or ""):
         change["title"] = {"before": base.title, "after": latest.title}
         parts.append("title changed")
-    added = sorted(set(latest.tags) - set(base.tags))
-    removed = sorted(set(base.tags) - set(latest.tags))
+    # Compared in the normalised form (a tag written in another case is the same tag),
+    # named as written.
+    base_keys = {normalise_tag(t) for t in base.tags}
+    latest_keys = {normalise_tag(t) for t in latest.tags}
+    added = sorted({t for t in latest.tags if normalise_tag(t) not in base_keys})
+    removed = sorted({t for t in base.tags if normalise_tag(t) not in latest_keys})
     if added or removed:
         change["tags_added"], change["tags_removed"] = added, removed
         parts.append("tags " + ", ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed]))
