@@ -271,6 +271,7 @@ class ReplicaServer:
         self.host = host
         self.port = port
         self._hits: Counter[str] = Counter()
+        self._not_modified = 0
         self._hits_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._stopping = threading.Event()
@@ -327,6 +328,12 @@ class ReplicaServer:
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+            self._not_modified = 0
+
+    def not_modified_count(self) -> int:
+        """304 answers so far (with ``validators``)."""
+        with self._hits_lock:
+            return self._not_modified
 
     def fault_counts(self) -> Counter[str]:
         return Counter(self.faults.fired)
@@ -354,6 +361,8 @@ class ReplicaServer:
         if self.validators and status == 200 and (_POST.match(path) or _COMMENTS.match(path)):
             headers = headers + self._validators(path, body)
             if _not_modified(h, headers):
+                with self._hits_lock:
+                    self._not_modified += 1
                 h.send(304, b"", ctype, headers, head=True)
                 return
         browser = bool(h.headers.get("Sec-Fetch-Mode"))

@@ -1,0 +1,189 @@
+"""The crawler against drifting replicas: every post in its own template (replica/drift.py),
+typed guest names, tags in mixed case with '#' and invisible characters, dates in every
+form, inert hostile comment markup, pages that fail once. The warehouse must equal the
+ground truth field by field (tests/crawl_truth.py, no product code); a field the crawler
+cannot read may only be missing with a recorded parse error, in a run that is not ``ok``.
+
+CI: 20 seeds x 50 posts. ``slow``: 200 seeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crawl_truth import INJECTED, compare_warehouse, stored_texts
+
+from replica.server import FaultConfig, ReplicaServer
+from scraper.crawl import CrawlSummary, crawl_campaign
+from warehouse.campaigns import create_campaign
+from warehouse.db import run
+
+CI_SEEDS = range(1, 21)
+SLOW_SEEDS = range(1, 201)
+N_POSTS = 50
+# A stalled page answers after STALL_S; the crawler gives up on a request after TIMEOUT_S.
+TIMEOUT_S = 2.0
+STALL_S = 3.0
+FAST: dict[str, Any] = {
+    "unthrottled": True,
+    "request_timeout_s": TIMEOUT_S,
+    "retry_backoff_s": 0.05,
+    "max_attempts": 4,
+    "progress": False,
+}
+HOSTILE_SIGNS = (INJECTED, "onerror", "<script", "javascript:", "<svg", "<style")
+
+
+def make_campaign(db_path: Path, server: ReplicaServer) -> None:
+    c = server.site.campaign
+    values: dict[str, Any] = {
+        "keywords": c["keywords"],
+        "near_miss_tags": c["near_miss_tags"],
+        "opens_at": c["opens"],
+        "closes_at": c["closes"],
+        "prizes": 4,
+        "site_url": server.url,
+        "announcement_post": c["announcement_post"],
+    }
+    run(lambda con: create_campaign(con, "demo", **values), db_path)
+
+
+def crawl(db_path: Path, tmp_path: Path, **options: Any) -> CrawlSummary:
+    settings = {**FAST, "failed_pages_dir": tmp_path / "failed", **options}
+    return asyncio.run(crawl_campaign(db_path, "demo", **settings))
+
+
+def hostile_leaks(db_path: Path) -> list[str]:
+    return [
+        f"{where}: {text[max(0, text.find(sign) - 40) : text.find(sign) + 40]!r}"
+        for where, text in stored_texts(db_path)
+        for sign in HOSTILE_SIGNS
+        if sign in text
+    ]
+
+
+def check_seed(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, seed: int, **crawl_options: Any
+) -> None:
+    """One drifting site (data seed = drift seed = ``seed``), crawled once: equal to the
+    ground truth, hostile markup absent. Validators on for odd seeds."""
+    db_path = tmp_path / f"seed{seed}.duckdb"
+    server = replica(
+        n_posts=N_POSTS, seed=seed, drift=seed, validators=seed % 2 == 1, stall_seconds=STALL_S
+    )
+    make_campaign(db_path, server)
+    summary = crawl(db_path, tmp_path, **crawl_options)
+    comparison = compare_warehouse(db_path, server.site.ground_truth())
+    leaks = hostile_leaks(db_path)
+    report = (
+        f"seed {seed} (replica: Site({N_POSTS}, seed={seed}, drift={seed})), run "
+        f"{summary.status}:\n" + "\n".join(comparison.problems[:60] + leaks[:20])
+    )
+    assert comparison.problems == [] and leaks == [], report
+    # The pages that fail once fail only once: a crawler with retries ends ok.
+    assert summary.status == "ok", summary.format()
+    assert comparison.excused == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("seed", CI_SEEDS)
+def test_drifting_site_equals_ground_truth(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, seed: int
+) -> None:
+    check_seed(replica, tmp_path, seed)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("seed", SLOW_SEEDS)
+def test_drifting_site_equals_ground_truth_many_seeds(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, seed: int
+) -> None:
+    check_seed(replica, tmp_path, 1000 + seed)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("mode", ["click", "render"])
+def test_drifting_site_in_chromium_is_equal_and_scripts_change_nothing(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, mode: str
+) -> None:
+    """Every post rendered in Chromium: onerror handlers, scripts and javascript: links in
+    comments may run there, but nothing they add is stored."""
+    check_seed(replica, tmp_path, 4, comments_mode=mode)
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("mode", ["adaptive", "click"])
+def test_failing_comments_page_exits_1_and_the_rerun_completes_the_thread(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, db_path: Path, mode: str
+) -> None:
+    """A comments page of the 57-comment thread fails through every attempt of the first
+    run: the run is not ok (exit 1), and the next run completes the thread."""
+    failing = "/posts/545000/comments?page=3"
+    faults = FaultConfig(
+        seed=1,
+        always_fail=frozenset({failing}),
+        always_fail_status=503,
+        always_fail_times=FAST["max_attempts"],
+    )
+    server = replica(n_posts=N_POSTS, seed=8, drift=8, faults=faults, stall_seconds=STALL_S)
+    make_campaign(db_path, server)
+    truth = server.site.ground_truth()
+    assert len(truth["comments"]["545000"]) == 57
+
+    first = crawl(db_path, tmp_path, comments_mode=mode)
+    assert server.hits()[failing] == FAST["max_attempts"], "the page was not retried"
+    stored = run(
+        lambda con: con.execute(
+            "SELECT count(*) FROM comments WHERE post_number = 545000"
+        ).fetchone()[0],
+        db_path,
+    )
+    assert first.status != "ok" and first.exit_code == 1, (stored, first.format())
+    comparison = compare_warehouse(db_path, truth)
+    assert comparison.last_status != "ok"
+
+    second = crawl(db_path, tmp_path, comments_mode=mode)
+    assert second.status == "ok" and second.exit_code == 0, second.format()
+    assert compare_warehouse(db_path, server.site.ground_truth()).problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("validators", [False, True])
+def test_deleted_but_still_listed_is_gone_after_the_revalidation_period(
+    replica: Callable[..., ReplicaServer], tmp_path: Path, db_path: Path, validators: bool
+) -> None:
+    """A post deleted between two crawls that the stale tag index still lists, with its
+    title and comment count: the first crawl after the revalidation period marks it gone."""
+    server = replica(
+        n_posts=N_POSTS, seed=12, drift=12, validators=validators, stall_seconds=STALL_S
+    )
+    site = server.site
+    make_campaign(db_path, server)
+    first = crawl(db_path, tmp_path)
+    assert first.status == "ok", first.format()
+    truth = site.ground_truth()
+    public = [n for n in truth["listed"] if truth["posts"][str(n)]["state"] == "public"]
+    deleted = public[len(public) // 2]
+    site.delete_post(deleted, stay_listed=True)
+    truth = site.ground_truth()
+    assert deleted in truth["listed"], "the replica's listing is not stale"
+
+    server.reset_hits()
+    second = crawl(db_path, tmp_path, revalidate_after_h=0.0)
+    assert second.status == "ok", second.format()
+    assert compare_warehouse(db_path, truth).problems == []
+    hits = server.hits()
+    assert hits[f"/posts/{deleted}"] >= 1
+    if validators:
+        # Revalidation of the unchanged posts sent conditional requests (304, no parse).
+        assert server.not_modified_count() > 0
