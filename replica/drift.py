@@ -75,7 +75,19 @@ DRIFT_SCRIPT = (
         ": '<span>' + esc(c.author.name) + '</span>';",
     )
     .replace('li.className = "comment";', "")
+    .replace(
+        """    var y = +iso.slice(0, 4) + (era === "BE" ? 543 : 0);
+    var text = (+iso.slice(8, 10)) + " " + MONTHS[+iso.slice(5, 7) - 1] + " " + y + " " +
+      iso.slice(11, 16) + " น.";""",
+        # Any offset (a drifting site's JSON may give UTC): shown in Bangkok time.
+        """    var d = new Date(Date.parse(iso) + 7 * 3600000);
+    var y = d.getUTCFullYear() + (era === "BE" ? 543 : 0);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    var text = d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + y + " " +
+      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " น.";""",
+    )
 )
+assert "getUTCFullYear" in DRIFT_SCRIPT
 
 
 @dataclass(frozen=True)

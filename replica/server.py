@@ -252,12 +252,13 @@ class ReplicaServer:
         cloak_comments: bool = False,
         validators: bool = False,
         stall_seconds: float = 5.0,
+        fail_once: bool = True,
     ) -> None:
         self.site = site
         # Send ETag and Last-Modified on post pages and comments pages, and answer a
         # matching If-None-Match / If-Modified-Since with 304.
         self.validators = validators
-        if site.drift is not None:
+        if site.drift is not None and fail_once:
             # A drifting site's pages that fail once (a stall answers after stall_seconds).
             base = faults or FaultConfig(seed=site.seed, slow_seconds=stall_seconds)
             faults = dataclasses.replace(

@@ -10,6 +10,7 @@ CI: 20 seeds x 50 posts. ``slow``: 200 seeds.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,32 +126,29 @@ def test_drifting_site_in_chromium_is_equal_and_scripts_change_nothing(
 def test_failing_comments_page_exits_1_and_the_rerun_completes_the_thread(
     replica: Callable[..., ReplicaServer], tmp_path: Path, db_path: Path, mode: str
 ) -> None:
-    """A comments page of the 57-comment thread fails through every attempt of the first
-    run: the run is not ok (exit 1), and the next run completes the thread."""
+    """A comments page of the 57-comment thread answers 503 through the whole first run:
+    the run is not ok (exit 1) and says which thread; the next run completes the thread."""
     failing = "/posts/545000/comments?page=3"
-    faults = FaultConfig(
-        seed=1,
-        always_fail=frozenset({failing}),
-        always_fail_status=503,
-        always_fail_times=FAST["max_attempts"],
-    )
+    faults = FaultConfig(seed=1, always_fail=frozenset({failing}), always_fail_status=503)
     server = replica(n_posts=N_POSTS, seed=8, drift=8, faults=faults, stall_seconds=STALL_S)
     make_campaign(db_path, server)
     truth = server.site.ground_truth()
     assert len(truth["comments"]["545000"]) == 57
 
     first = crawl(db_path, tmp_path, comments_mode=mode)
-    assert server.hits()[failing] == FAST["max_attempts"], "the page was not retried"
+    assert server.hits()[failing] >= 2, "the page was not retried"
     stored = run(
         lambda con: con.execute(
             "SELECT count(*) FROM comments WHERE post_number = 545000"
         ).fetchone()[0],
         db_path,
     )
+    assert stored < 57
     assert first.status != "ok" and first.exit_code == 1, (stored, first.format())
-    comparison = compare_warehouse(db_path, truth)
-    assert comparison.last_status != "ok"
+    assert "545000" in first.format(), first.format()
+    assert compare_warehouse(db_path, truth).last_status != "ok"
 
+    server.faults.config = dataclasses.replace(faults, always_fail=frozenset())
     second = crawl(db_path, tmp_path, comments_mode=mode)
     assert second.status == "ok" and second.exit_code == 0, second.format()
     assert compare_warehouse(db_path, server.site.ground_truth()).problems == []
