@@ -77,6 +77,7 @@ class Comparison:
 
     problems: list[str] = field(default_factory=list)
     excused: list[str] = field(default_factory=list)
+    excused_posts: set[int] = field(default_factory=set)
     last_status: str | None = None
 
 
@@ -111,7 +112,7 @@ def compare_warehouse(db_path: Path, truth: dict[str, Any]) -> Comparison:
     """The warehouse against the ground truth, field by field, posts and comments.
 
     A post whose page (or one of its comments pages) the last run recorded as a parse error
-    with the saved page may differ, but only when that run's status is not ``ok``: a crawler
+    with the saved page (the file must exist) may differ, but only when that run's status is not ``ok``: a crawler
     that cannot read a field must say so, never store a wrong value and report success."""
     data = run(_read, db_path)
     posts, comments = data["posts"], data["comments"]
@@ -120,7 +121,7 @@ def compare_warehouse(db_path: Path, truth: dict[str, Any]) -> Comparison:
     if data["status"] not in (None, "ok"):
         for url, error, saved in data["errors"]:
             match = _POST_URL.search(url)
-            if match and saved:
+            if match and saved and Path(saved).is_file():
                 unreadable.setdefault(int(match.group(1)), f"{url}: {error}")
     by_post: dict[int, list[str]] = {}
 
@@ -171,6 +172,7 @@ def compare_warehouse(db_path: Path, truth: dict[str, Any]) -> Comparison:
     for number, texts in sorted(by_post.items()):
         if number in unreadable:
             result.excused += [f"{t} (parse error recorded: {unreadable[number]})" for t in texts]
+            result.excused_posts.add(number)
         else:
             result.problems += texts
     return result
