@@ -8,6 +8,12 @@ comments are generated lazily per post from their own seed, so 100k posts build 
 Ground truth (``Site.ground_truth()``) is computed from the current data, so mutations
 (``add_post``, ``add_comments``, ``edit_post``, ``delete_post``, ``make_private``) keep it
 exact. Labels other than ``deleted`` / ``private`` name only public posts.
+
+With ``drift`` (a second seed) the data also drifts the way a real site's does (typed
+guest names, tags typed in another case, inert hostile comment markup, pages that fail
+once) and pages are written by ``replica/drift.py``; the same ``(n_posts, seed, drift)``
+always gives the same site. Nothing here imports the product (``warehouse.thai``,
+``scraper``): the ground truth must not share its code.
 """
 
 from __future__ import annotations
