@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_truth import INJECTED, compare_warehouse, stored_texts
+from crawl_truth import INJECTED, compare_warehouse, squash, stored_texts
 
 from replica.server import FaultConfig, ReplicaServer
 from scraper.crawl import CrawlSummary, crawl_campaign
@@ -177,27 +177,38 @@ def test_deleted_but_still_listed_is_gone_after_the_revalidation_period(
     replica: Callable[..., ReplicaServer], tmp_path: Path, db_path: Path, validators: bool
 ) -> None:
     """A post deleted between two crawls that the stale tag index still lists, with its
-    title and comment count: the first crawl after the revalidation period marks it gone."""
+    title and comment count: the first crawl after the revalidation period marks it gone.
+    Another post's body is edited the same way (the listing shows nothing new): that
+    crawl stores the new body."""
     server = replica(
         n_posts=N_POSTS, seed=12, drift=12, validators=validators, stall_seconds=STALL_S
     )
     site = server.site
     make_campaign(db_path, server)
     first = crawl(db_path, tmp_path)
-    assert first.status == "ok", first.format()
     truth = site.ground_truth()
     public = [n for n in truth["listed"] if truth["posts"][str(n)]["state"] == "public"]
-    deleted = public[len(public) // 2]
+    deleted, edited = public[len(public) // 2], public[len(public) // 2 + 1]
     site.delete_post(deleted, stay_listed=True)
+    new_body = "แก้ไขเนื้อหาหลังปิดรับ โดยไม่เปลี่ยนหัวเรื่องและจำนวนความเห็น"
+    site.edit_post(edited, body_text=new_body)
     truth = site.ground_truth()
     assert deleted in truth["listed"], "the replica's listing is not stale"
 
     server.reset_hits()
     second = crawl(db_path, tmp_path, revalidate_after_h=0.0)
-    assert second.status == "ok", second.format()
-    assert compare_warehouse(db_path, truth).problems == []
-    hits = server.hits()
-    assert hits[f"/posts/{deleted}"] >= 1
+    rows = run(
+        lambda con: con.execute(
+            "SELECT post_number, gone, gone_reason, body_text FROM posts WHERE post_number IN (?, ?)",
+            [deleted, edited],
+        ).fetchall(),
+        db_path,
+    )
+    stored = {r[0]: r[1:] for r in rows}
+    assert stored[deleted][:2] == (True, "not_found"), stored[deleted]
+    assert squash(stored[edited][2]) == new_body
     if validators:
         # Revalidation of the unchanged posts sent conditional requests (304, no parse).
         assert server.not_modified_count() > 0
+    assert first.status == "ok" and second.status == "ok", second.format()
+    assert compare_warehouse(db_path, truth).problems == []
