@@ -131,7 +131,7 @@ def test_drifting_site_equals_ground_truth_many_seeds(
 
 @pytest.mark.browser
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("mode", ["click", "render"])
+@pytest.mark.parametrize("mode", ["click", pytest.param("render", marks=pytest.mark.slow)])
 def test_drifting_site_in_chromium_is_equal_and_scripts_change_nothing(
     replica: Callable[..., ReplicaServer], tmp_path: Path, mode: str
 ) -> None:
