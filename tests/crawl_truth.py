@@ -53,7 +53,8 @@ def _visible(text: str) -> str:
     return squash("".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
 
 
-def _norm(field: str, value: Any) -> Any:
+def normalise_field(field: str, value: Any) -> Any:
+    """A stored or true value as the comparison sees it."""
     if value is None:
         return None
     if field in ("title", "body_text", "author_name", "license_text"):
@@ -146,7 +147,7 @@ def compare_warehouse(db_path: Path, truth: dict[str, Any]) -> Comparison:
         if got["gone"]:
             differ(number, f"post {number} marked gone ({got['gone_reason']}) but is public")
         for name in POST_FIELDS:
-            stored, wanted = _norm(name, got[name]), _norm(name, want[name])
+            stored, wanted = normalise_field(name, got[name]), normalise_field(name, want[name])
             if stored != wanted:
                 differ(number, f"post {number} {name}: stored {stored!r:.120} != {wanted!r:.120}")
         for comment in truth["comments"].get(key, []):
@@ -158,11 +159,11 @@ def compare_warehouse(db_path: Path, truth: dict[str, Any]) -> Comparison:
                 continue
             for name in COMMENT_FIELDS:
                 wanted = number if name == "post_number" else comment[name]
-                if _norm(name, stored_comment[name]) != _norm(name, wanted):
+                if normalise_field(name, stored_comment[name]) != normalise_field(name, wanted):
                     differ(
                         number,
                         f"comment {cid} of post {number} {name}: stored "
-                        f"{_norm(name, stored_comment[name])!r:.120} != {_norm(name, wanted)!r:.120}",
+                        f"{normalise_field(name, stored_comment[name])!r:.120} != {normalise_field(name, wanted)!r:.120}",
                     )
     # Comments of a post that went away are kept (never deleted); the truth omits them.
     gone_posts = {int(n) for n, p in truth["posts"].items() if p["state"] != "public"}

@@ -16,10 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_truth import INJECTED, compare_warehouse, squash, stored_texts
+from crawl_truth import (
+    COMMENT_FIELDS,
+    INJECTED,
+    POST_FIELDS,
+    compare_warehouse,
+    normalise_field,
+    squash,
+    stored_texts,
+)
 
+from replica.render import render_comments_json, render_post
 from replica.server import FaultConfig, ReplicaServer
+from replica.site import build_site
 from scraper.crawl import CrawlSummary, crawl_campaign
+from scraper.parse import ParseError, parse_comments_json, parse_post
 from warehouse.campaigns import create_campaign
 from warehouse.db import run
 
@@ -212,3 +223,60 @@ def test_deleted_but_still_listed_is_gone_after_the_revalidation_period(
         assert server.not_modified_count() > 0
     assert first.status == "ok" and second.status == "ok", second.format()
     assert compare_warehouse(db_path, truth).problems == []
+
+
+def parser_differences(seed: int) -> tuple[list[str], set[int]]:
+    """Every drifting page of one seed read with the crawler's pure parser functions (what
+    the HTTP path stores), against the ground truth: (differences, posts that raised
+    ParseError)."""
+    site = build_site(N_POSTS, seed, drift=seed)
+    truth = site.ground_truth()
+    problems: list[str] = []
+    unreadable: set[int] = set()
+    for key, want in truth["posts"].items():
+        if want["state"] != "public":
+            continue
+        number = int(key)
+        post = site.posts[number]
+        try:
+            got = parse_post(render_post(site, post), f"http://127.0.0.1/posts/{number}")
+            comments = list(got.comments)
+            for page in range(2, -(-post.n_comments // 10) + 1):
+                data = render_comments_json(site, post, page)
+                comments += parse_comments_json(
+                    data, number, first_position=(page - 1) * 10 + 1
+                ).comments
+        except ParseError:
+            unreadable.add(number)
+            continue
+        for name in POST_FIELDS:
+            stored = normalise_field(name, getattr(got, name))
+            wanted = normalise_field(name, want[name])
+            if stored != wanted:
+                problems.append(f"post {number} {name}: parsed {stored!r:.120} != {wanted!r:.120}")
+        by_id = {c.comment_id: c for c in comments}
+        for comment in truth["comments"][key]:
+            parsed = by_id.get(comment["comment_id"])
+            if parsed is None:
+                problems.append(f"comment {comment['comment_id']} of post {number} missing")
+                continue
+            for name in COMMENT_FIELDS:
+                wanted = number if name == "post_number" else comment[name]
+                stored = normalise_field(name, getattr(parsed, name))
+                if stored != normalise_field(name, wanted):
+                    problems.append(
+                        f"comment {comment['comment_id']} of post {number} {name}: parsed "
+                        f"{stored!r:.120} != {normalise_field(name, wanted)!r:.120}"
+                    )
+    return problems, unreadable
+
+
+@pytest.mark.parametrize("seed", CI_SEEDS)
+def test_the_parser_reads_every_drifting_page(seed: int) -> None:
+    """No network, no browser: the pure functions the crawler stores from, on every page of
+    a drifting site (fast feedback for the parser; the crawl test above checks the rest)."""
+    problems, unreadable = parser_differences(seed)
+    assert problems == [], f"seed {seed} (Site({N_POSTS}, {seed}, drift={seed})):\n" + "\n".join(
+        problems[:60]
+    )
+    assert len(unreadable) <= MAX_UNREADABLE_POSTS, sorted(unreadable)
