@@ -280,3 +280,9 @@ def test_the_parser_reads_every_drifting_page(seed: int) -> None:
         problems[:60]
     )
     assert len(unreadable) <= MAX_UNREADABLE_POSTS, sorted(unreadable)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SLOW_SEEDS)
+def test_the_parser_reads_every_drifting_page_many_seeds(seed: int) -> None:
+    test_the_parser_reads_every_drifting_page(1000 + seed)
