@@ -36,6 +36,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="with --faults: how long a slow response takes (default 5)",
     )
     serve.add_argument(
+        "--drift",
+        type=int,
+        metavar="SEED",
+        help="each post in its own template variations, typed guest names, mixed-case tags, "
+        "inert hostile comment markup and pages that fail once, chosen per post from SEED",
+    )
+    serve.add_argument(
+        "--stall-seconds",
+        type=float,
+        default=5.0,
+        help="with --drift: how long a stalled page takes to answer (default 5)",
+    )
+    serve.add_argument(
+        "--validators",
+        action="store_true",
+        help="send ETag/Last-Modified on post and comments pages; answer 304 when they match",
+    )
+    serve.add_argument(
         "--ground-truth", metavar="PATH", help="also write the ground truth JSON to PATH"
     )
     serve.set_defaults(func=serve_command)
@@ -44,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def serve_command(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be between 0 and 65535, not {args.port}")
-    site = build_site(n_posts=args.posts, seed=args.seed)
+    site = build_site(n_posts=args.posts, seed=args.seed, drift=args.drift)
     if args.ground_truth:
         path = site.write_ground_truth(args.ground_truth)
         print(f"ground truth written to {path}", flush=True)
@@ -53,7 +71,14 @@ def serve_command(args: argparse.Namespace) -> int:
         if args.faults
         else None
     )
-    server = ReplicaServer(site, faults, host=args.host, port=args.port)
+    server = ReplicaServer(
+        site,
+        faults,
+        host=args.host,
+        port=args.port,
+        validators=args.validators,
+        stall_seconds=args.stall_seconds,
+    )
     try:
         server.start()
     except OSError as exc:
@@ -66,7 +91,9 @@ def serve_command(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     print(
         f"replica serving {args.posts} posts (seed {args.seed}"
-        f"{', faults on' if faults else ''}) at {server.url}",
+        f"{', faults on' if faults else ''}"
+        f"{f', drift {args.drift}' if args.drift is not None else ''}"
+        f"{', validators on' if args.validators else ''}) at {server.url}",
         flush=True,
     )
     print(f"listing: {server.url}/posts?tag={site.keyword}&page=1", flush=True)

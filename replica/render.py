@@ -28,7 +28,8 @@ from replica.site import (
     SiteComment,
     SitePost,
 )
-from warehouse.thai import THAI_DIGITS, format_thai_date
+from replica.thaitext import TO_THAI_DIGITS
+from replica.thaitext import thai_date as _format_date
 
 CANONICAL_ORIGIN = "https://www.gotoknow.org"
 LICENSE_URL = "https://creativecommons.org/licenses/by-nc-nd/3.0/th/"
@@ -42,7 +43,7 @@ def quote(text: str, safe: str = "/") -> str:
     return _quote(text, safe=safe)
 
 
-_TO_THAI_DIGITS = str.maketrans("0123456789", THAI_DIGITS)
+_TO_THAI_DIGITS = TO_THAI_DIGITS
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\u00a0]*\n+")
 
@@ -109,8 +110,7 @@ def attrs(v: Variant, *pairs: tuple[str, str]) -> str:
 
 @lru_cache(maxsize=262_144)
 def thai_date(value: datetime, era: str, thai_digits: bool, *, short: bool = False) -> str:
-    text = format_thai_date(value, era=era, short=short, with_time=not short)
-    return text.translate(_TO_THAI_DIGITS) if thai_digits else text
+    return _format_date(value, era=era, short=short, with_time=not short, thai_digits=thai_digits)
 
 
 def _line_html(line: str, v: Variant) -> str:
@@ -259,6 +259,10 @@ def _number_line(n: int, v: Variant) -> str:
 
 
 def render_post(site: Site, post: SitePost) -> str:
+    if site.drift is not None:
+        from replica import drift
+
+        return drift.render_post(site, post)
     v = Variant.for_page(site.seed, "post", post.post_number, post.revision)
     n = post.post_number
     i = v.indent
@@ -375,6 +379,10 @@ def comments_page(site: Site, post: SitePost, page: int) -> dict[str, Any]:
 
 
 def render_comments_json(site: Site, post: SitePost, page: int) -> str:
+    if site.drift is not None:
+        from replica import drift
+
+        return drift.render_comments_json(site, post, page)
     return json.dumps(comments_page(site, post, page), ensure_ascii=False)
 
 

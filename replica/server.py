@@ -11,6 +11,8 @@ succeeds), except for paths in ``always_fail``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import json
 import random
 import re
@@ -19,6 +21,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -51,6 +54,7 @@ class FaultConfig:
     always_fail: frozenset[str] = field(default_factory=frozenset)  # paths (with query) -> 500
     always_fail_status: int = 500
     always_fail_times: int | None = None  # only the first N requests of each fail (None: all)
+    fail_once: dict[str, str] = field(default_factory=dict)  # path -> kind of its 1st answer
 
     @classmethod
     def default_mix(cls, seed: int = 0, slow_seconds: float = 5.0) -> FaultConfig:
@@ -104,6 +108,8 @@ class FaultInjector:
                 times = config.always_fail_times
                 if times is None or attempt <= times:
                     kind = "always_fail"
+            elif key in config.fail_once:
+                kind = config.fail_once[key] if attempt == 1 else None
             else:
                 rng = random.Random(f"{config.seed}|{key}|{attempt}")
                 roll = rng.random()
@@ -209,6 +215,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(head_bytes + body)
 
 
+def _not_modified(h: _Handler, headers: list[tuple[str, str]]) -> bool:
+    """The client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    sent = dict(headers)
+    if_none_match = h.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or sent["ETag"] in tags
+    if_modified_since = h.headers.get("If-Modified-Since")
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return parsedate_to_datetime(sent["Last-Modified"]) <= since
+
+
 def _hard_close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
@@ -225,8 +250,20 @@ class ReplicaServer:
         host: str = "127.0.0.1",
         port: int = 0,
         cloak_comments: bool = False,
+        validators: bool = False,
+        stall_seconds: float = 5.0,
+        fail_once: bool = True,
     ) -> None:
         self.site = site
+        # Send ETag and Last-Modified on post pages and comments pages, and answer a
+        # matching If-None-Match / If-Modified-Since with 304.
+        self.validators = validators
+        if site.drift is not None and fail_once:
+            # A drifting site's pages that fail once (a stall answers after stall_seconds).
+            base = faults or FaultConfig(seed=site.seed, slow_seconds=stall_seconds)
+            faults = dataclasses.replace(
+                base, fail_once={**site.fail_once_pages(), **base.fail_once}
+            )
         # A site that answers non-browser clients differently (bot detection): the comments
         # endpoint, asked without the ``Sec-Fetch-Mode`` header every browser fetch() sends,
         # leaves out the last comment of each page. Only a rendered page shows them all.
@@ -235,6 +272,7 @@ class ReplicaServer:
         self.host = host
         self.port = port
         self._hits: Counter[str] = Counter()
+        self._not_modified = 0
         self._hits_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], bytes] = {}
         self._stopping = threading.Event()
@@ -291,6 +329,12 @@ class ReplicaServer:
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+            self._not_modified = 0
+
+    def not_modified_count(self) -> int:
+        """304 answers so far (with ``validators``)."""
+        with self._hits_lock:
+            return self._not_modified
 
     def fault_counts(self) -> Counter[str]:
         return Counter(self.faults.fired)
@@ -315,6 +359,13 @@ class ReplicaServer:
         if fault is not None and self._inject(h, fault, head):
             return
         status, body, ctype, headers = self._route(path, parts.query)
+        if self.validators and status == 200 and (_POST.match(path) or _COMMENTS.match(path)):
+            headers = headers + self._validators(path, body)
+            if _not_modified(h, headers):
+                with self._hits_lock:
+                    self._not_modified += 1
+                h.send(304, b"", ctype, headers, head=True)
+                return
         browser = bool(h.headers.get("Sec-Fetch-Mode"))
         if self.cloak_comments and not browser and status == 200 and _COMMENTS.match(path):
             data = json.loads(body)
@@ -420,6 +471,13 @@ class ReplicaServer:
             return (200, page_html.encode(), HTML, []) if page_html else self._not_found()
         return self._not_found()
 
+    def _validators(self, path: str, body: bytes) -> list[tuple[str, str]]:
+        number = int(path.split("/")[2])
+        post = self.site.post(number)
+        modified = post.modified_at if post is not None else self.site.built_at
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        return [("ETag", etag), ("Last-Modified", formatdate(modified, usegmt=True))]
+
     def _not_found(self) -> tuple[int, bytes, str, list[tuple[str, str]]]:
         return 404, render.NOT_FOUND_HTML.encode(), HTML, []
 
@@ -476,7 +534,12 @@ class ReplicaServer:
             site.edit_post(number, **payload)
             return {"ok": True}
         if name == "delete":
-            site.delete_post(int(payload["post_number"]))
+            site.delete_post(
+                int(payload["post_number"]), stay_listed=bool(payload.get("stay_listed", False))
+            )
+            return {"ok": True}
+        if name == "make-public":
+            site.make_public(int(payload["post_number"]))
             return {"ok": True}
         if name == "make-private":
             site.make_private(int(payload["post_number"]))

@@ -8,14 +8,23 @@ comments are generated lazily per post from their own seed, so 100k posts build 
 Ground truth (``Site.ground_truth()``) is computed from the current data, so mutations
 (``add_post``, ``add_comments``, ``edit_post``, ``delete_post``, ``make_private``) keep it
 exact. Labels other than ``deleted`` / ``private`` name only public posts.
+
+With ``drift`` (a second seed) the data also drifts the way a real site's does (typed
+guest names, tags typed in another case, inert hostile comment markup, pages that fail
+once) and pages are written by ``replica/drift.py``; the same ``(n_posts, seed, drift)``
+always gives the same site. Nothing here imports the product (``warehouse.thai``,
+``scraper``): the ground truth must not share its code.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
+import math
 import random
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from replica import textbank as tb
+from replica.thaitext import BANGKOK, compact, tag_key, written_tag
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK, compact_text, normalise_tag
 
 KEYWORD = tb.KEYWORD
 NEAR_MISS_TAG = tb.NEAR_MISS_TAG
@@ -52,6 +61,7 @@ class SiteComment:
     author_name: str
     created_at: datetime
     body_text: str
+    hostile: str | None = None  # kind of inert hostile markup its HTML carries (drift)
 
 
 @dataclass(slots=True)
@@ -79,13 +89,20 @@ class SitePost:
     body_override: str | None = None
     comments_override: list[SiteComment] | None = None
     duplicate_of: tuple[int, str] | None = None  # (original, kind) for planted copies
+    modified_at: float = 0.0  # wall-clock seconds of the last change (Last-Modified)
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return tuple(normalise_tag(t) for t in self.raw_tags)
+        """The tags as the author wrote them (what the warehouse must store)."""
+        return tuple(dict.fromkeys(t for t in (written_tag(r) for r in self.raw_tags) if t))
 
-    def carries(self, keyword_norm: str) -> bool:
-        return keyword_norm in self.tags
+    @property
+    def tag_keys(self) -> tuple[str, ...]:
+        """The tags as the site matches them with a listing's keyword."""
+        return tuple(dict.fromkeys(tag_key(t) for t in self.tags))
+
+    def carries(self, keyword_key: str) -> bool:
+        return keyword_key in self.tag_keys
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,128 @@ def _plan(n: int) -> _Plan:
         edited_after_close=count(0.01, 3),
         multi_authors=count(0.012, 3),
     )
+
+
+@dataclass
+class _Times:
+    """Created times: early ones before the window, late ones after it, the rest inside."""
+
+    early: list[datetime]
+    window: list[datetime]
+    late: list[datetime]
+
+
+def _created_times(rng: random.Random, plan: _Plan, n: int) -> _Times:
+    n_window = n - plan.early - plan.late
+    early_times = sorted(
+        OPENS - timedelta(minutes=rng.randint(1, 16 * 24 * 60)) for _ in range(plan.early)
+    )
+    if early_times:
+        early_times[-1] = OPENS - timedelta(minutes=1)  # 5 Aug 23:59: just too early
+    start = datetime(2013, 8, 6, 15, 5, tzinfo=BANGKOK)
+    span_min = int((CLOSES - start).total_seconds() // 60)
+    window_times = sorted(
+        start + timedelta(minutes=rng.randint(1, span_min - 1)) for _ in range(n_window)
+    )
+    if window_times:
+        window_times[0] = start  # the showcase post
+    if len(window_times) > 2:
+        window_times[-1] = datetime(2013, 8, 31, 23, 59, 0, tzinfo=BANGKOK)  # just in time
+    late_times = sorted(
+        AFTER_CLOSE + timedelta(minutes=rng.randint(2, 20 * 24 * 60)) for _ in range(plan.late)
+    )
+    if late_times:
+        late_times[0] = AFTER_CLOSE  # 1 Sep 00:00: just too late
+    return _Times(early_times, window_times, late_times)
+
+
+def _numbered_slots(rng: random.Random, times: _Times) -> list[tuple[int, datetime, str]]:
+    """(number, created, base role) for every generated post. Numbers ascend with time:
+    early posts just below the announcement, the rest from SHOWCASE_POST upwards with small
+    gaps (other members' untagged posts)."""
+    early_numbers: list[int] = []
+    number = ANNOUNCEMENT_POST - rng.randint(3, 12)
+    for _ in times.early:
+        early_numbers.append(number)
+        number -= rng.randint(1, 9)
+    early_numbers.reverse()
+    n_window = len(times.window)
+    later_numbers: list[int] = []
+    number = SHOWCASE_POST
+    for _ in range(n_window + len(times.late)):
+        later_numbers.append(number)
+        number += rng.randint(1, 4)
+    slots: list[tuple[int, datetime, str]] = []
+    slots += [(num, t, "early") for num, t in zip(early_numbers, times.early, strict=True)]
+    slots += [
+        (num, t, "normal") for num, t in zip(later_numbers[:n_window], times.window, strict=True)
+    ]
+    slots += [(num, t, "late") for num, t in zip(later_numbers[n_window:], times.late, strict=True)]
+    return slots
+
+
+@dataclass
+class _Layout:
+    """Roles of the window posts (by index in the window; 0 is the showcase post)."""
+
+    roles: list[str]
+    originals: dict[int, int]  # copy index -> original index
+    tag_variant: set[int]
+    edited_late: set[int]
+
+
+def _assign_roles(rng: random.Random, plan: _Plan, n_window: int) -> _Layout:
+    roles = ["normal"] * n_window
+    if n_window:
+        roles[0] = "showcase"
+    free = list(range(1, n_window))
+    rng.shuffle(free)
+
+    def take(count: int, role: str) -> None:
+        for i in free[:count]:
+            roles[i] = role
+        del free[:count]
+
+    # Copies come from the later 60% so an earlier original always exists.
+    later_half = [i for i in free if i >= n_window * 0.4]
+    copies = sorted(later_half[: plan.duplicates])
+    copy_set = set(copies)
+    free = [i for i in free if i not in copy_set]
+    for i in copies:
+        roles[i] = "copy"
+    take(plan.spam, "spam")
+    take(plan.organiser, "organiser")
+    take(plan.deleted, "deleted")
+    take(plan.private, "private")
+    take(plan.near_miss, "near_miss")
+    free.sort()
+    originals: dict[int, int] = {}
+    used_originals: set[int] = set()
+    for i in copies:
+        j = _pick_earlier(rng, free, i, used_originals)
+        if j is None:
+            roles[i] = "normal"
+            continue
+        used_originals.add(j)
+        originals[i] = j
+    normal_pool = [i for i in free if i not in used_originals]
+    rng.shuffle(normal_pool)
+    tag_variant = set(normal_pool[: plan.tag_variant])
+    edited_late = set(normal_pool[plan.tag_variant : plan.tag_variant + plan.edited_after_close])
+    return _Layout(roles, originals, tag_variant, edited_late)
+
+
+def _updated_time(
+    prng: random.Random, created: datetime, role: str, base_role: str, *, edited_late: bool
+) -> datetime | None:
+    if base_role == "normal" and edited_late:
+        return AFTER_CLOSE + timedelta(minutes=prng.randint(60, 90 * 24 * 60))
+    if role in ("normal", "copy") and prng.random() < 0.15:
+        candidate = created + timedelta(minutes=prng.randint(10, 3 * 24 * 60))
+        return candidate if candidate < CLOSES else None
+    if base_role == "late" and prng.random() < 0.3:
+        return created + timedelta(minutes=prng.randint(10, 3000))
+    return None
 
 
 def _load_announcement_sample() -> dict[str, Any]:
@@ -191,13 +330,18 @@ def _iso(value: datetime | None) -> str | None:
 class Site:
     """The replica's whole state. Thread-safe: every read and mutation holds ``lock``."""
 
-    def __init__(self, n_posts: int, seed: int) -> None:
+    def __init__(self, n_posts: int, seed: int, drift: int | None = None) -> None:
         if n_posts < 0:
             raise UserError(f"--posts must be 0 or more, not {n_posts}")
         self.n_posts = n_posts
         self.seed = seed
+        # With a drift seed, every post is written with its own template variations and
+        # the data gets what such a site collects (typed guest names, tags in mixed case,
+        # inert hostile comment markup, pages that fail once); see replica/drift.py.
+        self.drift = drift
+        self.built_at = float(math.ceil(time.time()))
         self.keyword = KEYWORD
-        self.keyword_norm = normalise_tag(KEYWORD)
+        self.keyword_norm = tag_key(KEYWORD)
         self.showcase_post = SHOWCASE_POST if n_posts > 0 else None
         self.lock = threading.RLock()
         self.generation = 0  # bumped on every mutation (listing caches key on it)
@@ -213,6 +357,10 @@ class Site:
         self._next_comment_id = 9_000_001
         self._mutations = 0
         self._build()
+        if drift is not None:
+            self._apply_drift(drift)
+        for post in self.posts.values():
+            post.modified_at = self.built_at
 
     # --- generation ---------------------------------------------------------------------
 
@@ -273,96 +421,17 @@ class Site:
         rng = self._rng("skeleton")
         plan = _plan(n)
         self.members = self._make_members(max(10, int(n * 0.9)))
+        times = _created_times(rng, plan, n)
+        slots = _numbered_slots(rng, times)
+        layout = _assign_roles(rng, plan, len(times.window))
+        window_authors = self._multi_entry_authors(rng, plan, layout.roles)
+        self._make_posts(slots, layout, window_authors)
 
-        # Created times: early ones before the window, late ones after it, the rest inside.
-        n_window = n - plan.early - plan.late
-        early_times = sorted(
-            OPENS - timedelta(minutes=rng.randint(1, 16 * 24 * 60)) for _ in range(plan.early)
-        )
-        if early_times:
-            early_times[-1] = OPENS - timedelta(minutes=1)  # 5 Aug 23:59: just too early
-        start = datetime(2013, 8, 6, 15, 5, tzinfo=BANGKOK)
-        span_min = int((CLOSES - start).total_seconds() // 60)
-        window_times = sorted(
-            start + timedelta(minutes=rng.randint(1, span_min - 1)) for _ in range(n_window)
-        )
-        if window_times:
-            window_times[0] = start  # the showcase post
-        if len(window_times) > 2:
-            window_times[-1] = datetime(2013, 8, 31, 23, 59, 0, tzinfo=BANGKOK)  # just in time
-        late_times = sorted(
-            AFTER_CLOSE + timedelta(minutes=rng.randint(2, 20 * 24 * 60)) for _ in range(plan.late)
-        )
-        if late_times:
-            late_times[0] = AFTER_CLOSE  # 1 Sep 00:00: just too late
-
-        # Numbers ascend with time: early posts just below the announcement, the rest from
-        # SHOWCASE_POST upwards with small gaps (other members' untagged posts).
-        early_numbers: list[int] = []
-        number = ANNOUNCEMENT_POST - rng.randint(3, 12)
-        for _ in early_times:
-            early_numbers.append(number)
-            number -= rng.randint(1, 9)
-        early_numbers.reverse()
-        later_numbers: list[int] = []
-        number = SHOWCASE_POST
-        for _ in range(n_window + plan.late):
-            later_numbers.append(number)
-            number += rng.randint(1, 4)
-
-        slots: list[tuple[int, datetime, str]] = []  # (number, created, base role)
-        slots += [(num, t, "early") for num, t in zip(early_numbers, early_times, strict=True)]
-        window_numbers = later_numbers[:n_window]
-        slots += [(num, t, "normal") for num, t in zip(window_numbers, window_times, strict=True)]
-        slots += [
-            (num, t, "late") for num, t in zip(later_numbers[n_window:], late_times, strict=True)
-        ]
-
-        # Roles for window posts (index into window list); index 0 is the showcase post.
-        roles = ["normal"] * n_window
-        if n_window:
-            roles[0] = "showcase"
-        free = list(range(1, n_window))
-        rng.shuffle(free)
-
-        def take(count: int, pool: list[int], role: str) -> list[int]:
-            taken = pool[:count]
-            del pool[:count]
-            for i in taken:
-                roles[i] = role
-            return taken
-
-        # Copies come from the later 60% so an earlier original always exists.
-        later_half = [i for i in free if i >= n_window * 0.4]
-        copies = sorted(later_half[: plan.duplicates])
-        copy_set = set(copies)
-        free = [i for i in free if i not in copy_set]
-        for i in copies:
-            roles[i] = "copy"
-        take(plan.spam, free, "spam")
-        take(plan.organiser, free, "organiser")
-        take(plan.deleted, free, "deleted")
-        take(plan.private, free, "private")
-        take(plan.near_miss, free, "near_miss")
-        free.sort()
-        originals: dict[int, int] = {}
-        used_originals: set[int] = set()
-        for i in copies:
-            j = _pick_earlier(rng, free, i, used_originals)
-            if j is None:
-                roles[i] = "normal"
-                continue
-            used_originals.add(j)
-            originals[i] = j
-        normal_pool = [i for i in free if i not in used_originals]
-        rng.shuffle(normal_pool)
-        tag_variant = set(normal_pool[: plan.tag_variant])
-        edited_late = set(
-            normal_pool[plan.tag_variant : plan.tag_variant + plan.edited_after_close]
-        )
-
-        # Author assignment: mostly one author per post; a few authors write several.
-        member_iter = iter(range(len(self.members)))
+    def _multi_entry_authors(
+        self, rng: random.Random, plan: _Plan, roles: list[str]
+    ) -> list[Member | None]:
+        """Authors of several window posts (index -> member); None: the next new member."""
+        n_window = len(roles)
         window_authors: list[Member | None] = [None] * n_window
         multi_pool = [i for i in range(1, n_window) if roles[i] == "normal"]
         rng.shuffle(multi_pool)
@@ -374,21 +443,22 @@ class Site:
             member = self.members[(a * 7 + 3) % len(self.members)]
             for i in chosen:
                 window_authors[i] = member
+        return window_authors
 
-        def next_member() -> Member:
-            nonlocal member_iter
-            try:
-                return self.members[next(member_iter)]
-            except StopIteration:
-                member_iter = iter(range(len(self.members)))
-                return self.members[next(member_iter)]
-
+    def _make_posts(
+        self,
+        slots: list[tuple[int, datetime, str]],
+        layout: _Layout,
+        window_authors: list[Member | None],
+    ) -> None:
+        n_early = sum(1 for _, _, base in slots if base == "early")
+        member_cycle = itertools.cycle(self.members)
         kind_cycle = 0
         window_posts: list[SitePost] = []
         for index, (number, created, base_role) in enumerate(slots):
             prng = self._rng("post", number)
-            w = index - len(early_times)
-            role = roles[w] if base_role == "normal" else base_role
+            w = index - n_early
+            role = layout.roles[w] if base_role == "normal" else base_role
             if role == "spam":
                 username, name = prng.choice(tb.SPAM_ACCOUNTS)
                 member = Member(username, name, f"{username.replace('.', '-')}-promo", name)
@@ -399,42 +469,18 @@ class Site:
             elif base_role == "normal" and window_authors[w] is not None:
                 member = window_authors[w]  # type: ignore[assignment]
             else:
-                member = next_member()
-            title = self._fill(prng, prng.choice(tb.TITLE_TEMPLATES))
-            raw_tags: list[str] = [KEYWORD]
-            extra = prng.sample(tb.EXTRA_TAGS, prng.randint(0, 3))
-            if role == "spam":
-                title = prng.choice(tb.SPAM_TITLES)
-                extra = ["สล็อต", "บาคาร่า"][: prng.randint(0, 2)]
-            elif role == "organiser":
-                title = prng.choice(tb.ORGANISER_TITLES)
-                extra = [NEAR_MISS_TAG]
-            elif role == "near_miss":
-                title = self._fill(prng, prng.choice(tb.NEAR_MISS_TITLES))
-                raw_tags = [NEAR_MISS_TAG]
-                extra = [t for t in extra if normalise_tag(t) != normalise_tag(NEAR_MISS_TAG)]
-            if w in tag_variant and base_role == "normal":
-                raw_tags = [
-                    ("#" + KEYWORD, KEYWORD + " ", "สังคม" + ZERO_WIDTH_SPACE + "ออนไลน์")[
-                        len(window_posts) % 3
-                    ]
-                ]
-            tags = raw_tags + [t for t in extra if t not in raw_tags]
-            if prng.random() < 0.5 and len(tags) > 1:
-                prng.shuffle(tags)
+                member = next(member_cycle)
+            title, tags = self._title_and_tags(
+                prng, role, tag_variant=base_role == "normal" and w in layout.tag_variant,
+                variant_index=len(window_posts),
+            )  # fmt: skip
             state = {"deleted": "deleted", "private": "private"}.get(role, "public")
             n_comments = (
                 SHOWCASE_COMMENTS if role == "showcase" else self._comment_count(prng, role)
             )
-            updated: datetime | None = None
-            if base_role == "normal" and w in edited_late:
-                updated = AFTER_CLOSE + timedelta(minutes=prng.randint(60, 90 * 24 * 60))
-            elif role in ("normal", "copy") and prng.random() < 0.15:
-                candidate = created + timedelta(minutes=prng.randint(10, 3 * 24 * 60))
-                if candidate < CLOSES:
-                    updated = candidate
-            elif base_role == "late" and prng.random() < 0.3:
-                updated = created + timedelta(minutes=prng.randint(10, 3000))
+            updated = _updated_time(
+                prng, created, role, base_role, edited_late=w in layout.edited_late
+            )
             style = prng.random()
             era, thai_digits = (
                 ("CE", False) if style < 0.65 else ("BE", False) if style < 0.82 else
@@ -461,23 +507,12 @@ class Site:
                 index=index,
                 stale_listed=state != "public",
             )
-            if role == "copy" and w in originals:
-                original = window_posts[originals[w]]
-                kind = DUPLICATE_KINDS[kind_cycle % len(DUPLICATE_KINDS)]
+            if role == "copy" and w in layout.originals:
+                original = window_posts[layout.originals[w]]
+                self._make_copy(
+                    prng, post, original, DUPLICATE_KINDS[kind_cycle % len(DUPLICATE_KINDS)]
+                )
                 kind_cycle += 1
-                post.duplicate_of = (original.post_number, kind)
-                if kind == "reordered":
-                    original.n_paragraphs = max(original.n_paragraphs, 3)
-                post.n_paragraphs = original.n_paragraphs
-                if kind in ("exact",):
-                    post.title = original.title
-                    post.author_username = original.author_username
-                    post.author_name = original.author_name
-                    post.book_slug = original.book_slug
-                    post.book_title = original.book_title
-                elif kind in ("near", "zero_width", "reordered") and prng.random() < 0.5:
-                    post.title = original.title
-                self.duplicate_pairs.append((original.post_number, number, kind))
             elif role == "copy":
                 post.role = "normal"
             if role == "spam":
@@ -485,7 +520,51 @@ class Site:
             if base_role == "normal":
                 window_posts.append(post)
             self.posts[number] = post
-        # A near-duplicate pair by one author counts towards multi-entry authors naturally.
+
+    def _title_and_tags(
+        self, prng: random.Random, role: str, *, tag_variant: bool, variant_index: int
+    ) -> tuple[str, list[str]]:
+        title = self._fill(prng, prng.choice(tb.TITLE_TEMPLATES))
+        raw_tags: list[str] = [KEYWORD]
+        extra = prng.sample(tb.EXTRA_TAGS, prng.randint(0, 3))
+        if role == "spam":
+            title = prng.choice(tb.SPAM_TITLES)
+            extra = ["สล็อต", "บาคาร่า"][: prng.randint(0, 2)]
+        elif role == "organiser":
+            title = prng.choice(tb.ORGANISER_TITLES)
+            extra = [NEAR_MISS_TAG]
+        elif role == "near_miss":
+            title = self._fill(prng, prng.choice(tb.NEAR_MISS_TITLES))
+            raw_tags = [NEAR_MISS_TAG]
+            extra = [t for t in extra if tag_key(t) != tag_key(NEAR_MISS_TAG)]
+        if tag_variant:
+            raw_tags = [
+                ("#" + KEYWORD, KEYWORD + " ", "สังคม" + ZERO_WIDTH_SPACE + "ออนไลน์")[
+                    variant_index % 3
+                ]
+            ]
+        tags = raw_tags + [t for t in extra if t not in raw_tags]
+        if prng.random() < 0.5 and len(tags) > 1:
+            prng.shuffle(tags)
+        return title, tags
+
+    def _make_copy(
+        self, prng: random.Random, post: SitePost, original: SitePost, kind: str
+    ) -> None:
+        """Make ``post`` a planted copy of the earlier ``original``."""
+        post.duplicate_of = (original.post_number, kind)
+        if kind == "reordered":
+            original.n_paragraphs = max(original.n_paragraphs, 3)
+        post.n_paragraphs = original.n_paragraphs
+        if kind == "exact":
+            post.title = original.title
+            post.author_username = original.author_username
+            post.author_name = original.author_name
+            post.book_slug = original.book_slug
+            post.book_title = original.book_title
+        elif kind in ("near", "zero_width", "reordered") and prng.random() < 0.5:
+            post.title = original.title
+        self.duplicate_pairs.append((original.post_number, post.post_number, kind))
 
     def _build_announcement(self) -> None:
         sample = _load_announcement_sample()
@@ -531,6 +610,36 @@ class Site:
             comments_override=comments,
         )
         self.posts[ANNOUNCEMENT_POST] = post
+
+    # --- drift --------------------------------------------------------------------------
+
+    def _apply_drift(self, drift: int) -> None:
+        """Data a site collects over the years: some tags typed in another case."""
+        for post in self.posts.values():
+            if post.index < 0:
+                continue
+            rng = self._rng("drift", drift, "post", post.post_number)
+            post.raw_tags = tuple(
+                _recase(rng, t) if any("A" <= c <= "z" for c in t) and rng.random() < 0.4 else t
+                for t in post.raw_tags
+            )
+
+    def fail_once_pages(self) -> dict[str, str]:
+        """With drift: paths (with query, as the server sees them decoded) whose first
+        request fails, and how (``error500``, ``error503``, ``throttle``, ``slow``)."""
+        if self.drift is None:
+            return {}
+        out: dict[str, str] = {}
+        with self.lock:
+            for number, post in sorted(self.posts.items()):
+                rng = self._rng("drift", self.drift, "fail", number)
+                if rng.random() < 0.06:
+                    out[f"/posts/{number}"] = rng.choice(FAIL_ONCE_KINDS)
+                pages = -(-post.n_comments // COMMENTS_PER_PAGE)
+                if pages >= 2 and rng.random() < 0.25:
+                    page = rng.randint(2, pages)
+                    out[f"/posts/{number}/comments?page={page}"] = rng.choice(FAIL_ONCE_KINDS)
+        return out
 
     # --- lazy text ----------------------------------------------------------------------
 
@@ -593,7 +702,12 @@ class Site:
             text = rng.choice(tb.COMMENT_TEXTS)
             if rng.random() < 0.3:
                 text += " " + self._fill(rng, rng.choice(tb.SENTENCES))
-            out.append(SiteComment(base + k, username, name, when, text))
+            comment = SiteComment(base + k, username, name, when, text)
+            if self.drift is not None:
+                _drift_comment(
+                    self._rng("drift", self.drift, "comment", comment.comment_id), comment
+                )
+            out.append(comment)
         return out
 
     def comments(self, post_number: int) -> list[SiteComment]:
@@ -619,7 +733,7 @@ class Site:
 
     def listing(self, tag: str | None) -> list[int]:
         """Post numbers listed for ``tag`` (lenient match), newest first; ``None``: all."""
-        key = normalise_tag(tag) if tag is not None else ""
+        key = tag_key(tag) if tag is not None else ""
         with self.lock:
             cache_key = (key, self.generation)
             cached = self._listing_cache.get(cache_key)
@@ -628,7 +742,7 @@ class Site:
             chosen = [
                 p
                 for p in self.posts.values()
-                if self.on_listing(p) and (tag is None or key in p.tags)
+                if self.on_listing(p) and (tag is None or key in p.tag_keys)
             ]
             chosen.sort(key=lambda p: (p.created_at, p.post_number), reverse=True)
             result = [p.post_number for p in chosen]
@@ -652,6 +766,9 @@ class Site:
     # --- ground truth -------------------------------------------------------------------
 
     def ground_truth(self) -> dict[str, Any]:
+        shown_tags = _default_shown_tags
+        if self.drift is not None:
+            from replica.drift import shown_tags
         with self.lock:
             kw = self.keyword_norm
             numbers = sorted(self.posts)
@@ -669,21 +786,26 @@ class Site:
                     "created_at": _iso(p.created_at),
                     "updated_at": _iso(p.updated_at),
                     "tags": list(p.tags),
-                    "raw_tags": list(p.raw_tags),
+                    "tag_keys": list(p.tag_keys),
+                    "raw_tags": shown_tags(self, p),
                     "body_text": self.body_text(n),
+                    "license_text": LICENSE_TEXT if p.has_license else None,
                     "comment_count_declared": p.n_comments,
                     "state": p.state,
+                    "listed": self.on_listing(p),
                 }
                 if p.state == "public":
                     comments_out[str(n)] = [
                         {
                             "comment_id": c.comment_id,
+                            "position": position,
                             "author_username": c.author_username,
                             "author_name": c.author_name,
                             "created_at": _iso(c.created_at),
                             "body_text": c.body_text,
+                            "hostile": c.hostile,
                         }
-                        for c in self.comments(n)
+                        for position, c in enumerate(self.comments(n), start=1)
                     ]
             public = [self.posts[n] for n in numbers if self.posts[n].state == "public"]
             tagged = [p for p in public if p.carries(kw)]
@@ -711,8 +833,7 @@ class Site:
                     p.post_number
                     for p in public
                     if not p.carries(kw)
-                    and compact_text(KEYWORD)
-                    in compact_text(p.title + " " + self.body_text(p.post_number))
+                    and compact(KEYWORD) in compact(p.title + " " + self.body_text(p.post_number))
                 ],
                 "tag_variant": [
                     p.post_number for p in tagged if not any(t == KEYWORD for t in p.raw_tags)
@@ -730,6 +851,7 @@ class Site:
             return {
                 "keyword": KEYWORD,
                 "seed": self.seed,
+                "drift": self.drift,
                 "n_posts": self.n_posts,
                 "campaign": self.campaign,
                 "showcase_post": self.showcase_post,
@@ -759,6 +881,8 @@ class Site:
         self.generation += 1
         if post is not None:
             post.revision += 1
+            # Last-Modified has whole seconds: a change never keeps the previous value.
+            post.modified_at = max(float(math.ceil(time.time())), post.modified_at + 1.0)
 
     def add_post(
         self,
@@ -834,7 +958,10 @@ class Site:
                     username, name = None, GUEST_NAME
                 cid = self._next_comment_id
                 self._next_comment_id += 1
-                current.append(SiteComment(cid, username, name, when, rng.choice(tb.COMMENT_TEXTS)))
+                comment = SiteComment(cid, username, name, when, rng.choice(tb.COMMENT_TEXTS))
+                if self.drift is not None:
+                    _drift_comment(self._rng("drift", self.drift, "comment", cid), comment)
+                current.append(comment)
                 ids.append(cid)
             post.comments_override = current
             post.n_comments = len(current)
@@ -873,12 +1000,13 @@ class Site:
             post.updated_at = (updated_at or (last + timedelta(hours=1))).astimezone(BANGKOK)
             self._changed(post)
 
-    def delete_post(self, post_number: int) -> None:
-        """404 afterwards, and gone from the listing."""
+    def delete_post(self, post_number: int, *, stay_listed: bool = False) -> None:
+        """404 afterwards, and gone from the listing; with ``stay_listed`` the (stale) tag
+        listing still shows it with its title and comment count."""
         with self.lock:
             post = self._require(post_number)
             post.state = "deleted"
-            post.stale_listed = False
+            post.stale_listed = stay_listed
             self._changed(post)
 
     def make_public(self, post_number: int) -> None:
@@ -928,6 +1056,33 @@ def _copy_text(original: str, kind: str, rng: random.Random) -> str:
     return text + "\n\nขอบคุณค่ะ"
 
 
+# Names guests typed instead of the ผู้อ่านทั่วไป label (shown in a <span>, no profile link).
+TYPED_GUEST_NAMES = (
+    "ครูแดง", "คุณสมใจ", "น้องมด (ผู้ปกครอง)", "พยาบาลวิชาชีพ รพ.สต.บ้านนา", "Somchai K.",
+    "นักศึกษาฝึกงาน", "ป้าศรี", "อ.วิไล ม.ขอนแก่น", "ชาวบ้านตำบลหนองบัว", "J. Smith",
+)  # fmt: skip
+HOSTILE_KINDS = ("img_onerror", "script", "javascript_link", "svg_onload", "style")
+FAIL_ONCE_KINDS = ("error500", "error503", "throttle", "slow")
+
+
+def _drift_comment(rng: random.Random, comment: SiteComment) -> None:
+    if comment.author_username is None and rng.random() < 0.5:
+        comment.author_name = rng.choice(TYPED_GUEST_NAMES)
+    if rng.random() < 0.06:
+        comment.hostile = rng.choice(HOSTILE_KINDS)
+
+
+def _recase(rng: random.Random, tag: str) -> str:
+    """The tag typed in another case (``facebook``, ``FACEBOOK``, ``FaceBook``)."""
+    choices = [tag.lower(), tag.upper(), tag.swapcase(), tag[:1].upper() + tag[1:].lower()]
+    other = [c for c in dict.fromkeys(choices) if c != tag]
+    return rng.choice(other) if other else tag
+
+
+def _default_shown_tags(site: Site, post: SitePost) -> list[str]:
+    return list(post.raw_tags)
+
+
 def _spam_text(rng: random.Random, n_paragraphs: int) -> str:
     line_id = rng.choice(("slot88", "bet999", "vip.baccarat", "webtrong24"))
     phone = f"0{rng.choice((8, 9, 6))}{rng.randint(0, 9)}-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}"
@@ -960,9 +1115,10 @@ def _pick_earlier(rng: random.Random, pool: list[int], limit: int, used: set[int
     return rng.choice(candidates) if candidates else None
 
 
-def build_site(n_posts: int = 300, seed: int = 7) -> Site:
-    """A fresh, deterministic site (never shared: mutations stay local to it)."""
-    return Site(n_posts=n_posts, seed=seed)
+def build_site(n_posts: int = 300, seed: int = 7, drift: int | None = None) -> Site:
+    """A fresh, deterministic site (never shared: mutations stay local to it); ``drift``:
+    see ``Site``."""
+    return Site(n_posts=n_posts, seed=seed, drift=drift)
 
 
 def iter_public(site: Site) -> Iterable[SitePost]:

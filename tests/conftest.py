@@ -3,11 +3,14 @@ finds Playwright's Chromium or the system one (e.g. Debian's /usr/bin/chromium).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from replica.server import ReplicaServer
+from replica.site import build_site
 from scraper.browser import find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +34,24 @@ def artifacts_dir() -> Path:
 def db_path(tmp_path: Path) -> Path:
     """A fresh warehouse file for one test."""
     return tmp_path / "tagdraw.duckdb"
+
+
+@pytest.fixture
+def replica() -> Iterator[Callable[..., ReplicaServer]]:
+    """Start replicas for one test: ``replica(n_posts=50, seed=3, drift=3, validators=True)``
+    returns a started ``ReplicaServer`` (its site is ``server.site``); all stop at the end."""
+    started: list[ReplicaServer] = []
+
+    def start(
+        n_posts: int = 50,
+        seed: int = 7,
+        drift: int | None = None,
+        **server_options: Any,
+    ) -> ReplicaServer:
+        server = ReplicaServer(build_site(n_posts, seed, drift), **server_options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
