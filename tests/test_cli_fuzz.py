@@ -134,6 +134,7 @@ TEMPLATES: dict[str, list[list[str]]] = {
                 "--keyword", "--opens", "--closes", "--prizes", "--alternates", "--site-url",
                 "--announcement-post", "--exclude-author", "--title", "--prize-description",
                 "--max-entries-per-author", "--near-miss-tag", "--crawl-after-close-days",
+                "--contact-text", "--contact-url",
             )
         ],
     ],
@@ -141,7 +142,7 @@ TEMPLATES: dict[str, list[list[str]]] = {
         ["campaign", "edit", V, "--prizes", "2"],
         *[
             ["campaign", "edit", "demo", option, V]
-            for option in ("--opens", "--closes", "--prizes", "--alternates", "--site-url", "--announcement-post", "--crawl-after-close-days", "--keyword")
+            for option in ("--opens", "--closes", "--prizes", "--alternates", "--site-url", "--announcement-post", "--crawl-after-close-days", "--keyword", "--contact-text", "--contact-url")
         ],
     ],
     "campaign show": [["campaign", "show", V], ["campaign", "show", "demo", "--format", V]],
@@ -164,6 +165,8 @@ TEMPLATES: dict[str, list[list[str]]] = {
         ["draw", "freeze", "demo", "--value-count", V, "--value-digits", "6"],
         ["draw", "freeze", "demo", "--value-digits", V],
         ["draw", "freeze", "demo", "--randomness-due", V],
+        ["draw", "freeze", "demo", "--source-preset", V],
+        ["draw", "freeze", "demo", "--value-digits", "6", "--accept-unverified", V],
     ],
     "draw unfreeze": [["draw", "unfreeze", V, "--reason", "r"], ["draw", "unfreeze", "demo", "--reason", V]],
     "draw run": [["draw", "run", V], ["draw", "run", "demo", "--randomness", V], ["draw", "run", "demo", "--value", V]],
@@ -176,6 +179,7 @@ TEMPLATES: dict[str, list[list[str]]] = {
         ["export", "demo", "--what", "entries", "--format", V, "--out", "out.csv"],
         ["export", "demo", "--what", "entries", "--out", V],
     ],
+    "publish": [["publish", V, "--out", "site"], ["publish", "demo", "--out", V]],
     "user add": [["user", "add", V, "--password-stdin"], ["user", "add", "bob", "--name", V, "--password-stdin"], ["user", "add", "bob", "--role", V, "--password-stdin"]],
     "user passwd": [["user", "passwd", V, "--password-stdin"]],
     "user role": [["user", "role", V, "admin"], ["user", "role", "alice", V]],
@@ -190,7 +194,7 @@ DEEP_SLOTS = {
     ("entries", 1), ("entries", 2), ("backup", 0),
     ("user passwd", 0), ("user role", 0), ("user remove", 0), ("user add", 1),
 }  # fmt: skip
-PATH_SLOTS = {("backup", 0), ("restore", 0), ("restore", 1), ("check", 0), ("campaign list", 1), ("draw verify", 0), ("export", 3)}  # fmt: skip
+PATH_SLOTS = {("backup", 0), ("restore", 0), ("restore", 1), ("check", 0), ("campaign list", 1), ("draw verify", 0), ("export", 3), ("publish", 1)}  # fmt: skip
 
 # Parsing only: these would start a server or a loop.
 PARSE_ONLY: dict[str, list[list[str]]] = {
