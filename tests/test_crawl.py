@@ -344,3 +344,88 @@ def test_a_listed_gone_post_is_looked_at_again_a_day_later(db_path: Path, tmp_pa
         assert fetched_post_numbers(server.hits()) == {stale}
         assert query(db_path, "SELECT gone FROM posts WHERE post_number = ?", stale) == [(False,)]
         assert warehouse_differences(db_path, site.ground_truth()) == []
+
+
+class GivingUpReplica(ReplicaServer):
+    """The replica, but its page script removes ดูความเห็นเพิ่มเติม when a comments page
+    fails to load (as the site of issue 15 did) instead of letting it be clicked again: a
+    rendered page then ends its thread early with no sign of trouble in the DOM."""
+
+    def _route(self, path: str, query: str) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        status, body, ctype, headers = super()._route(path, query)
+        if ctype.startswith("text/html"):
+            body = body.replace(
+                b".catch(function () { button.disabled = false; });",
+                b".catch(function () { button.parentNode.removeChild(button); });",
+            )
+        return status, body, ctype, headers
+
+
+def stored_comments(db_path: Path, post_number: int) -> int:
+    return query(db_path, "SELECT count(*) FROM comments WHERE post_number = ?", post_number)[0][0]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_comments_page_failing_once_while_clicking_leaves_no_gap(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Issue 15, failure 1: every post rendered in Chromium, a comments page of the 57-comment
+    thread answers 503 once and the page's script gives up. The thread is still read whole
+    (the failed page is asked again); the run is ok only because nothing is missing."""
+    site = build_site(n_posts=20, seed=3)
+    truth = site.ground_truth()
+    thread = site.showcase_post
+    assert thread is not None and truth["posts"][str(thread)]["comment_count_declared"] == 57
+    faults = FaultConfig(
+        always_fail=frozenset({f"/posts/{thread}/comments?page=3"}),
+        always_fail_status=503,
+        always_fail_times=1,
+    )
+    with GivingUpReplica(site, faults=faults) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click")
+        assert server.fault_counts()["always_fail"] == 1, "the 503 did not fire"
+        assert stored_comments(db_path, thread) == 57, summary.format()
+        assert summary.status == "ok", summary.format()
+        assert warehouse_differences(db_path, truth) == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_thread_short_after_retries_makes_the_run_partial(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A comments page that keeps failing: the thread stays failed, the run is partial (exit
+    1), crawl health names the thread, and the next run reads it again and completes it."""
+    from warehouse.health import crawl_health
+
+    site = build_site(n_posts=20, seed=3)
+    truth = site.ground_truth()
+    thread = site.showcase_post
+    assert thread is not None
+    faults = FaultConfig(
+        always_fail=frozenset({f"/posts/{thread}/comments?page=3"}), always_fail_status=503
+    )
+    with GivingUpReplica(site, faults=faults) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click", max_attempts=2)
+        assert summary.status == "partial", summary.format()
+        assert summary.exit_code == 1
+        assert query(db_path, "SELECT status FROM crawl_runs") == [("partial",)]
+        assert query(
+            db_path, "SELECT state FROM crawl_frontier WHERE post_number = ?", thread
+        ) == [("failed",)]
+        health = run(lambda con: crawl_health(con, "demo"), db_path)
+        assert thread in [page.post_number for page in health.failed_pages]
+        assert any(str(thread) in message for message in health.messages), health.messages
+
+        server.faults.config = None
+        server.reset_hits()
+        again = crawl(db_path, tmp_path, comments_mode="click")
+        assert again.status == "ok", again.format()
+        assert thread in fetched_post_numbers(server.hits())
+        assert stored_comments(db_path, thread) == 57
+        assert warehouse_differences(db_path, truth) == []
+        health = run(lambda con: crawl_health(con, "demo"), db_path)
+        assert health.failed_pages == ()
