@@ -214,7 +214,12 @@ def render_checks_alone(base: str, urls: list[str]) -> dict[str, Any]:
         async with Fetcher(get_settings(), base, unthrottled=True, javascript=True) as fetcher:
             for url in urls:
                 async with fetcher.slot() as slot:
-                    await fetcher.load_with_clicks(slot, url, parse_post, LOAD_MORE_LABEL)
+                    await fetcher.load_with_clicks(
+                        slot,
+                        url,
+                        lambda html, final, _captured: parse_post(html, final),
+                        LOAD_MORE_LABEL,
+                    )
 
     me = psutil.Process()
     before = me.cpu_times()

@@ -563,9 +563,14 @@ class Fetcher:
         )
 
     async def _click_until_gone(self, slot: Slot, button_text: str) -> list[Captured]:
+        """Click the last button named ``button_text`` (the page's own load-more button
+        follows the comments, a look-alike inside a comment comes before it) until it is
+        gone, a comments response is not a 200, or a click loads nothing in time; the
+        responses received, in order. What clicking did not get, the caller reads over
+        plain HTTP."""
         page = slot.page
         timeout_ms = self.settings.request_timeout_s * 1000
-        button = page.locator("button", has_text=button_text).first
+        button = page.locator("button", has_text=button_text).last
         out: list[Captured] = []
 
         def is_call(response: Any) -> bool:
@@ -575,9 +580,13 @@ class Fetcher:
             if not await button.count():
                 return out
             before = await page.evaluate(DOM_COMMENT_COUNT)
-            async with page.expect_response(is_call, timeout=timeout_ms) as info:
-                await button.click(timeout=timeout_ms)
-            response = await info.value
+            try:
+                async with page.expect_response(is_call, timeout=timeout_ms) as info:
+                    await button.click(timeout=timeout_ms)
+                response = await info.value
+            except _playwright().TimeoutError:
+                log.info("%s: a click loaded nothing; the rest over plain HTTP", page.url)
+                return out
             self.stats.requests += 1
             try:
                 body: str | None = (await response.body()).decode("utf-8", "replace")
@@ -586,9 +595,12 @@ class Fetcher:
             out.append(Captured(response.url, response.status, body))
             if response.status != 200 or body is None:
                 return out  # the caller asks for this page again over plain HTTP
-            await page.wait_for_function(
-                CLICK_SETTLED, arg=[before, button_text], timeout=timeout_ms
-            )
+            try:
+                await page.wait_for_function(
+                    CLICK_SETTLED, arg=[before, button_text], timeout=timeout_ms
+                )
+            except _playwright().TimeoutError:
+                return out
         raise _TransportError(f"still a button after {MAX_CLICKS} clicks", unreachable=False)
 
     async def _navigate(self, slot: Slot, url: str) -> tuple[Any, str, dict[str, str]]:
