@@ -53,7 +53,6 @@ from scraper.parse import (
 )
 from scraper.plan import (
     ANNOUNCEMENT,
-    REVALIDATE,
     VERIFY,
     FetchPlan,
     ListedBefore,
@@ -69,7 +68,13 @@ from warehouse.errors import TagdrawError, UserError
 from warehouse.logs import kv
 from warehouse.models import ListingItem, ListingPage, Post
 from warehouse.settings import Settings, get_settings
-from warehouse.store import mark_gone, mark_unlisted, record_campaign_posts, store_posts
+from warehouse.store import (
+    content_hash,
+    mark_gone,
+    mark_unlisted,
+    record_campaign_posts,
+    store_posts,
+)
 from warehouse.thai import squash_whitespace
 
 __all__ = [
@@ -108,11 +113,13 @@ class CrawlSummary:
     post_pages: int = 0
     comment_pages: int = 0
     requests: int = 0
+    bytes_received: int = 0  # response bodies the site sent
     listed: int = 0  # posts on the keyword listing(s)
     near_miss_listed: int = 0
     planned: int = 0  # post pages this run set out to fetch
     revalidated: int = 0  # of those, fetched only to check they are unchanged and live
     not_modified: int = 0  # answered 304 to a conditional request
+    unchanged_on_check: int = 0  # read again (no validators) and found as stored
     posts_new: int = 0
     posts_changed: int = 0
     posts_unchanged: int = 0
@@ -158,10 +165,10 @@ class CrawlSummary:
             f"  checked in Chromium (clicking ดูความเห็นเพิ่มเติม): {self.render_checks} posts, "
             f"{len(self.render_mismatches)} differed",
         ]
-        if self.revalidated or self.not_modified:
+        if self.revalidated or self.not_modified or self.unchanged_on_check:
             lines.append(
                 f"  revalidated: {self.revalidated} posts; {self.not_modified} answered "
-                "'not modified'"
+                f"'not modified', {self.unchanged_on_check} read again unchanged"
             )
         lines += [f"  {message}" for message in self.messages]
         for thread in self.incomplete_threads:
@@ -193,7 +200,8 @@ class _PostResult:
     saved_html: str | None = None
     comment_pages: int = 0
     source: str = "listing"
-    not_modified: bool = False  # 304: the stored post is still current
+    not_modified: bool = False  # revalidated: the stored post is still current
+    answered_304: bool = False  # ... known from a 304 (nothing parsed)
     validators: Validators | None = None
 
 
@@ -300,6 +308,19 @@ def _read_validators(
     return {n: Validators(*v) for n, v in ledger.read_validators(con, numbers).items()}
 
 
+def _shows_what_is_stored(post: Post, known: StoredPost) -> bool:
+    """The page shows the stored version (same title, body, tags and updated_at) and the
+    same comment count, all of which was collected: its comment pages need no reading."""
+    declared = post.comment_count_declared
+    return (
+        known.content_hash is not None
+        and content_hash(post.title or "", post.body_text or "", post.tags, post.updated_at)
+        == known.content_hash
+        and declared == known.comment_count_declared
+        and (known.comments_collected or 0) >= (declared or 0)
+    )
+
+
 def post_differences(fetched: Post, rendered: Post) -> list[str]:
     """What differs between a post read over plain HTTP and the same post read from what
     Chromium received (empty when they agree)."""
@@ -379,6 +400,7 @@ class _Crawl:
         self._queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
         self._gone_once: dict[int, float] = {}  # post -> when it first answered gone
         self._validators: dict[int, Validators] = {}  # for conditional requests
+        self._known: dict[int, StoredPost] = {}  # stored facts of posts to revalidate
 
     async def _db(self, fn: Any) -> Any:
         """One short transaction off the event loop (fetching goes on meanwhile)."""
@@ -425,6 +447,7 @@ class _Crawl:
                     task.cancel()
                 await asyncio.gather(crawl, heartbeat, return_exceptions=True)
                 self.summary.requests = fetcher.stats.requests
+                self.summary.bytes_received = fetcher.stats.bytes_received
         return self.summary
 
     async def _heartbeat(self) -> None:
@@ -453,7 +476,8 @@ class _Crawl:
             plan = await self._walk_and_plan(fetcher)
         self.summary.planned = len(plan.to_fetch)
         self.summary.revalidated = len(plan.revalidated)
-        wanted = [n for n, why in plan.to_fetch.items() if why in (REVALIDATE, VERIFY)]
+        self._known = dict(plan.known)
+        wanted = list(plan.known)
         if wanted:
             self._validators = await self._db(lambda con: _read_validators(con, wanted))
         if plan.done_before:
@@ -471,10 +495,13 @@ class _Crawl:
     async def _plan_given(self, numbers: Sequence[int]) -> FetchPlan:
         to_fetch = {int(n): VERIFY for n in numbers}
         slug, site, run_id = self.campaign.slug, self.site, self.summary.run_id
-        await self._db(
-            lambda con: ledger.plan_frontier(con, slug, site, run_id, list(to_fetch), _now())
-        )
-        return FetchPlan(to_fetch=to_fetch)
+
+        def plan(con: duckdb.DuckDBPyConnection) -> dict[int, StoredPost]:
+            _previous, stored, _frontier = _read_plan_inputs(con, slug, set(to_fetch))
+            ledger.plan_frontier(con, slug, site, run_id, list(to_fetch), _now())
+            return {n: facts for n, facts in stored.items() if n in to_fetch}
+
+        return FetchPlan(to_fetch=to_fetch, known=await self._db(plan))
 
     async def _walk_and_plan(self, fetcher: Fetcher) -> FetchPlan:
         campaign = self.campaign
@@ -710,17 +737,21 @@ class _Crawl:
             return result
         way = self.policy.way()
         try:
+            known = self._known.pop(number, None)
             validators = self._validators.pop(number, None)
-            if validators is not None:
-                # Revalidation: "changed since?" over plain HTTP; a 304 costs no parse.
+            if known is not None and (validators is not None or way == "http"):
+                # Revalidation: "changed since?" over plain HTTP (a 304 costs no parse), or
+                # the page read and compared with what is stored (no comment pages if same).
                 checked = await self.fetcher.get(url, parse_post, html=True, validators=validators)
-                if checked.not_modified:
-                    self.summary.post_pages += 1
+                self.summary.post_pages += 1
+                if checked.not_modified or (
+                    checked.value is not None and _shows_what_is_stored(checked.value, known)
+                ):
                     result.not_modified = True
-                    result.validators = validators
+                    result.answered_304 = checked.not_modified
+                    result.validators = checked.validators or validators
                     return result
                 if way == "http" or checked.gone_reason:
-                    self.summary.post_pages += 1
                     finished = await self._finish_post(result, checked, None, way="http")
                     if finished is not None and finished.post is not None:
                         self._check_thread(finished)
@@ -1051,7 +1082,8 @@ class _Crawl:
         summary.posts_new += len(stored.new)
         summary.posts_changed += len(stored.changed)
         summary.posts_unchanged += len(stored.unchanged)
-        summary.not_modified += sum(1 for r in batch if r.not_modified)
+        summary.not_modified += sum(1 for r in batch if r.answered_304)
+        summary.unchanged_on_check += sum(1 for r in batch if r.not_modified and not r.answered_304)
         summary.comments_new += stored.comments_new
         summary.comments_collected += sum(len(r.post.comments) for r in batch if r.post)
         summary.posts_gone += gone

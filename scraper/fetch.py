@@ -160,6 +160,7 @@ class FetchStats:
     requests: int = 0
     pages: int = 0  # browser navigations
     http_requests: int = 0  # plain HTTP GETs (robots, listing, post pages, comments JSON)
+    bytes_received: int = 0  # response bodies (as sent), both ways of fetching
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
@@ -504,6 +505,7 @@ class Fetcher:
                     target, allow_redirects=True, max_redirects=5, headers=extra
                 ) as r:
                     body = await r.read()
+                    self.stats.bytes_received += len(body)
                     return (
                         r.status,
                         str(r.url),
@@ -589,7 +591,9 @@ class Fetcher:
                 return out
             self.stats.requests += 1
             try:
-                body: str | None = (await response.body()).decode("utf-8", "replace")
+                sent = await response.body()
+                self.stats.bytes_received += len(sent)
+                body: str | None = sent.decode("utf-8", "replace")
             except _playwright().Error:
                 body = None
             out.append(Captured(response.url, response.status, body))
@@ -611,7 +615,9 @@ class Fetcher:
         response = await slot.page.goto(url, wait_until="domcontentloaded")
         if response is None:
             raise _TransportError("navigation produced no response", unreachable=False)
-        raw = (await response.body()).decode("utf-8", "replace")
+        body = await response.body()
+        self.stats.bytes_received += len(body)
+        raw = body.decode("utf-8", "replace")
         return response, raw, {k.lower(): v for k, v in response.headers.items()}
 
     @staticmethod

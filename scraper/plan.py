@@ -71,6 +71,9 @@ class FetchPlan:
     vanished: list[int] = field(default_factory=list)
     done_before: set[int] = field(default_factory=set)  # finished by the interrupted run
     revalidated: list[int] = field(default_factory=list)  # fetched only to revalidate
+    # What is stored about the posts fetched to revalidate or verify: a page that shows the
+    # same content and comment count needs no comment pages.
+    known: dict[int, StoredPost] = field(default_factory=dict)
 
 
 def same_tagging(keywords: Iterable[str], stored_tags: Iterable[str]) -> bool:
@@ -173,6 +176,11 @@ def plan_fetches(
         vanished=vanished,
         done_before=done_before,
         revalidated=[n for n in revalidated if n in to_fetch],
+        known={
+            n: stored[n]
+            for n, why in to_fetch.items()
+            if why in (REVALIDATE, VERIFY) and n in stored
+        },
     )
 
 
