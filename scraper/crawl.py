@@ -313,7 +313,8 @@ def _shows_what_is_stored(post: Post, known: StoredPost) -> bool:
     same comment count, all of which was collected: its comment pages need no reading."""
     declared = post.comment_count_declared
     return (
-        known.content_hash is not None
+        not known.gone
+        and known.content_hash is not None
         and content_hash(post.title or "", post.body_text or "", post.tags, post.updated_at)
         == known.content_hash
         and declared == known.comment_count_declared

@@ -71,8 +71,8 @@ class FetchPlan:
     vanished: list[int] = field(default_factory=list)
     done_before: set[int] = field(default_factory=set)  # finished by the interrupted run
     revalidated: list[int] = field(default_factory=list)  # fetched only to revalidate
-    # What is stored about the posts fetched to revalidate or verify: a page that shows the
-    # same content and comment count needs no comment pages.
+    # What is stored about the live posts fetched to revalidate or verify: a page that shows
+    # the same content and comment count needs no comment pages.
     known: dict[int, StoredPost] = field(default_factory=dict)
 
 
@@ -179,7 +179,7 @@ def plan_fetches(
         known={
             n: stored[n]
             for n, why in to_fetch.items()
-            if why in (REVALIDATE, VERIFY) and n in stored
+            if why in (REVALIDATE, VERIFY) and n in stored and not stored[n].gone
         },
     )
 

@@ -245,3 +245,22 @@ def test_a_skipped_check_samples_another_post() -> None:
     policy.check_skipped(checks_made=0)
     assert policy.read_over_http(2, LISTING, comment_pages=1)
     assert not policy.read_over_http(3, LISTING, comment_pages=1)
+
+
+def test_what_is_known_of_posts_checked_again() -> None:
+    """Revalidated and verified live posts carry their stored facts (a page showing the same
+    needs no comment pages); a stored-gone post does not (it must be stored again if live)."""
+    result = plan_fetches(
+        keywords=[KEYWORD],
+        keyword_items={1: item(1), 2: item(2)},
+        near_miss_items={},
+        keyword_complete=True,
+        previous={1: before(), 2: before()},
+        stored={1: stored(), 2: stored(gone=True)},
+        frontier={},
+        now=NOW,
+        recheck_gone_after=DAY,
+        verify=True,
+    )
+    assert result.to_fetch == {1: VERIFY, 2: VERIFY}
+    assert set(result.known) == {1}

@@ -213,3 +213,10 @@ def test_verify_checks_every_candidate_now(db_path: Path, tmp_path: Path) -> Non
         assert query(
             db_path, "SELECT mode, status FROM crawl_runs ORDER BY run_id DESC LIMIT 1"
         ) == [("verify", "ok")]
+
+        # A post stored gone that is public again, unchanged: verified, it is live again
+        # (showing the stored version must not pass for "still as stored" while gone).
+        site.make_public(deleted)
+        summary = verify_posts(db_path, "demo", [deleted], **FAST)
+        assert summary.status == RunStatus.OK, summary.format()
+        assert query(db_path, "SELECT gone FROM posts WHERE post_number = ?", deleted) == [(False,)]
