@@ -2,7 +2,7 @@
 comment, into the warehouse; politely, resumably and incrementally.
 
 The orchestration, in stages (read -> plan -> write): lock the campaign -> robots.txt ->
-walk each listing to its last page -> plan: read what the warehouse knows, decide with the
+walk each listing to its last page (``scraper.listing``) -> plan: read what the warehouse knows, decide with the
 pure ``scraper.plan.plan_fetches``, write the listing facts and the frontier (one short
 transaction) -> fetch post pages with bounded concurrency, writing in batches (each batch
 stores posts AND marks their frontier rows in one transaction, so a SIGKILL never loses a
@@ -21,7 +21,6 @@ import asyncio
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import time
@@ -30,12 +29,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin
 
 import duckdb
 
 from scraper.errors import CrawlLocked, RobotsForbidden
 from scraper.fetch import Captured, Fetched, Fetcher, FetchFailed, Validators
+from scraper.listing import listing_url, walk_listing
 from scraper.locks import (
     HEARTBEAT_EVERY_S,
     CrawlLock,
@@ -44,13 +44,7 @@ from scraper.locks import (
     release_crawl_lock,
 )
 from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
-from scraper.parse import (
-    LOAD_MORE_LABEL,
-    parse_comments_json,
-    parse_listing,
-    parse_post,
-    renumber,
-)
+from scraper.parse import LOAD_MORE_LABEL, parse_comments_json, parse_post, renumber
 from scraper.plan import (
     ANNOUNCEMENT,
     VERIFY,
@@ -66,7 +60,7 @@ from warehouse.crawl_ledger import FrontierState, RunCounts, RunStatus
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError, UserError
 from warehouse.logs import kv
-from warehouse.models import ListingItem, ListingPage, Post
+from warehouse.models import ListingItem, Post
 from warehouse.settings import Settings, get_settings
 from warehouse.store import (
     content_hash,
@@ -90,16 +84,12 @@ __all__ = [
 
 log = logging.getLogger("tagdraw.crawl")
 
-# How many extra passes over a listing when it names fewer posts than its "พบ N บันทึก"
-# count (a post deleted while we page shifts the rest up by one and hides one from us).
-LISTING_REPASSES = 2
 FLUSH_EVERY_S = 3.0
 GONE_CONFIRM_AFTER_S = 2.0  # the second look at a post that answered "not found"
 RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
 # Reads of a thread (its post page and comment pages) before a count that still differs
 # from the declared one leaves the post failed.
 THREAD_READS = 2
-_PAGE_TWO = re.compile(r"([?&]page=)2(?=&|#|$)")
 
 
 @dataclass
@@ -207,10 +197,6 @@ class _PostResult:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def listing_url(site_url: str, tag: str) -> str:
-    return f"{site_url.rstrip('/')}/posts?tag={quote(tag, safe='')}&page=1"
 
 
 def post_url(site_url: str, post_number: int) -> str:
@@ -517,7 +503,7 @@ class _Crawl:
         keyword_items: dict[int, ListingItem] = {}
         keyword_complete = True
         for kw, url in zip(campaign.keywords, keyword_urls, strict=True):
-            items, complete = await self._walk_listing(url, kw)
+            items, complete = await self._walk(url, kw)
             keyword_items.update({n: i for n, i in items.items() if n not in keyword_items})
             keyword_complete &= complete
         near_items: dict[int, ListingItem] = {}
@@ -527,7 +513,7 @@ class _Crawl:
                 self._error(url, "robots.txt forbids this near-miss listing", permanent=False)
                 near_complete = False
                 continue
-            items, complete = await self._walk_listing(url, tag)
+            items, complete = await self._walk(url, tag)
             near_items.update({n: i for n, i in items.items() if n not in near_items})
             near_complete &= complete
         self.summary.listed = len(keyword_items)
@@ -567,106 +553,37 @@ class _Crawl:
         )
         return plan
 
-    async def _walk_listing(self, start_url: str, tag: str) -> tuple[dict[int, ListingItem], bool]:
-        """Follow rel=next from page 1 to the last page. The whole listing is read every
-        time, by design: it is sorted by creation date, so a new comment or an edit on an
-        old post shows up only deep in the listing, and a deleted post shifts every later
-        page. Stopping at the first known page would miss both; the listing is cheap (20
-        posts a request) next to the post pages it lets us skip."""
+    async def _walk(self, url: str, tag: str) -> tuple[dict[int, ListingItem], bool]:
+        """Read one listing to its end; its problems go to the summary and the ledger."""
         assert self.fetcher is not None
-        items: dict[int, ListingItem] = {}
-        complete = False
-        expected: int | None = None
-        for _pass in range(1 + LISTING_REPASSES):
-            url: str | None = start_url
-            seen_urls: set[str] = set()
-            ahead: dict[str, asyncio.Task[Any]] = {}
-            complete = True
-            try:
-                while url and url not in seen_urls:
-                    seen_urls.add(url)
-                    if not self.fetcher.allowed(url):
-                        self._error(url, "robots.txt forbids this listing page")
-                        complete = False
-                        break
-                    try:
-                        task = ahead.pop(url, None)
-                        fetched = await (
-                            task if task else self.fetcher.get(url, parse_listing, html=True)
-                        )
-                    except FetchFailed as exc:
-                        await self._listing_failed(url, exc.reason, exc.status)
-                        complete = False
-                        break
-                    if not ahead and fetched.value is not None and fetched.value.page == 1:
-                        ahead = self._read_ahead(url, fetched.value)
-                    self.summary.listing_pages += 1
-                    if fetched.gone_reason:
-                        # Page 1 of an unknown tag may answer 404: no posts carry it. A later
-                        # page that rel=next named cannot vanish on its own: the listing is
-                        # unfinished, so nothing past it may count as unlisted.
-                        if len(seen_urls) > 1:
-                            await self._listing_failed(
-                                url,
-                                f"listing page named by rel=next answered {fetched.gone_reason}",
-                            )
-                            complete = False
-                        break
-                    page: ListingPage = fetched.value  # type: ignore[assignment]
-                    if page.page == 1 and page.result_count is not None:
-                        expected = page.result_count
-                    for item in page.items:
-                        items.setdefault(item.post_number, item)
-                    log.info("listing %s page %d: %d posts", tag, page.page, len(page.items))
-                    url = urljoin(url, page.next_url) if page.next_url else None
-            finally:
-                for task in ahead.values():
-                    task.cancel()
-                await asyncio.gather(*ahead.values(), return_exceptions=True)
-            if not complete or expected is None or len(items) >= expected:
-                break
-            log.info(
-                "listing %s named %d posts but %d were found; reading it again",
-                tag,
-                expected,
-                len(items),
-            )
-        if complete and expected is not None and len(items) < expected:
+        walk = await walk_listing(self.fetcher, url, tag)
+        self.summary.listing_pages += walk.pages
+        failed = [p for p in walk.problems if p.permanent]
+        for problem in walk.problems:
             self._error(
-                start_url,
-                f"the listing says {expected} posts but only {len(items)} could be found",
-                permanent=False,
+                problem.url,
+                problem.reason,
+                permanent=problem.permanent,
+                http_status=problem.http_status,
                 kind="listing",
             )
-        return items, complete
+        if failed:
+            run_id = self.summary.run_id
 
-    async def _listing_failed(self, url: str, reason: str, status: int | None = None) -> None:
-        """A listing page lost for good: in the summary and in ``crawl_errors``."""
-        self._error(url, reason, http_status=status, kind="listing")
-        run_id = self.summary.run_id
-        await self._db(
-            lambda con: ledger.record_error(
-                con, run_id, url, "listing", reason, at=_now(), http_status=status
-            )
-        )
+            def record(con: duckdb.DuckDBPyConnection) -> None:
+                for p in failed:
+                    ledger.record_error(
+                        con,
+                        run_id,
+                        p.url,
+                        "listing",
+                        p.reason,
+                        at=_now(),
+                        http_status=p.http_status,
+                    )
 
-    def _read_ahead(self, url: str, first: ListingPage) -> dict[str, asyncio.Task[Any]]:
-        """Start fetching the pages the first page's "พบ N บันทึก" predicts (same URL, page=k),
-        so that the listing is read with the crawl's concurrency. The walk itself still
-        follows rel=next and uses a prefetched page only when rel=next names its URL."""
-        assert self.fetcher is not None
-        if not first.next_url or not first.result_count or not first.items:
-            return {}
-        per_page = len(first.items)
-        last_page = min(-(-first.result_count // per_page), 10_000)
-        second = urljoin(url, first.next_url)
-        if not _PAGE_TWO.search(second):
-            return {}
-        return {
-            page_url: asyncio.create_task(self.fetcher.get(page_url, parse_listing, html=True))
-            for k in range(2, last_page + 1)
-            if self.fetcher.allowed(page_url := _PAGE_TWO.sub(rf"\g<1>{k}", second))
-        }
+            await self._db(record)
+        return walk.items, walk.complete
 
     # --- post pages --------------------------------------------------------------------------
 
