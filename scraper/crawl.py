@@ -63,6 +63,7 @@ from warehouse.logs import kv
 from warehouse.models import ListingItem, Post
 from warehouse.settings import Settings, get_settings
 from warehouse.store import (
+    StoreResult,
     content_hash,
     mark_gone,
     mark_unlisted,
@@ -343,6 +344,87 @@ class _Rendered:
 
     post: Post
     captured: dict[str, Captured]
+
+
+# --- write -----------------------------------------------------------------------------------
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: Sequence[_PostResult],
+    *,
+    slug: str,
+    run_id: int,
+    seen_at: datetime,
+) -> tuple[StoreResult, list[int]]:
+    """The write stage, in the caller's transaction: posts and comments stored, revalidated
+    posts marked seen, gone posts marked (returns those newly gone), validators kept, the
+    announcement recorded, each post's frontier row and errors through the ledger."""
+    posts = [r.post for r in batch if r.post is not None]
+    stored = store_posts(con, posts, seen_at=seen_at)
+    ledger.mark_not_modified(con, [r.post_number for r in batch if r.not_modified], seen_at)
+    gone: list[int] = []
+    for reason in ("not_found", "private"):
+        numbers = [r.post_number for r in batch if r.gone_reason == reason]
+        if numbers:
+            before = {
+                int(row[0])
+                for row in con.execute(
+                    "SELECT post_number FROM posts WHERE gone AND post_number IN "
+                    "(SELECT unnest(?::BIGINT[]))",
+                    [numbers],
+                ).fetchall()
+            }
+            mark_gone(con, numbers, reason, seen_at=seen_at)
+            gone += [n for n in numbers if n not in before]
+    ledger.save_validators(
+        con,
+        {
+            r.post_number: (r.validators.etag, r.validators.last_modified)
+            if r.validators is not None and r.gone_reason is None
+            else None
+            for r in batch
+            if r.post is not None or r.gone_reason is not None or r.not_modified
+        },
+        seen_at,
+    )
+    announcement = [
+        ListingItem(
+            r.post.post_number,
+            r.post.url,
+            r.post.title,
+            r.post.author_username,
+            r.post.author_name,
+            None,
+            r.post.comment_count_declared,
+        )
+        for r in batch
+        if r.post is not None and r.source == ANNOUNCEMENT
+    ]
+    if announcement:
+        record_campaign_posts(con, slug, announcement, source="announcement", seen_at=seen_at)
+    now = _now()
+    outcomes = []
+    for r in batch:
+        state = (
+            FrontierState.FAILED
+            if r.error
+            else (FrontierState.GONE if r.gone_reason else FrontierState.DONE)
+        )
+        outcomes.append((r.url, state, r.error))
+        if r.error:
+            ledger.record_error(
+                con,
+                run_id,
+                r.url,
+                "post",
+                r.error,
+                at=now,
+                http_status=r.http_status,
+                saved=r.saved_html,
+            )
+    ledger.record_outcomes(con, slug, run_id, outcomes, now)
+    return stored, gone
 
 
 # --- the crawl -----------------------------------------------------------------------------
@@ -919,73 +1001,10 @@ class _Crawl:
         summary = self.summary
         seen_at = _now()
 
-        def write(con: duckdb.DuckDBPyConnection) -> tuple[Any, list[int]]:
-            posts = [r.post for r in batch if r.post is not None]
-            stored = store_posts(con, posts, seen_at=seen_at)
-            ledger.mark_not_modified(con, [r.post_number for r in batch if r.not_modified], seen_at)
-            gone: list[int] = []
-            for reason in ("not_found", "private"):
-                numbers = [r.post_number for r in batch if r.gone_reason == reason]
-                if numbers:
-                    before = {
-                        int(row[0])
-                        for row in con.execute(
-                            "SELECT post_number FROM posts WHERE gone AND post_number IN "
-                            "(SELECT unnest(?::BIGINT[]))",
-                            [numbers],
-                        ).fetchall()
-                    }
-                    mark_gone(con, numbers, reason, seen_at=seen_at)
-                    gone += [n for n in numbers if n not in before]
-            ledger.save_validators(
-                con,
-                {
-                    r.post_number: (r.validators.etag, r.validators.last_modified)
-                    if r.validators is not None and r.gone_reason is None
-                    else None
-                    for r in batch
-                    if r.post is not None or r.gone_reason is not None or r.not_modified
-                },
-                seen_at,
-            )
-            announcement = [
-                ListingItem(
-                    r.post.post_number,
-                    r.post.url,
-                    r.post.title,
-                    r.post.author_username,
-                    r.post.author_name,
-                    None,
-                    r.post.comment_count_declared,
-                )
-                for r in batch
-                if r.post is not None and r.source == ANNOUNCEMENT
-            ]
-            if announcement:
-                record_campaign_posts(
-                    con, slug, announcement, source="announcement", seen_at=seen_at
-                )
-            now = _now()
-            outcomes = []
-            for r in batch:
-                state = (
-                    FrontierState.FAILED
-                    if r.error
-                    else (FrontierState.GONE if r.gone_reason else FrontierState.DONE)
-                )
-                outcomes.append((r.url, state, r.error))
-                if r.error:
-                    ledger.record_error(
-                        con,
-                        run_id,
-                        r.url,
-                        "post",
-                        r.error,
-                        at=now,
-                        http_status=r.http_status,
-                        saved=r.saved_html,
-                    )
-            ledger.record_outcomes(con, slug, run_id, outcomes, now)
+        lock = self.lock
+
+        def write(con: duckdb.DuckDBPyConnection) -> tuple[StoreResult, list[int]]:
+            written = write_batch(con, batch, slug=slug, run_id=run_id, seen_at=seen_at)
             ledger.record_progress(
                 con,
                 run_id,
@@ -993,8 +1012,8 @@ class _Crawl:
                 post_pages=summary.post_pages,
                 comment_pages=summary.comment_pages,
             )
-            heartbeat_crawl_lock(con, self.lock)
-            return stored, gone
+            heartbeat_crawl_lock(con, lock)
+            return written
 
         stored, gone = await self._db(write)
         summary.posts_new += len(stored.new)
