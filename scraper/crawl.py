@@ -25,11 +25,10 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 import duckdb
 
@@ -44,7 +43,7 @@ from scraper.locks import (
     release_crawl_lock,
 )
 from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
-from scraper.parse import LOAD_MORE_LABEL, parse_comments_json, parse_post, renumber
+from scraper.parse import LOAD_MORE_LABEL, parse_post
 from scraper.plan import (
     ANNOUNCEMENT,
     VERIFY,
@@ -54,6 +53,7 @@ from scraper.plan import (
     plan_fetches,
 )
 from scraper.render_policy import RENDER_CHECK_EVERY, RENDER_CHECK_FIRST, RenderPolicy
+from scraper.thread import load_post, read_thread
 from warehouse import crawl_ledger as ledger
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.crawl_ledger import FrontierState, RunCounts, RunStatus
@@ -332,18 +332,6 @@ def post_differences(fetched: Post, rendered: Post) -> list[str]:
                 differences.append(f"comment {ours.comment_id}")
                 break
     return differences
-
-
-def _parse_captured(text: str, url: str, captured: Mapping[str, Captured]) -> _Rendered:
-    return _Rendered(parse_post(text, url), dict(captured))
-
-
-@dataclass
-class _Rendered:
-    """A post page as Chromium received it, and the responses its script received."""
-
-    post: Post
-    captured: dict[str, Captured]
 
 
 # --- write -----------------------------------------------------------------------------------
@@ -784,29 +772,8 @@ class _Crawl:
     async def _load_post(
         self, url: str, way: str
     ) -> tuple[Fetched[Post], dict[str, Captured] | None]:
-        """The post page: over plain HTTP, navigated in Chromium (JavaScript off), or
-        navigated and clicked through, with what the browser received captured."""
         assert self.fetcher is not None
-        if way == "http":
-            return await self.fetcher.get(url, parse_post, html=True), None
-        async with self.fetcher.slot() as slot:
-            if way == "click":
-                rendered = await self.fetcher.load_with_clicks(
-                    slot, url, _parse_captured, LOAD_MORE_LABEL
-                )
-                page = rendered.value
-                plain: Fetched[Post] = Fetched(
-                    rendered.url,
-                    rendered.final_url,
-                    rendered.status,
-                    rendered.text,
-                    page.post if page else None,
-                    rendered.gone_reason,
-                    rendered.attempts,
-                    validators=rendered.validators,
-                )
-                return plain, page.captured if page else {}
-            return await self.fetcher.load(slot, url, parse_post), None
+        return await load_post(self.fetcher, url, way)
 
     async def _finish_post(
         self,
@@ -866,50 +833,15 @@ class _Crawl:
     async def _all_comments(
         self, post: Post, result: _PostResult, captured: Mapping[str, Captured]
     ) -> Post:
-        """Follow the load-more chain (``data-next`` -> JSON ``next``): each page from what
-        the browser received when it did (``captured``), else over plain HTTP (the same
-        request the page's script makes). Both are parsed by ``parse_comments_json``."""
+        """The whole thread (``scraper.thread.read_thread``); a comments page that failed
+        for good leaves ``result`` failed, so that the next run reads the thread again."""
         assert self.fetcher is not None
-        comments = list(post.comments)
-        next_url = post.comments_next_url
-        seen: set[str] = set()
-
-        def parse(text: str, _url: str) -> Any:
-            return parse_comments_json(json.loads(text), post.post_number)
-
-        while next_url:
-            absolute = urljoin(self.site + "/", next_url)
-            if absolute in seen:
-                break
-            seen.add(absolute)
-            got = captured.get(absolute)
-            page = None
-            if got is not None and got.status == 200 and got.text is not None:
-                try:
-                    page = parse(got.text, absolute)
-                except ValueError as exc:
-                    log.info(
-                        "post %d: captured %s unreadable (%s)", post.post_number, absolute, exc
-                    )
-            if page is None:
-                try:
-                    fetched = await self.fetcher.get(absolute, parse)
-                except FetchFailed as exc:
-                    # Keep what we have; the frontier row stays failed so that the next run
-                    # fetches the thread again.
-                    result.error = f"comments page {absolute}: {exc.reason}"
-                    result.http_status = exc.status
-                    break
-                page = fetched.value
-                if page is None:
-                    result.error = f"comments page {absolute}: {fetched.gone_reason}"
-                    result.http_status = fetched.status
-                    break
-            self.summary.comment_pages += 1
-            result.comment_pages += 1
-            comments.extend(page.comments)
-            next_url = page.next_url
-        return replace(post, comments=renumber(comments), comments_next_url=None)
+        thread = await read_thread(self.fetcher, self.site, post, captured)
+        self.summary.comment_pages += thread.pages
+        result.comment_pages += thread.pages
+        if thread.error:
+            result.error, result.http_status = thread.error, thread.http_status
+        return thread.post
 
     # --- render checks -----------------------------------------------------------------------
 
