@@ -33,13 +33,15 @@ from yarl import URL
 
 from scraper.browser import BLOCKED_RESOURCE_TYPES, find_browser, launch
 from scraper.errors import SiteUnreachable
-from scraper.parse import ParseError, classify_response, looks_truncated
+from scraper.parse import LOGIN_PATH, ParseError, classify_response, looks_truncated
 from warehouse.settings import Settings
 
 log = logging.getLogger("tagdraw.crawl")
 T = TypeVar("T")
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 # Chromium's words for a connection that never produced an answer.
 _UNREACHABLE_MARKERS = (
     "ERR_CONNECTION_REFUSED",
@@ -500,18 +502,23 @@ class Fetcher:
 
         async def do() -> tuple[int, str, str, dict[str, str]]:
             self.stats.http_requests += 1
+            current = target
             try:
-                async with session.get(
-                    target, allow_redirects=True, max_redirects=5, headers=extra
-                ) as r:
-                    body = await r.read()
-                    self.stats.bytes_received += len(body)
-                    return (
-                        r.status,
-                        str(r.url),
-                        body.decode("utf-8", "replace"),
-                        {k.lower(): v for k, v in r.headers.items()},
-                    )
+                for _hop in range(MAX_REDIRECTS + 1):
+                    async with session.get(current, allow_redirects=False, headers=extra) as r:
+                        headers = {k.lower(): v for k, v in r.headers.items()}
+                        location = headers.get("location")
+                        if r.status in REDIRECTS and location:
+                            current = r.url.join(URL(location))
+                            if LOGIN_PATH.match(current.path):
+                                # A login wall (a private post): known without asking for
+                                # the login page itself.
+                                return r.status, str(current), "", headers
+                            continue
+                        body = await r.read()
+                        self.stats.bytes_received += len(body)
+                        return (r.status, str(r.url), body.decode("utf-8", "replace"), headers)
+                raise _TransportError(f"more than {MAX_REDIRECTS} redirects", unreachable=False)
             except aiohttp.ClientConnectorError as exc:  # refused, DNS, unroutable
                 raise _TransportError(f"cannot connect: {exc}", unreachable=True) from None
             except aiohttp.ClientPayloadError:

@@ -505,3 +505,20 @@ def test_a_post_rendered_in_chromium_is_requested_once(db_path: Path, tmp_path: 
         if states.get(n) == "public"
     )
     assert len(comment_pages) == needed
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_private_post_costs_no_request_for_the_login_page(db_path: Path, tmp_path: Path) -> None:
+    """A private post redirects to /login: that answers the question, so the login page
+    itself is never requested (at the live site's 1 request/s every request counts)."""
+    site = build_site(n_posts=60, seed=7)
+    truth = site.ground_truth()
+    private = set(truth["labels"]["private"])
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path)
+        hits = server.hits()
+    assert private and private <= set(summary.posts_gone), summary.format()
+    assert "/login" not in hits, hits["/login"]
+    assert warehouse_differences(db_path, truth) == []
