@@ -219,6 +219,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "download_csv": ("ดาวน์โหลด CSV", "Download CSV"),
     "all_campaigns": ("ทุกแคมเปญ", "all campaigns"),
     # crawls
+    "crawl_failed_pages": (
+        "บันทึกที่อ่านไม่ครบ (หน้าหรือความเห็นบางส่วนโหลดไม่สำเร็จ) รอบถัดไปจะอ่านใหม่: {posts}",
+        "Posts not read completely (a page or part of the thread failed); the next crawl "
+        "reads them again: {posts}",
+    ),
     "run_errors": ("ข้อผิดพลาดของรอบที่เลือก", "Errors of the selected run"),
     "no_errors": ("ไม่มีข้อผิดพลาด", "No errors"),
     # draw

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import crawl_ledger
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
 from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
@@ -525,22 +526,8 @@ class Overview:
 
 
 def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 500) -> list[dict]:  # type: ignore[type-arg]
-    rows = con.execute(
-        'SELECT "at", kind, url, http_status, permanent, error FROM crawl_errors '
-        'WHERE run_id = ? ORDER BY "at" LIMIT ?',
-        [run_id, limit],
-    ).fetchall()
-    return [
-        {
-            "at": _aware(r[0]),
-            "kind": r[1],
-            "url": r[2],
-            "http_status": r[3],
-            "permanent": r[4],
-            "error": r[5],
-        }
-        for r in rows
-    ]
+    """A run's errors (read through the crawl ledger)."""
+    return crawl_ledger.run_errors(con, run_id, limit=limit)
 
 
 def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:

@@ -21,14 +21,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="collect every post (and comment) on the campaign's keyword listing",
         description=(
             "Collect every post carrying the campaign's keyword(s), with all comments, into "
-            "the warehouse. Incremental by default (only new and changed posts are fetched); "
+            "the warehouse. Incremental by default (only new and changed posts are fetched, and "
+            "every stored post checked again once every $TAGDRAW_REVALIDATE_AFTER_H hours); "
             "a killed crawl resumes where it stopped. Exit 0 when every listed post is stored "
             "or known gone; 1 when some pages failed for good (run again to resume)."
         ),
     )
     crawl.add_argument("slug", metavar="SLUG", help="the campaign")
-    crawl.add_argument(
+    how = crawl.add_mutually_exclusive_group()
+    how.add_argument(
         "--full", action="store_true", help="fetch every post page (catches silent edits)"
+    )
+    how.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every candidate entry again now (a conditional request where the site "
+        "sent validators): finds posts deleted while the tag index still lists them",
     )
     add_site_options(crawl)
     crawl.add_argument(
@@ -62,6 +70,7 @@ def _crawl(args: argparse.Namespace) -> int:
         args.db,
         args.slug,
         full=args.full,
+        verify=args.verify,
         trigger="cli",
         progress=not args.quiet,
         comments_mode=args.comments_mode,

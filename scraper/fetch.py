@@ -21,7 +21,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -33,13 +33,15 @@ from yarl import URL
 
 from scraper.browser import BLOCKED_RESOURCE_TYPES, find_browser, launch
 from scraper.errors import SiteUnreachable
-from scraper.parse import ParseError, classify_response, looks_truncated
+from scraper.parse import LOGIN_PATH, ParseError, classify_response, looks_truncated
 from warehouse.settings import Settings
 
 log = logging.getLogger("tagdraw.crawl")
 T = TypeVar("T")
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 # Chromium's words for a connection that never produced an answer.
 _UNREACHABLE_MARKERS = (
     "ERR_CONNECTION_REFUSED",
@@ -94,9 +96,43 @@ class Fetched(Generic[T]):
     final_url: str
     status: int
     text: str
-    value: T | None = None  # what the parser made of it (None when gone)
+    value: T | None = None  # what the parser made of it (None when gone or not modified)
     gone_reason: str | None = None  # 'not_found' | 'private'
     attempts: int = 1
+    not_modified: bool = False  # 304 to a conditional request: nothing parsed
+    validators: Validators | None = None  # what the server sent to revalidate with
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP validators of a response (ETag, Last-Modified), sent back as If-None-Match /
+    If-Modified-Since to ask whether a page changed."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @classmethod
+    def from_headers(cls, headers: dict[str, str]) -> Validators | None:
+        etag, modified = headers.get("etag"), headers.get("last-modified")
+        return cls(etag, modified) if etag or modified else None
+
+    def request_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class Captured:
+    """A response the browser received while the page ran (the comments JSON): status and
+    body as the server sent them, parsed by the same functions as the plain-HTTP path."""
+
+    url: str
+    status: int
+    text: str | None  # None when the body could not be read
 
 
 class FetchFailed(Exception):
@@ -126,6 +162,7 @@ class FetchStats:
     requests: int = 0
     pages: int = 0  # browser navigations
     http_requests: int = 0  # plain HTTP GETs (robots, listing, post pages, comments JSON)
+    bytes_received: int = 0  # response bodies (as sent), both ways of fetching
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
 
@@ -167,6 +204,8 @@ class Slot:
         # handler (which checks the resource type); documents are never intercepted, so a
         # page load costs no extra round trip through the driver.
         await self.page.route(HEAVY_URL, _block_heavy_resources)
+        # Calls the crawl never reads (the read count /posts/N/views): never sent.
+        await self.page.route(NOT_NEEDED_URL, _abort)
         self.uses = 0
 
     async def close(self) -> None:
@@ -188,6 +227,14 @@ HEAVY_URL = re.compile(
 )
 
 
+# A post's sub-resources other than its comments endpoint (the read count /posts/N/views).
+NOT_NEEDED_URL = re.compile(r"/posts/[0-9]+/(?!comments(?:[?#]|$))[^?#]*(?:[?#].*)?$")
+
+
+async def _abort(route: Any) -> None:
+    await route.abort()
+
+
 async def _block_heavy_resources(route: Any) -> None:
     if route.request.resource_type in BLOCKED_RESOURCE_TYPES:
         await route.abort()
@@ -195,29 +242,15 @@ async def _block_heavy_resources(route: Any) -> None:
         await route.continue_()
 
 
-# Click the button whose text contains ``label`` until it is gone; after each click wait
-# until a comment was appended or the button went away (or fail after ``timeoutMs``).
-CLICK_UNTIL_GONE = """
-async ([label, timeoutMs]) => {
-  const find = () => [...document.querySelectorAll("button")]
-    .find((b) => b.textContent.includes(label));
-  const count = () => document.querySelectorAll("[id^=comment-]").length;
-  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  let clicks = 0;
-  for (let button = find(); button; button = find()) {
-    if (clicks >= 10000) throw new Error("still a button after 10000 clicks");
-    const before = count();
-    button.click();
-    clicks += 1;
-    const deadline = Date.now() + timeoutMs;
-    while (count() <= before && find()) {
-      if (Date.now() > deadline) throw new Error(`click ${clicks} loaded no comments`);
-      await pause(5);
-    }
-  }
-  return clicks;
-}
+# How many comments the DOM shows (a confirmation only: nothing stored comes from a DOM
+# that page scripts have run on).
+DOM_COMMENT_COUNT = 'document.querySelectorAll("[id^=comment-]").length'
+# After a click: until the DOM shows more comments than ``before`` or the button is gone.
+CLICK_SETTLED = """
+([before, label]) => document.querySelectorAll("[id^=comment-]").length > before ||
+  ![...document.querySelectorAll("button")].some((b) => b.textContent.includes(label))
 """
+MAX_CLICKS = 10_000
 
 
 class _TransportError(Exception):
@@ -364,8 +397,10 @@ class Fetcher:
         *,
         html: bool,
         allow_status: bool = False,
+        conditional: bool = False,
     ) -> Fetched[T]:
-        """The retry loop shared by browser page loads and plain HTTP GETs."""
+        """The retry loop shared by browser page loads and plain HTTP GETs. ``conditional``:
+        the request carried validators, so a 304 means unchanged (nothing is parsed)."""
         last_reason = "no attempt made"
         last_status: int | None = None
         last_text: str | None = None
@@ -385,6 +420,10 @@ class Fetcher:
                 unreachable_only = False
                 self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
                 last_status, last_text = status, text
+                if conditional and status == 304:
+                    return Fetched(
+                        url, final_url, status, "", None, None, attempt, not_modified=True
+                    )
                 verdict = classify_response(status, url, final_url)
                 if allow_status and verdict.kind in ("gone", "failed"):
                     return Fetched(url, final_url, status, text, None, None, attempt)
@@ -421,7 +460,16 @@ class Fetcher:
                     except (ParseError, ValueError) as exc:
                         last_reason = f"parse error: {exc}"
                     else:
-                        return Fetched(url, final_url, status, text, value, None, attempt)
+                        return Fetched(
+                            url,
+                            final_url,
+                            status,
+                            text,
+                            value,
+                            None,
+                            attempt,
+                            validators=Validators.from_headers(headers),
+                        )
             if attempt < max_attempts:
                 self.stats.retries += 1
                 await asyncio.sleep(delay)
@@ -441,25 +489,36 @@ class Fetcher:
         *,
         html: bool = False,
         allow_status: bool = False,
+        validators: Validators | None = None,
     ) -> Fetched[T]:
         """A plain HTTP GET (keep-alive, redirects followed): what a browser's navigation
-        would receive, without rendering it."""
+        would receive, without rendering it. With ``validators``, a conditional GET: a 304
+        comes back as ``not_modified`` with nothing parsed."""
         assert self.session is not None, "use the Fetcher as an async context manager"
         session = self.session
         # The crawler's URLs are already percent-encoded (Thai tags): send them as they are.
         target = URL(url, encoded=True)
+        extra = validators.request_headers() if validators else {}
 
         async def do() -> tuple[int, str, str, dict[str, str]]:
             self.stats.http_requests += 1
+            current = target
             try:
-                async with session.get(target, allow_redirects=True, max_redirects=5) as r:
-                    body = await r.read()
-                    return (
-                        r.status,
-                        str(r.url),
-                        body.decode("utf-8", "replace"),
-                        {k.lower(): v for k, v in r.headers.items()},
-                    )
+                for _hop in range(MAX_REDIRECTS + 1):
+                    async with session.get(current, allow_redirects=False, headers=extra) as r:
+                        headers = {k.lower(): v for k, v in r.headers.items()}
+                        location = headers.get("location")
+                        if r.status in REDIRECTS and location:
+                            current = r.url.join(URL(location))
+                            if LOGIN_PATH.match(current.path):
+                                # A login wall (a private post): known without asking for
+                                # the login page itself.
+                                return r.status, str(current), "", headers
+                            continue
+                        body = await r.read()
+                        self.stats.bytes_received += len(body)
+                        return (r.status, str(r.url), body.decode("utf-8", "replace"), headers)
+                raise _TransportError(f"more than {MAX_REDIRECTS} redirects", unreachable=False)
             except aiohttp.ClientConnectorError as exc:  # refused, DNS, unroutable
                 raise _TransportError(f"cannot connect: {exc}", unreachable=True) from None
             except aiohttp.ClientPayloadError:
@@ -468,7 +527,9 @@ class Fetcher:
                 reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
                 raise _TransportError(reason, unreachable=False) from None
 
-        return await self._attempts(url, do, parse, html=html, allow_status=allow_status)
+        return await self._attempts(
+            url, do, parse, html=html, allow_status=allow_status, conditional=bool(extra)
+        )
 
     async def load(self, slot: Slot, url: str, parse: Callable[[str, str], T]) -> Fetched[T]:
         """A real browser navigation to ``url``; ``parse`` reads the raw HTML the server sent
@@ -481,24 +542,77 @@ class Fetcher:
         return await self._attempts(url, self._in_browser(navigate), parse, html=True)
 
     async def load_with_clicks(
-        self, slot: Slot, url: str, parse: Callable[[str, str], T], button_text: str
+        self,
+        slot: Slot,
+        url: str,
+        parse: Callable[[str, str, Mapping[str, Captured]], T],
+        button_text: str,
     ) -> Fetched[T]:
-        """Like ``load``, then click the button named ``button_text`` until it is gone and
-        parse the final DOM (needs ``javascript=True``)."""
+        """Like ``load``, then click the button named ``button_text`` until it is gone (the
+        page's own script fetches the next comments and appends them). ``parse`` gets the
+        raw HTML the server sent and every fetch/XHR response the page received, by URL, as
+        sent: never the DOM. Clicking stops at the first comments response that is not a
+        200 (the caller reads the rest of the chain itself). Needs ``javascript=True``."""
+        captured: dict[str, Captured] = {}
 
         async def navigate_and_click() -> tuple[int, str, str, dict[str, str]]:
+            captured.clear()
             response, raw, headers = await self._navigate(slot, url)
             if response.status != 200 or looks_truncated(raw):
                 return response.status, response.url, raw, headers
-            # One round trip for the whole thread: the loop runs in the page, clicking the
-            # button (the page's own handler fetches and appends) until it is gone.
-            clicks = await slot.page.evaluate(
-                CLICK_UNTIL_GONE, [button_text, self.settings.request_timeout_s * 1000]
-            )
-            self.stats.requests += int(clicks)
-            return response.status, response.url, await slot.page.content(), headers
+            for item in await self._click_until_gone(slot, button_text):
+                captured[item.url] = item
+            return response.status, response.url, raw, headers
 
-        return await self._attempts(url, self._in_browser(navigate_and_click), parse, html=True)
+        return await self._attempts(
+            url,
+            self._in_browser(navigate_and_click),
+            lambda text, final_url: parse(text, final_url, dict(captured)),
+            html=True,
+        )
+
+    async def _click_until_gone(self, slot: Slot, button_text: str) -> list[Captured]:
+        """Click the last button named ``button_text`` (the page's own load-more button
+        follows the comments, a look-alike inside a comment comes before it) until it is
+        gone, a comments response is not a 200, or a click loads nothing in time; the
+        responses received, in order. What clicking did not get, the caller reads over
+        plain HTTP."""
+        page = slot.page
+        timeout_ms = self.settings.request_timeout_s * 1000
+        button = page.locator("button", has_text=button_text).last
+        out: list[Captured] = []
+
+        def is_call(response: Any) -> bool:
+            return response.request.resource_type in ("fetch", "xhr")
+
+        for _click in range(MAX_CLICKS):
+            if not await button.count():
+                return out
+            before = await page.evaluate(DOM_COMMENT_COUNT)
+            try:
+                async with page.expect_response(is_call, timeout=timeout_ms) as info:
+                    await button.click(timeout=timeout_ms)
+                response = await info.value
+            except _playwright().TimeoutError:
+                log.info("%s: a click loaded nothing; the rest over plain HTTP", page.url)
+                return out
+            self.stats.requests += 1
+            try:
+                sent = await response.body()
+                self.stats.bytes_received += len(sent)
+                body: str | None = sent.decode("utf-8", "replace")
+            except _playwright().Error:
+                body = None
+            out.append(Captured(response.url, response.status, body))
+            if response.status != 200 or body is None:
+                return out  # the caller asks for this page again over plain HTTP
+            try:
+                await page.wait_for_function(
+                    CLICK_SETTLED, arg=[before, button_text], timeout=timeout_ms
+                )
+            except _playwright().TimeoutError:
+                return out
+        raise _TransportError(f"still a button after {MAX_CLICKS} clicks", unreachable=False)
 
     async def _navigate(self, slot: Slot, url: str) -> tuple[Any, str, dict[str, str]]:
         """Navigate the slot's page to ``url``: the response, the raw body the server sent,
@@ -508,7 +622,9 @@ class Fetcher:
         response = await slot.page.goto(url, wait_until="domcontentloaded")
         if response is None:
             raise _TransportError("navigation produced no response", unreachable=False)
-        raw = (await response.body()).decode("utf-8", "replace")
+        body = await response.body()
+        self.stats.bytes_received += len(body)
+        raw = body.decode("utf-8", "replace")
         return response, raw, {k.lower(): v for k, v in response.headers.items()}
 
     @staticmethod

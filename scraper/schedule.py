@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 
 from scraper.options import add_site_options, site_options_from
+from warehouse import crawl_ledger
 from warehouse.campaigns import Campaign, get_campaign, list_campaigns
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError, UserError
@@ -152,15 +153,10 @@ def _crawl_cancellable(
 
 
 def _last_run_of_this_process(db_path: Path, slug: str) -> tuple[int | None, str | None]:
-    def read(con: duckdb.DuckDBPyConnection) -> tuple[int | None, str | None]:
-        row = con.execute(
-            "SELECT run_id, status FROM crawl_runs WHERE campaign_slug = ? AND pid = ? "
-            "AND host = ? ORDER BY run_id DESC LIMIT 1",
-            [slug, os.getpid(), socket.gethostname()],
-        ).fetchone()
-        return (int(row[0]), str(row[1])) if row else (None, None)
-
-    return run(read, db_path)
+    return run(
+        lambda con: crawl_ledger.last_run_of_process(con, slug, os.getpid(), socket.gethostname()),
+        db_path,
+    )
 
 
 def recompute_suggestions(db_path: Path, slug: str) -> str:

@@ -344,3 +344,181 @@ def test_a_listed_gone_post_is_looked_at_again_a_day_later(db_path: Path, tmp_pa
         assert fetched_post_numbers(server.hits()) == {stale}
         assert query(db_path, "SELECT gone FROM posts WHERE post_number = ?", stale) == [(False,)]
         assert warehouse_differences(db_path, site.ground_truth()) == []
+
+
+class GivingUpReplica(ReplicaServer):
+    """The replica, but its page script removes ดูความเห็นเพิ่มเติม when a comments page
+    fails to load (as the site of issue 15 did) instead of letting it be clicked again: a
+    rendered page then ends its thread early with no sign of trouble in the DOM."""
+
+    def _route(self, path: str, query: str) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        status, body, ctype, headers = super()._route(path, query)
+        if ctype.startswith("text/html"):
+            body = body.replace(
+                b".catch(function () { button.disabled = false; });",
+                b".catch(function () { button.parentNode.removeChild(button); });",
+            )
+        return status, body, ctype, headers
+
+
+def stored_comments(db_path: Path, post_number: int) -> int:
+    return query(db_path, "SELECT count(*) FROM comments WHERE post_number = ?", post_number)[0][0]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_comments_page_failing_once_while_clicking_leaves_no_gap(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Issue 15, failure 1: every post rendered in Chromium, a comments page of the 57-comment
+    thread answers 503 once and the page's script gives up. The thread is still read whole
+    (the failed page is asked again); the run is ok only because nothing is missing."""
+    site = build_site(n_posts=20, seed=3)
+    truth = site.ground_truth()
+    thread = site.showcase_post
+    assert thread is not None and truth["posts"][str(thread)]["comment_count_declared"] == 57
+    faults = FaultConfig(
+        always_fail=frozenset({f"/posts/{thread}/comments?page=3"}),
+        always_fail_status=503,
+        always_fail_times=1,
+    )
+    with GivingUpReplica(site, faults=faults) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click")
+        assert server.fault_counts()["always_fail"] == 1, "the 503 did not fire"
+        assert stored_comments(db_path, thread) == 57, summary.format()
+        assert summary.status == "ok", summary.format()
+        assert warehouse_differences(db_path, truth) == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_thread_short_after_retries_makes_the_run_partial(db_path: Path, tmp_path: Path) -> None:
+    """A comments page that keeps failing: the thread stays failed, the run is partial (exit
+    1), crawl health names the thread, and the next run reads it again and completes it."""
+    from warehouse.health import crawl_health
+
+    site = build_site(n_posts=20, seed=3)
+    truth = site.ground_truth()
+    thread = site.showcase_post
+    assert thread is not None
+    faults = FaultConfig(
+        always_fail=frozenset({f"/posts/{thread}/comments?page=3"}), always_fail_status=503
+    )
+    with GivingUpReplica(site, faults=faults) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click", max_attempts=2)
+        assert summary.status == "partial", summary.format()
+        assert summary.exit_code == 1
+        assert query(db_path, "SELECT status FROM crawl_runs") == [("partial",)]
+        assert query(db_path, "SELECT state FROM crawl_frontier WHERE post_number = ?", thread) == [
+            ("failed",)
+        ]
+        health = run(lambda con: crawl_health(con, "demo"), db_path)
+        assert thread in [page.post_number for page in health.failed_pages]
+        assert any(str(thread) in message for message in health.messages), health.messages
+
+        server.faults.config = None
+        server.reset_hits()
+        again = crawl(db_path, tmp_path, comments_mode="click")
+        assert again.status == "ok", again.format()
+        assert thread in fetched_post_numbers(server.hits())
+        assert stored_comments(db_path, thread) == 57
+        assert warehouse_differences(db_path, truth) == []
+        health = run(lambda con: crawl_health(con, "demo"), db_path)
+        assert health.failed_pages == ()
+
+
+ONERROR = (
+    b'<img src="x" onerror="this.parentNode.append(\' INJECTED BY SCRIPT\');'
+    b"fetch('/onerror-ran')\">"
+)
+
+
+class HostileCommentReplica(ReplicaServer):
+    """The replica, with an ``<img onerror>`` in a comment of the first page of the
+    57-comment thread and in one on its second comments page: markup that runs its handler
+    in a browser that blocks images, appending text and calling home."""
+
+    thread: int = 0
+
+    def _route(self, path: str, query: str) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        status, body, ctype, headers = super()._route(path, query)
+        if path == f"/posts/{self.thread}" and status == 200:
+            first = body.index(b'<li class="comment"')
+            end = body.index(b"</p>", first)
+            body = body[:end] + ONERROR + body[end:]
+        if path == f"/posts/{self.thread}/comments" and query == "page=2" and status == 200:
+            data = json.loads(body)
+            data["comments"][0]["html"] = data["comments"][0]["html"].replace(
+                "</p>", ONERROR.decode() + "</p>", 1
+            )
+            body = json.dumps(data, ensure_ascii=False).encode()
+        return status, body, ctype, headers
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_page_script_never_changes_what_is_stored(db_path: Path, tmp_path: Path) -> None:
+    """Issue 15, failure 5: every post clicked through in Chromium; a comment's onerror
+    handler runs there (the replica sees its call) but the stored text is the server's."""
+    site = build_site(n_posts=20, seed=3)
+    truth = site.ground_truth()
+    with HostileCommentReplica(site) as server:
+        server.thread = site.showcase_post or 0
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click")
+        assert server.hits()["/onerror-ran"] >= 2, "the handlers did not run in Chromium"
+    assert summary.status == "ok", summary.format()
+    assert query(db_path, "SELECT count(*) FROM comments WHERE body_text LIKE '%INJECTED%'") == [
+        (0,)
+    ]
+    assert warehouse_differences(db_path, truth) == []
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_post_rendered_in_chromium_is_requested_once(db_path: Path, tmp_path: Path) -> None:
+    """Every post clicked through in Chromium, counted at the replica: one request per post
+    page (two for a gone post: the second look), one per comments page, and no read-count
+    call (/posts/N/views), which the crawl never needs."""
+    site = build_site(n_posts=30, seed=3)
+    truth = site.ground_truth()
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path, comments_mode="click")
+        hits = server.hits()
+    assert summary.status == "ok", summary.format()
+    assert warehouse_differences(db_path, truth) == []
+    views = {p: n for p, n in hits.items() if p.endswith("/views")}
+    assert views == {}, views
+    states = {int(n): p["state"] for n, p in truth["posts"].items()}
+    pages = post_paths(hits)
+    assert pages, hits
+    for number, count in pages.items():
+        assert count == (1 if states.get(number) == "public" else 2), (number, count)
+    comment_pages = {p: n for p, n in hits.items() if "/comments?" in p}
+    assert comment_pages and set(comment_pages.values()) == {1}, comment_pages
+    needed = sum(
+        max(0, -(-(truth["posts"][str(n)]["comment_count_declared"] - 10) // 10))
+        for n in pages
+        if states.get(n) == "public"
+    )
+    assert len(comment_pages) == needed
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_private_post_costs_no_request_for_the_login_page(db_path: Path, tmp_path: Path) -> None:
+    """A private post redirects to /login: that answers the question, so the login page
+    itself is never requested (at the live site's 1 request/s every request counts)."""
+    site = build_site(n_posts=60, seed=7)
+    truth = site.ground_truth()
+    private = set(truth["labels"]["private"])
+    with ReplicaServer(site) as server:
+        make_campaign(db_path, truth, server.url)
+        summary = crawl(db_path, tmp_path)
+        hits = server.hits()
+    assert private and private <= set(summary.posts_gone), summary.format()
+    assert "/login" not in hits, hits["/login"]
+    assert warehouse_differences(db_path, truth) == []

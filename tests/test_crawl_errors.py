@@ -261,13 +261,26 @@ def test_a_crawl_that_loses_its_lock_stops(
             # Once the crawl is fetching posts, a "takeover" replaces the holder.
             while not any(p.startswith("/posts/") for p in server.hits()):
                 threading.Event().wait(0.05)
-            run(
-                lambda con: con.execute(
+
+            # Until it reads back: in one process, this UPDATE (holder) and a heartbeat's
+            # UPDATE of the same row (heartbeat_at) committing at the same moment can lose
+            # this one; between processes DuckDB's file lock makes them take turns.
+            def take(con: Any) -> str:
+                con.execute(
                     "UPDATE crawl_locks SET holder = 'elsewhere:1:taken' WHERE campaign_slug = ?",
                     ["demo"],
-                ),
-                db_path,
-            )
+                )
+                return ""
+
+            def holder() -> str:
+                rows = run(
+                    lambda con: con.execute("SELECT holder FROM crawl_locks").fetchall(), db_path
+                )
+                return str(rows[0][0]) if rows else ""
+
+            while holder() not in ("elsewhere:1:taken", ""):  # "": the crawl ended
+                run(take, db_path)
+                threading.Event().wait(0.2)
 
         thief = threading.Thread(target=steal, daemon=True)
         thief.start()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from warehouse.campaigns import create_campaign
 from warehouse.db import run
@@ -179,3 +180,89 @@ def test_next_scheduled_at_only_from_a_live_scheduler(db_path: Path) -> None:
     assert run(lambda con: next_scheduled_crawl(con, "demo", NOW), db_path) == soon
     health = run(lambda con: crawl_health(con, "demo", NOW), db_path)
     assert health.next_scheduled_at == soon
+
+
+def test_failed_threads_are_named_until_a_run_reads_them(db_path: Path) -> None:
+    """A post left failed (a thread short of its declared count) is named by crawl health
+    until a later run completes it."""
+    from warehouse import crawl_ledger as ledger
+
+    site = "https://www.gotoknow.org"
+
+    def setup(con: duckdb.DuckDBPyConnection) -> int:
+        _campaign(con)
+        run_id, _ = ledger.start_run(con, "demo", "incremental", "cli", NOW)
+        ledger.plan_frontier(con, "demo", site, run_id, [545000, 545001], NOW)
+        ledger.record_outcomes(
+            con,
+            "demo",
+            run_id,
+            [
+                (
+                    f"{site}/posts/545000",
+                    ledger.FrontierState.FAILED,
+                    "thread incomplete: declared 57 comments, collected 20",
+                ),
+                (f"{site}/posts/545001", ledger.FrontierState.DONE, None),
+            ],
+            NOW,
+        )
+        return run_id
+
+    run_id = run(setup, db_path)
+    health = run(lambda con: crawl_health(con, "demo", NOW), db_path)
+    assert [p.post_number for p in health.failed_pages] == [545000]
+    assert health.failed_pages[0].run_id == run_id
+    assert "declared 57" in (health.failed_pages[0].error or "")
+    assert "pages_failed" in health.codes
+    assert any("545000" in m and "545001" not in m for m in health.messages), health.messages
+
+    def read_again(con: duckdb.DuckDBPyConnection) -> None:
+        again, _ = ledger.start_run(con, "demo", "incremental", "cli", NOW)
+        ledger.plan_frontier(con, "demo", site, again, [545000], NOW)
+        ledger.record_outcomes(
+            con, "demo", again, [(f"{site}/posts/545000", ledger.FrontierState.DONE, None)], NOW
+        )
+
+    run(read_again, db_path)
+    health = run(lambda con: crawl_health(con, "demo", NOW), db_path)
+    assert health.failed_pages == () and "pages_failed" not in health.codes
+
+
+def test_the_crawls_page_names_the_failed_threads(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from warehouse import crawl_ledger as ledger
+    from warehouse.settings import get_settings
+
+    site = "https://www.gotoknow.org"
+
+    def setup(con: duckdb.DuckDBPyConnection) -> None:
+        _campaign(con)
+        run_id, _ = ledger.start_run(con, "demo", "incremental", "cli", NOW)
+        ledger.plan_frontier(con, "demo", site, run_id, [545000], NOW)
+        ledger.record_outcomes(
+            con,
+            "demo",
+            run_id,
+            [(f"{site}/posts/545000", ledger.FrontierState.FAILED, "thread incomplete")],
+            NOW,
+        )
+
+    run(setup, db_path)
+    monkeypatch.setenv("TAGDRAW_DB", str(db_path))
+    monkeypatch.setenv("TAGDRAW_DASHBOARD_DEMO_MODE", "1")
+    get_settings.cache_clear()
+    try:
+        app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+        at = AppTest.from_file(str(app), default_timeout=180)
+        at.run()
+        at.sidebar.radio(key="nav").set_value("crawls").run()
+        assert not at.exception, at.exception
+        assert any("545000" in w.value for w in at.warning), [w.value for w in at.warning]
+        tables = [d.value.to_string() for d in at.dataframe]
+        assert any("545000" in t and "thread incomplete" in t for t in tables), tables
+    finally:
+        get_settings.cache_clear()

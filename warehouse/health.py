@@ -12,47 +12,22 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import duckdb
 import psutil
 
+from warehouse import crawl_ledger as ledger
 from warehouse.campaigns import Campaign, find_campaign
 from warehouse.settings import get_settings
 from warehouse.thai import BANGKOK
 
 DEFAULT_STALE_AFTER = timedelta(hours=6)
-FAILED_STATUSES = ("failed", "partial")
+FAILED_STATUSES = tuple(status.value for status in ledger.FAILED_STATUSES)
+FAILED_PAGES_NAMED = 20  # post numbers named in the health message at most
 
-
-@dataclass(frozen=True)
-class CrawlRun:
-    """One row of ``crawl_runs``."""
-
-    run_id: int
-    campaign_slug: str
-    mode: str
-    status: str  # 'running' | 'ok' | 'partial' | 'failed' | 'interrupted'
-    trigger: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    duration_s: float | None
-    requests: int
-    listing_pages: int
-    post_pages: int
-    comment_pages: int
-    posts_new: int
-    posts_changed: int
-    posts_unchanged: int
-    posts_gone: int
-    comments_new: int
-    errors: int  # pages that failed for good
-    host: str | None
-    pid: int | None
-
-    @property
-    def pages(self) -> int:
-        return self.listing_pages + self.post_pages + self.comment_pages
+# Re-exported: callers read crawl runs from here.
+CrawlRun = ledger.CrawlRun
+FailedPage = ledger.FailedPage
 
 
 @dataclass(frozen=True)
@@ -68,13 +43,8 @@ class Health:
     last_run: CrawlRun | None = None
     in_window: bool = False  # between opens_at and closes_at + crawl_after_close_days
     running: bool = False  # a run is in progress now
-
-
-_RUN_COLUMNS = (
-    "run_id, campaign_slug, mode, status, trigger, started_at, finished_at, duration_s, "
-    "requests, listing_pages, post_pages, comment_pages, posts_new, posts_changed, "
-    "posts_unchanged, posts_gone, comments_new, errors, host, pid"
-)
+    # Post pages or threads left failed (incomplete): the next crawl reads them again.
+    failed_pages: tuple[FailedPage, ...] = ()
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -85,21 +55,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.astimezone(BANGKOK)
 
 
-def _run_from_row(row: tuple[Any, ...]) -> CrawlRun:
-    values = list(row)
-    values[5] = _aware(values[5])
-    values[6] = _aware(values[6])
-    return CrawlRun(*values)
-
-
 def crawl_history(con: duckdb.DuckDBPyConnection, slug: str, limit: int = 50) -> list[CrawlRun]:
     """The campaign's crawl runs, newest first (at most ``limit``)."""
-    rows = con.execute(
-        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? "
-        "ORDER BY started_at DESC, run_id DESC LIMIT ?",
-        [slug, int(limit)],
-    ).fetchall()
-    return [_run_from_row(r) for r in rows]
+    return ledger.run_history(con, slug, limit)
 
 
 def crawl_window(
@@ -210,7 +168,8 @@ def crawl_health(
     longer ago than ``stale_after`` (default: 6 hours, or 3 scheduler intervals if
     ``TAGDRAW_SCHEDULE_INTERVAL_MIN`` makes that longer), or there was none yet.
     ``codes`` (for translated messages): 'never_crawled', 'stale', 'errors_rising',
-    'last_run_failed', 'running', 'window_not_open', 'window_over'.
+    'last_run_failed', 'pages_failed' (``failed_pages`` names them), 'running',
+    'window_not_open', 'window_over'.
     """
     now = (now or datetime.now(BANGKOK)).astimezone(BANGKOK)
     if stale_after is None:
@@ -220,12 +179,8 @@ def crawl_health(
     history = crawl_history(con, slug, limit=20)
     last = history[0] if history else None
     running = any(r.status == "running" for r in history[:3])
-    row = con.execute(
-        "SELECT max(coalesce(finished_at, started_at)) FROM crawl_runs "
-        "WHERE campaign_slug = ? AND status = 'ok'",
-        [slug],
-    ).fetchone()
-    last_good_at = _aware(row[0]) if row else None
+    last_good_at = ledger.last_good_finished_at(con, slug)
+    failed = tuple(ledger.failed_pages(con, slug))
     in_window = campaign is not None and in_crawl_window(campaign, now)
 
     messages: list[str] = []
@@ -273,6 +228,18 @@ def crawl_health(
             f"The last crawl (run {finished[0].run_id}) ended '{finished[0].status}' "
             f"with {finished[0].errors} failed pages; the next crawl retries them."
         )
+    if failed:
+        codes.append("pages_failed")
+        named = ", ".join(str(page.post_number) for page in failed[:FAILED_PAGES_NAMED])
+        more = (
+            f" and {len(failed) - FAILED_PAGES_NAMED} more"
+            if len(failed) > FAILED_PAGES_NAMED
+            else ""
+        )
+        messages.append(
+            f"Posts not read completely (a page or part of the thread failed): {named}{more}; "
+            "the next crawl reads them again."
+        )
     if running:
         codes.append("running")
         messages.append("A crawl is running now.")
@@ -288,4 +255,5 @@ def crawl_health(
         last_run=last,
         in_window=in_window,
         running=running,
+        failed_pages=failed,
     )

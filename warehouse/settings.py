@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     write_batch_size: int = 500  # posts per write; a write also happens every 3 s
     failed_pages_dir: Path = Path("data/failed-pages")
     recheck_gone_after_h: float = 24.0  # a gone post still listed is fetched again after this
+    # Every stored post of an open campaign is checked again at least this often (a
+    # conditional request where the site sent validators), spread over the runs...
+    revalidate_after_h: float = 24.0
+    # ...with at most this many such checks in one run (the longest unchecked first).
+    revalidate_per_run: int = 300
     # Browser
     chromium: str | None = None  # explicit executable; otherwise Playwright's, then system
     # Scheduling and logs

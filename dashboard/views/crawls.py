@@ -8,13 +8,15 @@ import streamlit as st
 from dashboard import queries
 from dashboard.context import Ctx
 from dashboard.views.overview import show_health
-from warehouse.health import crawl_health, crawl_history
+from warehouse.health import Health, crawl_health, crawl_history
 
 
 def render(ctx: Ctx) -> None:
     assert ctx.campaign_slug is not None
     st.header(ctx.t("page_crawls"))
-    show_health(ctx, ctx.call(crawl_health, ctx.campaign_slug))
+    health = ctx.call(crawl_health, ctx.campaign_slug)
+    show_health(ctx, health)
+    show_failed_pages(ctx, health)
     runs = ctx.call(crawl_history, ctx.campaign_slug, 200)
     if not runs:
         st.info(ctx.t("no_crawls"))
@@ -64,3 +66,32 @@ def render(ctx: Ctx) -> None:
         )
     else:
         st.caption(ctx.t("no_errors"))
+
+
+def show_failed_pages(ctx: Ctx, health: Health) -> None:
+    """The posts whose page or thread the last crawl could not complete, by number."""
+    if not health.failed_pages:
+        return
+    st.warning(
+        ctx.t(
+            "crawl_failed_pages",
+            posts=", ".join(str(page.post_number) for page in health.failed_pages),
+        ),
+        icon="⚠️",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    ctx.t("post"): page.post_number,
+                    "url": page.url,
+                    ctx.t("errors"): page.error or "",
+                    "run": page.run_id,
+                }
+                for page in health.failed_pages
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="crawl_failed_pages_table",
+    )
