@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import search
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
 from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
@@ -247,7 +248,9 @@ class QueuePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
+def _queue_where(
+    con: duckdb.DuckDBPyConnection, filters: QueueFilters, params: dict[str, Any]
+) -> str:
     clauses = ["true"]
     if filters.statuses:
         params["statuses"] = list(filters.statuses)
@@ -274,8 +277,15 @@ def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
         end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BANGKOK)
         params["date_to"] = end
         clauses.append("created_at < $date_to")
-    if filters.text and filters.text.strip():
-        # ILIKE scans without building lower-cased copies of every body.
+    found = search.matches_sql(con, filters.text) if filters.text else None
+    if found is not None:
+        # The search index (warehouse.search): any 2+ character substring of the title,
+        # body, author or a comment, normalised like the query.
+        sql, values = found
+        params.update(values)
+        clauses.append(f"post_number IN (SELECT post_number FROM ({sql}))")
+    elif filters.text and filters.text.strip():
+        # Too short for the index (one character): ILIKE over titles and bodies.
         escaped = filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["text"] = f"%{escaped}%"
         clauses.append(
@@ -300,7 +310,7 @@ def review_queue(
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), 500))
     params: dict[str, Any] = {"slug": slug}
-    where = _queue_where(filters, params)
+    where = _queue_where(con, filters, params)
     params["limit"] = page_size
     params["offset"] = (page - 1) * page_size
     with _Registered(con, queue_base(con, slug)) as entries_view:
@@ -589,6 +599,86 @@ def entry_detail(
         campaign_frozen=bool(frozen),
         site_url=site_url or "",
     )
+
+
+# --- text search ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    post_number: int
+    title: str
+    author: str  # display name, or username
+    score: float  # warehouse.search's rank: field weight x occurrences, summed
+    fields: tuple[str, ...]  # where it matched: title, author, body, comment
+    passage_field: str  # which text the passage is from
+    passage: str  # the stored text around the first match
+    passage_spans: tuple[tuple[int, int], ...]  # the matches within ``passage``
+
+
+_PASSAGE_ORDER = ("title", "author", "body", "comment")
+
+
+def search_entries(
+    con: duckdb.DuckDBPyConnection, slug: str, text: str, *, limit: int = 20
+) -> tuple[list[SearchResult], int]:
+    """The campaign's entries matching ``text`` (any 2+ character substring of a title,
+    body, author or comment), best first, with the passage that matched; and how many
+    entries match in all."""
+    with _Registered(con, entry_facts(con, slug)) as entries_view:
+        hits, total = search.search_posts(
+            con, text, post_numbers_sql=f"SELECT post_number FROM {entries_view}", limit=limit
+        )
+    if not hits:
+        return [], total
+    numbers = [h.post_number for h in hits]
+    posts = {
+        r[0]: r
+        for r in con.execute(
+            "SELECT post_number, title, body_text, author_username, author_name FROM posts "
+            "WHERE post_number IN (SELECT unnest($numbers::BIGINT[]))",
+            {"numbers": numbers},
+        ).fetchall()
+    }
+    comment_ids = [c for h in hits for c in h.comment_ids[:3]]
+    comments = dict(
+        con.execute(
+            "SELECT comment_id, body_text FROM comments "
+            "WHERE comment_id IN (SELECT unnest($ids::BIGINT[]))",
+            {"ids": comment_ids},
+        ).fetchall()
+    )
+    results = []
+    for hit in hits:
+        _, title, body, username, name = posts.get(hit.post_number, (0, "", "", None, None))
+        texts = {
+            "title": [title or ""],
+            "author": [" ".join(x for x in (username, name) if x)],
+            "body": [body or ""],
+            "comment": [comments.get(c, "") for c in hit.comment_ids[:3]],
+        }
+        shown, field_name, spans = "", "", []
+        for candidate in _PASSAGE_ORDER:
+            for value in texts[candidate] if candidate in hit.fields else ():
+                shown, spans = search.passage(value, text)
+                if spans:
+                    field_name = candidate
+                    break
+            if field_name:
+                break
+        results.append(
+            SearchResult(
+                post_number=hit.post_number,
+                title=title or "",
+                author=name or username or "",
+                score=hit.score,
+                fields=hit.fields,
+                passage_field=field_name,
+                passage=shown,
+                passage_spans=tuple(spans),
+            )
+        )
+    return results, total
 
 
 def undo_target(history: Sequence[Decision]) -> tuple[str, str | None, int | None]:

@@ -95,12 +95,14 @@ def _index_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _search_new_grams AS
-        SELECT DISTINCT
-            unicode(substr(search_text, i::INTEGER, 1))::BIGINT * {CODE_POINTS}
-                + unicode(substr(search_text, i::INTEGER + 1, 1)) AS gram,
-            doc_id
-        FROM (SELECT doc_id, search_text, unnest(range(1, length(search_text))) AS i
-              FROM _search_new)
+        SELECT DISTINCT gram, doc_id FROM (
+            SELECT doc_id, unnest(list_transform(
+                range(1, len(chars)),
+                lambda i: unicode(chars[i])::BIGINT * {CODE_POINTS} + unicode(chars[i + 1])
+            )) AS gram
+            -- code points as a list: indexing it is constant time (substr is not)
+            FROM (SELECT doc_id, string_split(search_text, '') AS chars FROM _search_new)
+        )
         """
     )
     # In gram order, so that the rows of one bigram sit together and a lookup by gram
