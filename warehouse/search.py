@@ -216,24 +216,37 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
     # query. A bigram no text has: nothing matches.
     rarest = sorted(grams, key=lambda g: (counts.get(g, 0), g))[:RAREST_GRAMS]
     if counts.get(rarest[0], 0) == 0:
-        rarest = rarest[:1]
+        return (
+            "SELECT NULL::BIGINT AS post_number, NULL::DOUBLE AS score, "
+            "NULL::VARCHAR[] AS fields, NULL::BIGINT[] AS comment_ids WHERE false",
+            {},
+        )
     # One equality filter per bigram: each reads only the blocks holding that bigram.
     postings = " UNION ALL ".join(
         f"SELECT doc_id FROM search_grams WHERE gram = {int(g)}" for g in rarest
     )
     weights = " ".join(f"WHEN '{f}' THEN {w}" for f, w in FIELD_WEIGHTS.items())
+    # Materialised steps, in this order: the candidates from the bigram rows, then their
+    # docs (the join's filter on doc_id skips the blocks of other texts), then the check
+    # of the whole query on those texts only (pushed into the scan it would read every
+    # text).
     sql = f"""
-        SELECT d.post_number,
-               sum((CASE d.field {weights} ELSE 1 END)
-                   * ((length(d.search_text) - length(replace(d.search_text, $needle, '')))
+        WITH cand AS MATERIALIZED (
+            SELECT doc_id FROM ({postings}) GROUP BY doc_id HAVING count(*) = {len(rarest)}
+        ),
+        docs AS MATERIALIZED (
+            SELECT d.post_number, d.comment_id, d.field, d.search_text
+            FROM search_docs d JOIN cand USING (doc_id) WHERE d.current
+        )
+        SELECT post_number,
+               sum((CASE field {weights} ELSE 1 END)
+                   * ((length(search_text) - length(replace(search_text, $needle, '')))
                       // length($needle))) AS score,
-               list_sort(list_distinct(list(d.field))) AS fields,
-               list_sort(list(d.comment_id) FILTER (WHERE d.comment_id IS NOT NULL))
+               list_sort(list_distinct(list(field))) AS fields,
+               list_sort(list(comment_id) FILTER (WHERE comment_id IS NOT NULL))
                    AS comment_ids
-        FROM (SELECT doc_id FROM ({postings}) GROUP BY doc_id HAVING count(*) = {len(rarest)}) c
-        JOIN search_docs d USING (doc_id)
-        WHERE d.current AND contains(d.search_text, $needle)
-        GROUP BY d.post_number
+        FROM docs WHERE contains(search_text, $needle)
+        GROUP BY post_number
     """
     return sql, {"needle": needle}
 
