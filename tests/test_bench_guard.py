@@ -1,7 +1,7 @@
 """Regression guard for the moderator's loop (the small version of bench/bench_dashboard.py):
-with 10,000 entries, opening one entry and searching must each stay within twice the time
-of listing a page of the queue, measured in the same run, interleaved, through the call
-path the pages use. A ratio, not an absolute time, so a busy machine slows all three."""
+with 10,000 entries, opening one entry must stay within twice the time of listing a page
+of the queue (searching within 3.5 times), measured in the same run, interleaved, through
+the call path the pages use. A ratio, not an absolute time, so a busy machine slows all three."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from dashboard.context import call_db
 SLUG = "guard"
 N_POSTS = 10_000
 ROUNDS = 15
-MAX_RATIO = 2.0
+MAX_RATIO = {"open an entry": 2.0, "search": 3.5}  # x listing a page (search: ~1.8 now)
 SEARCHES = ("เคารพซึ่งกัน", "หมายเลข 5461", "user0012", "ขอบคุณสำหรับ", "ออนไลน์ที่ดี")
 
 
@@ -63,7 +63,8 @@ def test_opening_an_entry_and_searching_cost_no_more_than_listing_a_page(
     )
     baseline = medians["list a page"]
     summary = ", ".join(f"{name} {ms:.1f} ms" for name, ms in medians.items())
-    for name in ("open an entry", "search"):
-        assert medians[name] <= MAX_RATIO * baseline, (
+    print(f"bench guard, medians of {ROUNDS} rounds: {summary}")
+    for name, ratio in MAX_RATIO.items():
+        assert medians[name] <= ratio * baseline, (
             f"{name} takes {medians[name] / baseline:.1f}x listing a page ({summary})"
         )
