@@ -85,6 +85,7 @@ def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
 # campaign edit changes its inputs, so the dashboard keeps the last result per campaign in
 # memory (a few MB per 100k entries) with a cheap fingerprint of those inputs, read in the
 # same transaction. Decisions and suggestions are not cached: they are joined on every read.
+# The campaign row counts without ``decisions_version``, which every decision increments.
 _FACTS_CACHE: dict[tuple[str, str], tuple[tuple[Any, ...], pa.Table]] = {}
 _FACTS_LOCK = threading.Lock()
 _FACTS_CACHE_SIZE = 8
@@ -96,7 +97,7 @@ SELECT
     (SELECT count(*) FROM post_versions),
     (SELECT [count(*)::VARCHAR, max(last_seen_at)::VARCHAR, count_if(listed)::VARCHAR]
      FROM campaign_posts WHERE campaign_slug = $slug),
-    (SELECT hash(c) FROM campaigns c WHERE slug = $slug)
+    (SELECT hash(c) FROM (SELECT * EXCLUDE (decisions_version) FROM campaigns WHERE slug = $slug) c)
 """
 
 

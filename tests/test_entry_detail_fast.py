@@ -16,8 +16,6 @@ from warehouse.db import run
 from warehouse.decisions import decision_history, record_decision
 from warehouse.entries import Entry, list_entries
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
 
 def _change_site(site: Site) -> None:
     truth = site.ground_truth()
@@ -52,6 +50,8 @@ def _expected(db_path: Path) -> dict[int, Entry]:
     return {e.post_number: e for e in run(lambda con: list_entries(con, SLUG), db_path)}
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_every_entry_alone_equals_the_whole_campaign(crawled: Path, db_path: Path) -> None:
     shutil.copy(crawled, db_path)
     expected = _expected(db_path)
@@ -81,6 +81,8 @@ def test_every_entry_alone_equals_the_whole_campaign(crawled: Path, db_path: Pat
     assert {n: d.entry if d else None for n, d in cached.items()} == expected
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_post_that_is_no_entry_opens_nothing(crawled: Path, db_path: Path) -> None:
     shutil.copy(crawled, db_path)
     expected = _expected(db_path)
@@ -99,6 +101,8 @@ def test_a_post_that_is_no_entry_opens_nothing(crawled: Path, db_path: Path) -> 
         assert found == [None] * len(others)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_cached_row_is_not_used_after_the_entry_changed(crawled: Path, db_path: Path) -> None:
     """A decision is read fresh; a stored change to the posts makes the cache stale."""
     shutil.copy(crawled, db_path)
@@ -112,3 +116,25 @@ def test_cached_row_is_not_used_after_the_entry_changed(crawled: Path, db_path: 
     detail = run(lambda con: queries.entry_detail(con, SLUG, number), db_path)
     assert detail is not None and detail.entry == _expected(db_path)[number]
     assert detail.entry.facts.gone and detail.entry.status == "spam"
+
+
+def test_a_decision_keeps_the_cached_facts(db_path: Path) -> None:
+    """Decisions are not inputs of the rule facts: after one, the next page view reuses the
+    queue's cached facts instead of computing the whole campaign again."""
+    from dashboard import actions, seed
+
+    seed.ensure_campaign(db_path, "demo")
+    info = seed.seed_small(db_path, "demo", n=8, hostile=False)
+    run(lambda con: queries.entry_facts(con, "demo"), db_path)
+    assert run(lambda con: queries.cached_entry_row(con, "demo", info["first"]), db_path)[0]
+    run(
+        lambda con: actions.decide(
+            con, "demo", info["first"], "eligible", decided_by="m", shown_decision_id=None
+        ),
+        db_path,
+    )
+    cached, row = run(lambda con: queries.cached_entry_row(con, "demo", info["first"]), db_path)
+    assert cached and row is not None and row["post_number"] == info["first"]
+    # A change of the campaign's rules still makes the cache stale.
+    run(lambda con: con.execute("UPDATE campaigns SET max_entries_per_author = 1"), db_path)
+    assert not run(lambda con: queries.cached_entry_row(con, "demo", info["first"]), db_path)[0]
