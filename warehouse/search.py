@@ -19,6 +19,7 @@ before a search answers). ``index_posts`` / ``index_comments`` are called by
 from __future__ import annotations
 
 import bisect
+import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -296,6 +297,12 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return bounds
 
 
+@functools.lru_cache(maxsize=4096)
+def _piece(cluster: str) -> str:
+    # A text has few distinct characters: normalising each once keeps long bodies quick.
+    return search_text(cluster)
+
+
 def match_spans(text: str | None, query: str, *, limit: int = 200) -> list[tuple[int, int]]:
     """(start, end) spans of ``text`` (as stored) where the normalised ``query`` occurs in
     the normalised text, at most ``limit``; empty if the query is too short."""
@@ -303,8 +310,10 @@ def match_spans(text: str | None, query: str, *, limit: int = 200) -> list[tuple
     needle = search_text(query)
     if len(needle) < MIN_QUERY or not text:
         return []
+    if needle not in search_text(text):
+        return []
     clusters = _clusters(text)
-    pieces = [search_text(text[a:b]) for a, b in clusters]
+    pieces = [_piece(text[a:b]) for a, b in clusters]
     compact = "".join(pieces)
     if needle not in compact:
         return []
