@@ -543,8 +543,7 @@ def _named_time(row: dict[str, Any], name: str) -> datetime | None:
 def entry_suggestions(
     con: duckdb.DuckDBPyConnection, slug: str, post_number: int
 ) -> list[SuggestionView]:
-    if not _table_exists(con, "suggestions"):
-        return []
+    # ``suggestions`` exists in every migrated warehouse (0002), and connect() migrates.
     rows = con.execute(
         "SELECT kind, score, duplicate_of, why, evidence FROM suggestions "
         "WHERE campaign_slug = ? AND post_number = ? ORDER BY score DESC, kind",
