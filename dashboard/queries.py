@@ -278,12 +278,13 @@ def _queue_where(
         end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BANGKOK)
         params["date_to"] = end
         clauses.append("created_at < $date_to")
-    found = search.post_matches(con, filters.text) if filters.text else None
+    found = search.matches_sql(con, filters.text) if filters.text else None
     if found is not None:
         # The search index (warehouse.search): any 2+ character substring of the title,
         # body, author or a comment, normalised like the query.
-        params["search_matches"] = [h.post_number for h in found]
-        clauses.append("post_number IN (SELECT unnest($search_matches::BIGINT[]))")
+        sql, values = found
+        params.update(values)
+        clauses.append(f"post_number IN (SELECT post_number FROM ({sql}))")
     elif filters.text and filters.text.strip():
         # Too short for the index (one character): ILIKE over titles and bodies.
         escaped = filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

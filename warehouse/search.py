@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -253,46 +252,6 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
     return sql, {"needle": needle}
 
 
-# Matches per (warehouse file, normalised query, highest doc id). Every change of an indexed
-# text adds a doc, so the highest doc id changes with anything a search could find; a page
-# that searches and then filters its queue the same way, or re-runs after a decision,
-# reads the index once.
-_MATCHES: dict[tuple[str, str, int], list[SearchHit]] = {}
-_MATCHES_LOCK = threading.Lock()
-_MATCHES_SIZE = 16
-
-
-def post_matches(con: duckdb.DuckDBPyConnection, query: str) -> list[SearchHit] | None:
-    """Every post matching ``query`` (unordered), or None when the normalised query is
-    shorter than ``MIN_QUERY`` characters."""
-    needle = search_text(query)
-    if len(needle) < MIN_QUERY:
-        return None
-    ensure_indexed(con)
-    found = con.execute(
-        "SELECT (SELECT coalesce(path, database_name) FROM duckdb_databases() "
-        "WHERE database_name = current_database()), (SELECT max(doc_id) FROM search_docs)"
-    ).fetchone()
-    key = (str(found[0]) if found else "", needle, int(found[1] or 0) if found else 0)
-    hit = _MATCHES.get(key)
-    if hit is not None:
-        return hit
-    built = matches_sql(con, query)
-    assert built is not None
-    sql, values = built
-    hits = [
-        SearchHit(int(r[0]), float(r[1]), tuple(r[2] or ()), tuple(r[3] or ()))
-        for r in con.execute(
-            f"SELECT post_number, score, fields, comment_ids FROM ({sql})", values
-        ).fetchall()
-    ]
-    with _MATCHES_LOCK:
-        if len(_MATCHES) >= _MATCHES_SIZE:
-            _MATCHES.pop(next(iter(_MATCHES)))
-        _MATCHES[key] = hits
-    return hits
-
-
 def search_posts(
     con: duckdb.DuckDBPyConnection,
     query: str,
@@ -304,21 +263,22 @@ def search_posts(
     """The posts matching ``query``, best first (score, then newest post number), at most
     ``limit``, and how many match in all. ``post_numbers_sql`` (with ``params``) limits
     them to the post numbers it selects, e.g. one campaign's entries."""
-    hits = post_matches(con, query)
-    if not hits:
+    built = matches_sql(con, query)
+    if built is None:
         return [], 0
-    if post_numbers_sql:
-        allowed = {
-            r[0]
-            for r in con.execute(
-                f"SELECT post_number FROM ({post_numbers_sql}) AS allowed(post_number) "
-                "WHERE post_number IN (SELECT unnest($search_matches::BIGINT[]))",
-                {**(params or {}), "search_matches": [h.post_number for h in hits]},
-            ).fetchall()
-        }
-        hits = [h for h in hits if h.post_number in allowed]
-    ranked = sorted(hits, key=lambda h: (-h.score, -h.post_number))
-    return ranked[: max(0, int(limit))], len(hits)
+    sql, values = built
+    values = {**values, **(params or {}), "limit": int(limit)}
+    where = f"WHERE post_number IN ({post_numbers_sql})" if post_numbers_sql else ""
+    rows = con.execute(
+        f"""
+        WITH m AS ({sql})
+        SELECT post_number, score, fields, comment_ids, count(*) OVER () FROM m {where}
+        ORDER BY score DESC, post_number DESC LIMIT $limit
+        """,
+        values,
+    ).fetchall()
+    hits = [SearchHit(int(r[0]), float(r[1]), tuple(r[2] or ()), tuple(r[3] or ())) for r in rows]
+    return hits, int(rows[0][4]) if rows else 0
 
 
 # --- where a query occurs in the stored text (for highlighting) --------------------------
