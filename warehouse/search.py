@@ -10,9 +10,10 @@ candidate is then checked for the whole query. Bigram ids are the two code point
 (``first * 0x110000 + second``): exact and the same in Python and SQL.
 
 Tables (migration 0013): ``search_docs`` (one row per indexed text; a changed text gets a
-new row and the old one is marked not current), ``search_grams`` and ``search_pending``
-(posts still to index: the migration queues every stored post, and ``index_pending`` runs
-before a search answers). ``index_posts`` / ``index_comments`` are called by
+new row and the old one is marked not current), ``search_grams``, ``search_gram_docs``
+(how many texts had each bigram: a search reads the rows of its three rarest) and
+``search_pending`` (posts still to index: the migration queues every stored post, and
+``ensure_indexed`` runs before a search answers). ``index_posts`` / ``index_comments`` are called by
 ``warehouse.store`` in the transaction that stores the posts and comments.
 """
 
