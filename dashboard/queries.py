@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import crawl_ledger
+from warehouse import crawl_ledger, search
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
 from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
@@ -44,11 +44,22 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(BANGKOK)
 
 
+# Tables known to exist, per database file. Reading the catalog costs 10-40 ms on a freshly
+# opened warehouse (every page call opens one), and migrations only ever add tables.
+_EXISTING_TABLES: set[tuple[str, str]] = set()
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    key = (_database_key(con), name)
+    if key in _EXISTING_TABLES:
+        return True
     row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchall()
-    return bool(row and row[0][0])
+    found = bool(row and row[0][0])
+    if found:
+        _EXISTING_TABLES.add(key)
+    return found
 
 
 def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -74,6 +85,7 @@ def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
 # campaign edit changes its inputs, so the dashboard keeps the last result per campaign in
 # memory (a few MB per 100k entries) with a cheap fingerprint of those inputs, read in the
 # same transaction. Decisions and suggestions are not cached: they are joined on every read.
+# The campaign row counts without ``decisions_version``, which every decision increments.
 _FACTS_CACHE: dict[tuple[str, str], tuple[tuple[Any, ...], pa.Table]] = {}
 _FACTS_LOCK = threading.Lock()
 _FACTS_CACHE_SIZE = 8
@@ -85,7 +97,7 @@ SELECT
     (SELECT count(*) FROM post_versions),
     (SELECT [count(*)::VARCHAR, max(last_seen_at)::VARCHAR, count_if(listed)::VARCHAR]
      FROM campaign_posts WHERE campaign_slug = $slug),
-    (SELECT hash(c) FROM campaigns c WHERE slug = $slug)
+    (SELECT hash(c) FROM (SELECT * EXCLUDE (decisions_version) FROM campaigns WHERE slug = $slug) c)
 """
 
 
@@ -97,12 +109,19 @@ def _database_key(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0][0]) if row else ""
 
 
+def _facts_version(
+    con: duckdb.DuckDBPyConnection, slug: str
+) -> tuple[tuple[str, str], tuple[str, ...]]:
+    """The facts cache's key for this warehouse and campaign, and the fingerprint of the
+    inputs its entry must have been computed from."""
+    rows = con.execute(_FINGERPRINT_SQL, {"slug": slug}).fetchall()
+    return (_database_key(con), slug), tuple(str(v) for v in rows[0]) if rows else ()
+
+
 def entry_facts(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
     """Every candidate of the campaign with its rule facts (``warehouse.entries.ENTRIES_SQL``
     plus ``post_created_at``), as an Arrow table; recomputed only when its inputs changed."""
-    rows = con.execute(_FINGERPRINT_SQL, {"slug": slug}).fetchall()
-    fingerprint = tuple(str(v) for v in rows[0]) if rows else ()
-    key = (_database_key(con), slug)
+    key, fingerprint = _facts_version(con, slug)
     hit = _FACTS_CACHE.get(key)
     if hit is not None and hit[0] == fingerprint:
         return hit[1]
@@ -230,7 +249,9 @@ class QueuePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
+def _queue_where(
+    con: duckdb.DuckDBPyConnection, filters: QueueFilters, params: dict[str, Any]
+) -> str:
     clauses = ["true"]
     if filters.statuses:
         params["statuses"] = list(filters.statuses)
@@ -257,8 +278,15 @@ def _queue_where(filters: QueueFilters, params: dict[str, Any]) -> str:
         end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), BANGKOK)
         params["date_to"] = end
         clauses.append("created_at < $date_to")
-    if filters.text and filters.text.strip():
-        # ILIKE scans without building lower-cased copies of every body.
+    found = search.matches_sql(con, filters.text) if filters.text else None
+    if found is not None:
+        # The search index (warehouse.search): any 2+ character substring of the title,
+        # body, author or a comment, normalised like the query.
+        sql, values = found
+        params.update(values)
+        clauses.append(f"post_number IN (SELECT post_number FROM ({sql}))")
+    elif filters.text and filters.text.strip():
+        # Too short for the index (one character): ILIKE over titles and bodies.
         escaped = filters.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["text"] = f"%{escaped}%"
         clauses.append(
@@ -283,7 +311,7 @@ def review_queue(
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), 500))
     params: dict[str, Any] = {"slug": slug}
-    where = _queue_where(filters, params)
+    where = _queue_where(con, filters, params)
     params["limit"] = page_size
     params["offset"] = (page - 1) * page_size
     with _Registered(con, queue_base(con, slug)) as entries_view:
@@ -357,9 +385,6 @@ def _queue_row(r: dict[str, Any]) -> QueueRow:
     )
 
 
-# --- one entry ------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class SuggestionView:
     kind: str
@@ -392,19 +417,91 @@ class EntryDetail:
     site_url: str
 
 
-def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
-    """One entry with its rule facts: the warehouse's entries query filtered in SQL (rule
-    facts such as per-author counts need the whole campaign, but only one row comes back)."""
-    facts = entry_facts(con, slug)
-    with _Registered(con, facts) as entries_view:
-        cursor = con.execute(f"SELECT * FROM {entries_view} WHERE post_number = ?", [post_number])
-        names = [d[0] for d in cursor.description]
-        rows_found = cursor.fetchall()
-        row = rows_found[0] if rows_found else None
-    if row is None:
-        return None
-    r = dict(zip(names, row, strict=True))
-    decision = latest_decision(con, slug, post_number)
+# --- one entry ------------------------------------------------------------------------------
+
+# Opening one entry never computes the whole campaign's facts. When the queue has them
+# cached for the warehouse's current state (the review page lists the queue before it
+# opens an entry, so usually), the entry's row is looked up there. Otherwise the entry is
+# computed alone: its rule facts need the rows of its author only (per-author counts and
+# the over-the-limit rank are windows partitioned by author key; every other fact is the
+# entry's own), so ``ENTRIES_SQL``, the one definition of the facts, runs unchanged over
+# ``posts``, ``post_versions`` and ``campaign_posts`` narrowed to the entry, every post
+# that names the same author key (as its author or on a listing) and the announcement post
+# (whose author is an organiser).
+_ONE_ENTRY_POSTS_SQL = """
+WITH keys AS (
+    SELECT lower(author_username) AS author_key FROM posts WHERE post_number = $post
+    UNION
+    SELECT lower(listing_author_username) FROM campaign_posts WHERE post_number = $post
+)
+SELECT post_number FROM posts WHERE lower(author_username) IN (SELECT author_key FROM keys)
+UNION
+SELECT post_number FROM campaign_posts
+WHERE lower(listing_author_username) IN (SELECT author_key FROM keys)
+UNION
+SELECT announcement_post FROM campaigns WHERE slug = $slug AND announcement_post IS NOT NULL
+UNION
+SELECT $post
+"""
+_NARROWED_TABLES = ("posts", "post_versions", "campaign_posts")
+# Row positions by post number in the cached facts table of the same fingerprint.
+_FACTS_ROWS: dict[tuple[str, str], tuple[tuple[str, ...], dict[int, int]]] = {}
+
+
+def cached_entry_row(
+    con: duckdb.DuckDBPyConnection, slug: str, post_number: int
+) -> tuple[bool, dict[str, Any] | None]:
+    """(True, the entry's row or None if it is no candidate) from the cached facts when
+    they are current; (False, None) when there are none to trust."""
+    key, fingerprint = _facts_version(con, slug)
+    hit = _FACTS_CACHE.get(key)
+    if hit is None or hit[0] != fingerprint:
+        return False, None
+    table = hit[1]
+    positions = _FACTS_ROWS.get(key)
+    if positions is None or positions[0] != fingerprint:
+        numbers = table.column("post_number").to_pylist()
+        positions = (fingerprint, {n: i for i, n in enumerate(numbers)})
+        with _FACTS_LOCK:
+            if len(_FACTS_ROWS) >= _FACTS_CACHE_SIZE and key not in _FACTS_ROWS:
+                _FACTS_ROWS.pop(next(iter(_FACTS_ROWS)))
+            _FACTS_ROWS[key] = positions
+    index = positions[1].get(post_number)
+    return True, None if index is None else table.slice(index, 1).to_pylist()[0]
+
+
+def computed_entry_row(
+    con: duckdb.DuckDBPyConnection, slug: str, post_number: int
+) -> dict[str, Any] | None:
+    """The entry's row of ``ENTRIES_SQL`` computed from its author's rows alone (None: no
+    candidate of the campaign); equal to its row in the whole campaign's result."""
+    numbers = sorted(
+        int(r[0])
+        for r in con.execute(_ONE_ENTRY_POSTS_SQL, {"post": post_number, "slug": slug}).fetchall()
+    )
+    in_list = ", ".join(str(n) for n in numbers)  # integers read from the database
+    narrowed = ", ".join(
+        f"{name} AS NOT MATERIALIZED (SELECT * FROM main.{name} WHERE post_number IN ({in_list}))"
+        for name in _NARROWED_TABLES
+    )
+    cursor = con.execute(
+        f"WITH {narrowed} SELECT * FROM ({ENTRIES_SQL}) WHERE post_number = $post",
+        {"slug": slug, "post": post_number},
+    )
+    names = [d[0] for d in cursor.description]
+    found = cursor.fetchall()
+    return dict(zip(names, found[0], strict=True)) if found else None
+
+
+def entry_rule_row(
+    con: duckdb.DuckDBPyConnection, slug: str, post_number: int
+) -> dict[str, Any] | None:
+    """One entry's row of ``warehouse.entries.ENTRIES_SQL`` (None: not a candidate)."""
+    cached, row = cached_entry_row(con, slug, post_number)
+    return row if cached else computed_entry_row(con, slug, post_number)
+
+
+def _entry_from_row(slug: str, r: dict[str, Any], decision: Decision | None) -> Entry:
     return Entry(
         campaign_slug=slug,
         post_number=r["post_number"],
@@ -425,6 +522,14 @@ def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) 
     )
 
 
+def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) -> Entry | None:
+    """One entry with its rule facts and current decision, without the whole campaign's."""
+    row = entry_rule_row(con, slug, post_number)
+    if row is None:
+        return None
+    return _entry_from_row(slug, row, latest_decision(con, slug, post_number))
+
+
 def _named_time(row: dict[str, Any], name: str) -> datetime | None:
     """A time column of the entries query, as a datetime or as epoch microseconds."""
     if name in row:
@@ -438,8 +543,7 @@ def _named_time(row: dict[str, Any], name: str) -> datetime | None:
 def entry_suggestions(
     con: duckdb.DuckDBPyConnection, slug: str, post_number: int
 ) -> list[SuggestionView]:
-    if not _table_exists(con, "suggestions"):
-        return []
+    # ``suggestions`` exists in every migrated warehouse (0002), and connect() migrates.
     rows = con.execute(
         "SELECT kind, score, duplicate_of, why, evidence FROM suggestions "
         "WHERE campaign_slug = ? AND post_number = ? ORDER BY score DESC, kind",
@@ -463,39 +567,118 @@ def entry_detail(
     *,
     max_comments: int = 200,
 ) -> EntryDetail | None:
-    """Everything the entry view shows, in one transaction."""
-    entry = get_entry_fast(con, slug, post_number)
-    if entry is None:
+    """Everything the entry view shows, in one transaction: a few lookups of this entry's
+    rows (its rule facts as ``entry_rule_row`` gives them)."""
+    row = entry_rule_row(con, slug, post_number)
+    if row is None:
         return None
-    posts_found = con.execute(
-        "SELECT body_text, raw_tags, "
-        "(SELECT count(*) FROM post_versions v WHERE v.post_number = p.post_number) "
-        "FROM posts p WHERE post_number = ?",
-        [post_number],
+    history = decision_history(con, slug, post_number)
+    found = con.execute(
+        "SELECT p.body_text, p.raw_tags, "
+        "(SELECT count(*) FROM post_versions v WHERE v.post_number = $post), "
+        "c.frozen_at IS NOT NULL, c.site_url "
+        "FROM campaigns c LEFT JOIN posts p ON p.post_number = $post WHERE c.slug = $slug",
+        {"post": post_number, "slug": slug},
     ).fetchall()
-    post = posts_found[0] if posts_found else None
+    body_text, raw_tags, versions, frozen, site_url = found[0] if found else ("", (), 0, False, "")
     comment_rows = con.execute(
         "SELECT comment_id, author_username, author_name, created_at, body_text, "
         "count(*) OVER () FROM comments WHERE post_number = ? "
         "ORDER BY position NULLS LAST, created_at, comment_id LIMIT ?",
         [post_number, max_comments],
     ).fetchall()
-    campaign_rows = con.execute(
-        "SELECT frozen_at IS NOT NULL, site_url FROM campaigns WHERE slug = ?", [slug]
-    ).fetchall()
-    campaign_row = campaign_rows[0] if campaign_rows else None
     return EntryDetail(
-        entry=entry,
-        body_text=post[0] if post else "",
-        raw_tags=tuple(post[1] or ()) if post else (),
-        versions=int(post[2]) if post else 0,
+        entry=_entry_from_row(slug, row, history[-1] if history else None),
+        body_text=body_text or "",
+        raw_tags=tuple(raw_tags or ()),
+        versions=int(versions or 0),
         comments=[CommentView(r[0], r[1], r[2], _aware(r[3]), r[4] or "") for r in comment_rows],
         comments_total=int(comment_rows[0][5]) if comment_rows else 0,
         suggestions=entry_suggestions(con, slug, post_number),
-        history=decision_history(con, slug, post_number),
-        campaign_frozen=bool(campaign_row and campaign_row[0]),
-        site_url=campaign_row[1] if campaign_row else "",
+        history=history,
+        campaign_frozen=bool(frozen),
+        site_url=site_url or "",
     )
+
+
+# --- text search ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    post_number: int
+    title: str
+    author: str  # display name, or username
+    score: float  # warehouse.search's rank: field weight x occurrences, summed
+    fields: tuple[str, ...]  # where it matched: title, author, body, comment
+    passage_field: str  # which text the passage is from
+    passage: str  # the stored text around the first match
+    passage_spans: tuple[tuple[int, int], ...]  # the matches within ``passage``
+
+
+_PASSAGE_ORDER = ("title", "author", "body", "comment")
+
+
+def search_entries(
+    con: duckdb.DuckDBPyConnection, slug: str, text: str, *, limit: int = 20
+) -> tuple[list[SearchResult], int]:
+    """The campaign's entries matching ``text`` (any 2+ character substring of a title,
+    body, author or comment), best first, with the passage that matched; and how many
+    entries match in all."""
+    with _Registered(con, entry_facts(con, slug)) as entries_view:
+        hits, total = search.search_posts(
+            con, text, post_numbers_sql=f"SELECT post_number FROM {entries_view}", limit=limit
+        )
+    if not hits:
+        return [], total
+    numbers = [h.post_number for h in hits]
+    posts = {
+        r[0]: r
+        for r in con.execute(
+            "SELECT post_number, title, body_text, author_username, author_name FROM posts "
+            "WHERE post_number IN (SELECT unnest($numbers::BIGINT[]))",
+            {"numbers": numbers},
+        ).fetchall()
+    }
+    comment_ids = [c for h in hits for c in h.comment_ids[:3]]
+    comments = dict(
+        con.execute(
+            "SELECT comment_id, body_text FROM comments "
+            "WHERE comment_id IN (SELECT unnest($ids::BIGINT[]))",
+            {"ids": comment_ids},
+        ).fetchall()
+    )
+    results = []
+    for hit in hits:
+        _, title, body, username, name = posts.get(hit.post_number, (0, "", "", None, None))
+        texts = {
+            "title": [title or ""],
+            "author": [" ".join(x for x in (username, name) if x)],
+            "body": [body or ""],
+            "comment": [comments.get(c, "") for c in hit.comment_ids[:3]],
+        }
+        shown, field_name, spans = "", "", []
+        for candidate in _PASSAGE_ORDER:
+            for value in texts[candidate] if candidate in hit.fields else ():
+                shown, spans = search.passage(value, text)
+                if spans:
+                    field_name = candidate
+                    break
+            if field_name:
+                break
+        results.append(
+            SearchResult(
+                post_number=hit.post_number,
+                title=title or "",
+                author=name or username or "",
+                score=hit.score,
+                fields=hit.fields,
+                passage_field=field_name,
+                passage=shown,
+                passage_spans=tuple(spans),
+            )
+        )
+    return results, total
 
 
 def undo_target(history: Sequence[Decision]) -> tuple[str, str | None, int | None]:

@@ -20,6 +20,7 @@ import duckdb
 from warehouse.campaigns import get_campaign
 from warehouse.errors import UserError
 from warehouse.models import Comment, ListingItem, Post
+from warehouse.search import index_comments, index_posts
 from warehouse.thai import normalise_tag
 
 LISTING_SOURCES: Final = ("listing", "near_miss_listing", "announcement")
@@ -225,6 +226,7 @@ def store_posts(
     comments = _unique_last([c for p in batch for c in p.comments], "comment_id")
     if comments:
         result.comments_new = store_comments(con, comments, seen_at=seen_at)
+    index_posts(con, [p.post_number for p in batch])
     return result
 
 
@@ -258,6 +260,7 @@ def store_comments(
         )
     finally:
         con.execute("DROP TABLE IF EXISTS _incoming_comments")
+    index_comments(con, [c.comment_id for c in batch])
     return int(row[0]) if row else 0
 
 

@@ -5,6 +5,7 @@ shortcuts, bulk decisions on a selection, and undo."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -13,9 +14,10 @@ import streamlit as st
 from dashboard import actions, queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
-from dashboard.textview import clip, inert
+from dashboard.textview import clip, highlight_html, inert
 from warehouse.decisions import REASON_CODES, StaleDecision
 from warehouse.errors import UserError
+from warehouse.search import match_spans
 
 PAGE_SIZE = 50
 BODY_LIMIT = 200_000
@@ -174,6 +176,8 @@ def queue_table_key(rows: list[queries.QueueRow]) -> str:
 
 
 def _filters(ctx: Ctx) -> queries.QueueFilters:
+    # The search box stays in view: any 2+ characters of a title, body, author or comment.
+    text = st.text_input(ctx.t("search"), key="f_text", on_change=_on_filters_changed)
     with st.expander(ctx.t("filters"), expanded=False):
         cols = st.columns(3)
         statuses = cols[0].multiselect(
@@ -198,7 +202,6 @@ def _filters(ctx: Ctx) -> queries.QueueFilters:
         date_to = cols[1].date_input(
             ctx.t("date_to"), value=None, key="f_to", on_change=_on_filters_changed
         )
-        text = cols[2].text_input(ctx.t("search"), key="f_text", on_change=_on_filters_changed)
     return queries.QueueFilters(
         statuses=tuple(statuses),
         kinds=tuple(kinds),
@@ -247,6 +250,8 @@ def render(ctx: Ctx) -> None:
         getattr(st, flash[0])(flash[1])
 
     filters = _filters(ctx)
+    if filters.text:
+        _search_results(ctx, slug, filters.text)
     page_no = int(st.session_state.get("queue_page", 1))
     queue = ctx.call(queries.review_queue, slug, filters, page=page_no, page_size=PAGE_SIZE)
     if page_no > queue.pages:
@@ -314,6 +319,38 @@ def render(ctx: Ctx) -> None:
         key="review_post",
     )
     _entry_view(ctx, slug, int(st.session_state["review_post"]))
+
+
+SEARCH_RESULTS = 10
+
+
+def _marked(text: str, query: str | None, spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """``text`` as escaped HTML with the matches of ``query`` (or the given spans) in
+    <mark>: textview.highlight_html escapes everything first and adds only the marks."""
+    found = match_spans(text, query) if spans is None and query else list(spans or ())
+    return highlight_html(text, sorted({text[a:b] for a, b in found}))
+
+
+def _search_results(ctx: Ctx, slug: str, text: str) -> None:
+    """The campaign's entries matching the search, best first, each with the passage that
+    matched highlighted (scraped text shown only as escaped text)."""
+    results, total = ctx.call(queries.search_entries, slug, text, limit=SEARCH_RESULTS)
+    with st.container(border=True, key="search_results"):
+        st.caption(f"{ctx.t('search')}: {ctx.t('queue_count', n=total)}")
+        if not results:
+            st.caption(ctx.t("nothing_found"))
+        for result in results:
+            cols = st.columns([1, 6])
+            cols[0].button(
+                f"#{result.post_number}",
+                key=f"search_open_{result.post_number}",
+                on_click=_on_open_pinned,
+                args=(result.post_number,),
+            )
+            with cols[1]:
+                st.html(_marked(result.title, text))
+                if result.passage_field != "title":
+                    st.html(_marked(result.passage, None, result.passage_spans))
 
 
 def _bulk_panel(ctx: Ctx, slug: str, selected: list[queries.QueueRow]) -> None:
@@ -399,7 +436,11 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
         body, clipped = clip(detail.body_text, BODY_LIMIT)
         if clipped:
             st.warning(ctx.t("body_clipped"))
-        st.text(inert(body))
+        searched = st.session_state.get("f_text")
+        if searched and match_spans(body, searched, limit=1):
+            st.html(_marked(body, searched))
+        else:
+            st.text(inert(body))
     with tabs[1]:
         if not detail.suggestions:
             st.caption(ctx.t("no_suggestions"))
@@ -448,7 +489,12 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
         for comment in detail.comments:
             name = comment.author_name or comment.author_username or "-"
             st.text(f"{inert(name)} · {ctx.fmt_date(comment.created_at)}")
-            st.text(inert(clip(comment.body_text, 20_000)[0]))
+            comment_text = clip(comment.body_text, 20_000)[0]
+            searched = st.session_state.get("f_text")
+            if searched and match_spans(comment_text, searched, limit=1):
+                st.html(_marked(comment_text, searched))
+            else:
+                st.text(inert(comment_text))
     with tabs[4]:
         if detail.history:
             st.dataframe(
