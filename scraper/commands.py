@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from scraper.options import (
     COMMENTS_MODES,
@@ -12,6 +14,7 @@ from scraper.options import (
     add_site_options,
     site_options_from,
 )
+from warehouse.draw_commands import set_winner_recheck
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,6 +57,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from scraper.schedule import register as register_schedule
 
     register_schedule(sub)
+    set_winner_recheck(_recheck_winners)
+
+
+def _recheck_winners(db: Path | None, slug: str, post_numbers: Sequence[int]) -> str | None:
+    """``draw run``'s re-check of the winners: their posts fetched again now."""
+    from scraper.crawl import verify_posts
+
+    summary = verify_posts(db, slug, post_numbers)
+    if summary.exit_code == 0:
+        return None
+    return f"the verify crawl ended {summary.status}"
 
 
 def _crawl(args: argparse.Namespace) -> int:

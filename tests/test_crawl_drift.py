@@ -84,12 +84,29 @@ def thread_ids(db_path: Path, post_number: int = 545000) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def hostile_leaks(db_path: Path) -> list[str]:
+def truth_texts(truth: dict[str, Any]) -> dict[str, str]:
+    """The replica's own texts, keyed and joined as ``stored_texts`` joins the warehouse's."""
+    texts = {
+        f"post {number}": " ".join(
+            (p["title"] or "", p["body_text"] or "", p["author_name"] or "", " ".join(p["tags"]))
+        )
+        for number, p in truth["posts"].items()
+    }
+    for comments in truth["comments"].values():
+        for c in comments:
+            texts[f"comment {c['comment_id']}"] = f"{c['body_text'] or ''} {c['author_name'] or ''}"
+    return texts
+
+
+def hostile_leaks(db_path: Path, truth: dict[str, Any]) -> list[str]:
+    """Hostile markup stored more often than a reader of the page sees it as text (a spam
+    post may write ``<script>`` as visible text: that is its text, not a leak)."""
+    shown = truth_texts(truth)
     return [
         f"{where}: {text[max(0, text.find(sign) - 40) : text.find(sign) + 40]!r}"
         for where, text in stored_texts(db_path)
         for sign in HOSTILE_SIGNS
-        if sign in text
+        if text.count(sign) > shown.get(where, "").count(sign)
     ]
 
 
@@ -104,8 +121,9 @@ def check_seed(
     )
     make_campaign(db_path, server)
     summary = crawl(db_path, tmp_path, **crawl_options)
-    comparison = compare_warehouse(db_path, server.site.ground_truth())
-    leaks = hostile_leaks(db_path)
+    truth = server.site.ground_truth()
+    comparison = compare_warehouse(db_path, truth)
+    leaks = hostile_leaks(db_path, truth)
     report = (
         f"seed {seed} (replica: Site({N_POSTS}, seed={seed}, drift={seed})), run "
         f"{summary.status}:\n" + "\n".join(comparison.problems[:60] + leaks[:20])

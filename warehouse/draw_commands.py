@@ -7,13 +7,13 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from warehouse import draw, exports
 from warehouse.db import connect
-from warehouse.errors import UserError
+from warehouse.errors import TagdrawError, UserError
 from warehouse.thai import BANGKOK, parse_user_datetime
 
 
@@ -82,16 +82,28 @@ def _print_winner_problems(problems: Sequence[draw.WinnerProblem], slug: str) ->
     print(f"  (check each post; replace with: tagdraw draw replace {slug} POST --reason TEXT)")
 
 
-def _recheck_winners(args: argparse.Namespace, post_numbers: Sequence[int]) -> None:
-    """The hook where ``draw run`` fetches each winner's post again, right after the draw, so
-    that a winner deleted or edited after the close shows up in :func:`draw.winner_problems`
-    (printed next, and on the Draw page and by ``draw show``).
+# Fetches the given posts of a campaign again and stores what it finds; None when every
+# page was read, else one line saying what failed. The crawler's command module sets it when
+# it registers (warehouse/ imports no scraper code).
+WinnerRecheck = Callable[[Path | None, str, Sequence[int]], str | None]
+_winner_recheck: WinnerRecheck | None = None
 
-    Does nothing yet: the fetch belongs to the crawler (``tagdraw crawl SLUG --verify``), and
-    warehouse/ does not import scraper/. The integrator wires the crawler's re-check of these
-    post numbers here (``args.db``, ``args.slug``); it must store what it finds through the
-    crawler's usual writes (``posts.gone``, ``last_fetched_at``, ``post_versions``)."""
-    del args, post_numbers
+
+def set_winner_recheck(recheck: WinnerRecheck) -> None:
+    global _winner_recheck
+    _winner_recheck = recheck
+
+
+def _recheck_winners(args: argparse.Namespace, post_numbers: Sequence[int]) -> str | None:
+    """Fetch each winner's post again right after the draw, so that a winner deleted or
+    edited after the close shows up in :func:`draw.winner_problems` (printed next, on the
+    Draw page and by ``draw show``). None when done, else why it could not be."""
+    if _winner_recheck is None:
+        return "no crawler is installed to fetch the winners' posts"
+    try:
+        return _winner_recheck(args.db, args.slug, post_numbers)
+    except TagdrawError as exc:  # the site unreachable, a crawl of the campaign running, ...
+        return str(exc)
 
 
 def _unfreeze(args: argparse.Namespace) -> int:
@@ -123,7 +135,11 @@ def _run(args: argparse.Namespace) -> int:
     text = draw.certificate_json(cert)
     if out is not None:
         out.write_text(text, encoding="utf-8")
-    _recheck_winners(args, [n for n in draw.current_winners(cert) if n is not None])
+    recheck_failed = (
+        None
+        if args.no_recheck
+        else _recheck_winners(args, [n for n in draw.current_winners(cert) if n is not None])
+    )
     with connect(args.db, read_only=True) as con:
         problems = draw.winner_problems(con, args.slug)
     _print_result(cert)
@@ -135,6 +151,14 @@ def _run(args: argparse.Namespace) -> int:
     if out is not None:
         print(f"Certificate written to {out}; check it with: tagdraw draw verify {out}")
     _print_winner_problems(problems, args.slug)
+    if recheck_failed is not None:
+        print(
+            f"tagdraw: the draw is done, but the winners' posts were not all fetched again "
+            f"({recheck_failed}); run `tagdraw crawl {args.slug} --verify`, then "
+            f"`tagdraw draw show {args.slug}`",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -346,6 +370,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--published-at", metavar="DATE", help="when the value(s) were published (optional)"
     )
     p.add_argument("--out", metavar="CERT.json", help="write the certificate here")
+    p.add_argument(
+        "--no-recheck",
+        action="store_true",
+        help="do not fetch the winners' posts again after the draw (the site cannot be "
+        "reached from here); then run `tagdraw crawl SLUG --verify` and `draw show` elsewhere",
+    )
     _add_actor(p)
     p.set_defaults(func=_run)
 
