@@ -204,12 +204,6 @@ def post_url(site_url: str, post_number: int) -> str:
     return f"{site_url.rstrip('/')}/posts/{post_number}"
 
 
-def campaign_open(campaign: Campaign, now: datetime) -> bool:
-    """Whether the campaign is in its crawl window (opens .. closes + the days after)."""
-    end = campaign.closes_at + timedelta(days=max(0, int(campaign.crawl_after_close_days)))
-    return campaign.opens_at <= now <= end
-
-
 # --- plan: read, decide (pure), write --------------------------------------------------------
 
 
@@ -270,9 +264,9 @@ def _plan(
         full=full,
         resuming=resuming,
         announcement_post=campaign.announcement_post,
-        revalidate_after=timedelta(hours=settings.revalidate_after_h)
-        if campaign_open(campaign, seen_at)
-        else None,
+        # Also after the crawl window: a crawl run by hand before the freeze must see a
+        # post deleted while the stale tag index still lists it.
+        revalidate_after=timedelta(hours=settings.revalidate_after_h),
         revalidate_limit=settings.revalidate_per_run,
         verify=verify,
     )

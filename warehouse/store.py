@@ -44,10 +44,12 @@ def normalised_tags(tags: Sequence[str]) -> list[str]:
 def content_hash(
     title: str, body_text: str, tags: Sequence[str], updated_at: datetime | None
 ) -> str:
-    """SHA-256 over what makes a new post version: title, body, tags (as a set: pass the
-    normalised tags, so that writing a tag in another case is not an edit), updated_at."""
+    """SHA-256 over what makes a new post version: title, body, the set of normalised tags
+    (writing a tag in another case is not an edit; tags may be given in either form),
+    updated_at."""
+    keys = sorted(set(normalised_tags(tags)))
     payload = json.dumps(
-        [title, body_text, sorted(set(tags)), updated_at.isoformat() if updated_at else None],
+        [title, body_text, keys, updated_at.isoformat() if updated_at else None],
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
