@@ -19,19 +19,40 @@ COMMENTS_MODES: dict[str, str] = {
 }
 DEFAULT_COMMENTS_MODE = "adaptive"
 
+# What the site options accept. A rate below one request per 100 s, or a timeout of more
+# than an hour, is a typing mistake, not a politeness setting (and NaN or infinity would
+# hang or crash the rate limiter).
+RATE_RANGE = (0.01, 1000.0)
+TIMEOUT_RANGE = (0.1, 3600.0)
+CONCURRENCY_RANGE = (1, 64)
+
+
+def _bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+        if not low <= value <= high:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, not {text[:40]!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
     """How hard and how long the crawl may talk to the site."""
     parser.add_argument(
         "--rate",
-        type=float,
+        type=_bounded(float, *RATE_RANGE),
         default=None,
         metavar="R",
         help="requests per second to the site (default $TAGDRAW_RATE_PER_S, 1)",
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=_bounded(int, *CONCURRENCY_RANGE),
         default=None,
         metavar="N",
         help="pages in flight at once (default $TAGDRAW_CONCURRENCY, 4)",
@@ -43,7 +64,7 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_bounded(float, *TIMEOUT_RANGE),
         default=None,
         metavar="S",
         help="seconds before a request is given up and retried "

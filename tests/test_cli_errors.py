@@ -99,3 +99,26 @@ def test_a_pipe_or_device_is_never_replaced(tmp_path: Path) -> None:
         pass
     assert fifo.exists() and not fifo.is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--timeout", "inf"],
+        ["--timeout", "nan"],
+        ["--timeout", "1e9"],
+        ["--rate", "1e-300"],
+        ["--rate", "nan"],
+        ["--rate", "inf"],
+        ["--concurrency", "100000"],
+    ],
+)
+def test_crawl_site_options_out_of_range_are_one_line(
+    db_path: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Refused while parsing, before any warehouse or network work.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(db_path), "crawl", "demo", "--quiet", *option])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option[0] in err, err

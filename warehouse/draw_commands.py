@@ -14,6 +14,7 @@ from typing import Any
 from warehouse import draw, exports
 from warehouse.db import connect
 from warehouse.errors import TagdrawError, UserError
+from warehouse.files import atomic_write_bytes
 from warehouse.thai import BANGKOK, parse_user_datetime
 
 
@@ -124,6 +125,8 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.exists():
         raise UserError(f"no directory {out.parent} for the certificate")
+    if out is not None and out.is_dir():  # refused before the draw, not after it
+        raise UserError(f"{out} is a folder; give a file name for the certificate")
     with connect(args.db) as con:
         cert = draw.run_draw(
             con,
@@ -134,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     text = draw.certificate_json(cert)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        atomic_write_bytes(out, text.encode("utf-8"))
     recheck_failed = (
         None
         if args.no_recheck
@@ -208,7 +211,7 @@ def _replace(args: argparse.Namespace) -> int:
             f"alternate {item['replacement']} takes it."
         )
     if args.out:
-        Path(args.out).write_text(draw.certificate_json(cert), encoding="utf-8")
+        atomic_write_bytes(args.out, draw.certificate_json(cert).encode("utf-8"))
         print(f"Updated certificate written to {args.out}")
     return 0
 
