@@ -539,7 +539,7 @@ class Fetcher:
             response, raw, headers = await self._navigate(slot, url)
             return response.status, response.url, raw, headers
 
-        return await self._attempts(url, self._in_browser(navigate), parse, html=True)
+        return await self._attempts(url, self._in_browser(slot, navigate), parse, html=True)
 
     async def load_with_clicks(
         self,
@@ -566,7 +566,7 @@ class Fetcher:
 
         return await self._attempts(
             url,
-            self._in_browser(navigate_and_click),
+            self._in_browser(slot, navigate_and_click),
             lambda text, final_url: parse(text, final_url, dict(captured)),
             html=True,
         )
@@ -617,6 +617,8 @@ class Fetcher:
     async def _navigate(self, slot: Slot, url: str) -> tuple[Any, str, dict[str, str]]:
         """Navigate the slot's page to ``url``: the response, the raw body the server sent,
         and its headers (no round trip; Retry-After is among them)."""
+        if slot.page is None:
+            await slot.open()
         self.stats.pages += 1
         slot.uses += 1
         response = await slot.page.goto(url, wait_until="domcontentloaded")
@@ -629,15 +631,19 @@ class Fetcher:
 
     @staticmethod
     def _in_browser(
+        slot: Slot,
         step: Callable[[], Awaitable[tuple[int, str, str, dict[str, str]]]],
     ) -> Callable[[], Awaitable[tuple[int, str, str, dict[str, str]]]]:
         """``step`` with Playwright's errors (navigation failed, timed out) made transport
-        errors, which the retry loop retries."""
+        errors, which the retry loop retries, each retry on a fresh page: after a
+        navigation times out, every later ``goto`` on that page fails at once
+        (net::ERR_ABORTED), so a post that stalled once would be lost."""
 
         async def attempt() -> tuple[int, str, str, dict[str, str]]:
             try:
                 return await step()
             except _playwright().Error as exc:
+                await slot.close()  # reopened by the next navigation
                 raise _TransportError.from_browser(exc) from None
 
         return attempt
