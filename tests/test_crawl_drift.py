@@ -4,7 +4,7 @@ form, inert hostile comment markup, pages that fail once. The warehouse must equ
 ground truth field by field (tests/crawl_truth.py, no product code); a field the crawler
 cannot read may only be missing with a recorded parse error, in a run that is not ``ok``.
 
-CI: 20 seeds x 50 posts. ``slow``: 200 seeds.
+CI: 20 seeds x 50 posts. ``soak`` (not run by default; ``pytest -m soak``): 200 seeds.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_drifting_site_equals_ground_truth(
 
 
 @pytest.mark.browser
-@pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_drifting_site_equals_ground_truth_many_seeds(
@@ -300,7 +300,7 @@ def test_the_parser_reads_every_drifting_page(seed: int) -> None:
     assert len(unreadable) <= MAX_UNREADABLE_POSTS, sorted(unreadable)
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_the_parser_reads_every_drifting_page_many_seeds(seed: int) -> None:
     test_the_parser_reads_every_drifting_page(1000 + seed)

@@ -358,11 +358,6 @@ def test_refuses_what_the_canonical_rules_forbid(sites: Sites, visit: Any, tmp_p
     assert not ok and [f for f, _ in differences] == ["randomness"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="`tagdraw draw verify` refuses these once warehouse/draw.py's canonical "
-    "randomness and duplicate-key checks are merged; then make this strict",
-)
 @pytest.mark.parametrize("case", ["duplicate_keys", "letter_in_randomness"])
 def test_python_verifier_refuses_them_too(sites: Sites, tmp_path: Path, case: str) -> None:
     assert _python_verdict(_canonical_rule_cases(sites, tmp_path)[case]) is False

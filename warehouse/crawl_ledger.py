@@ -234,6 +234,16 @@ def last_good_finished_at(con: duckdb.DuckDBPyConnection, slug: str) -> datetime
     return _aware(row[0]) if row else None
 
 
+def last_finished_at(con: duckdb.DuckDBPyConnection, slug: str) -> datetime | None:
+    """When the campaign's last run that stored pages ('ok' or 'partial') finished."""
+    row = con.execute(
+        "SELECT max(finished_at) FROM crawl_runs WHERE campaign_slug = ? "
+        "AND status IN (?, ?) AND finished_at IS NOT NULL",
+        [slug, RunStatus.OK.value, RunStatus.PARTIAL.value],
+    ).fetchone()
+    return _aware(row[0]) if row else None
+
+
 def last_run_of_process(
     con: duckdb.DuckDBPyConnection, slug: str, pid: int, host: str
 ) -> tuple[int | None, str | None]:

@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from warehouse import crawl_ledger
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.draw import certificate_json, current_pool, get_certificate
 from warehouse.entries import Entry, list_entries
@@ -107,12 +108,8 @@ def _post_url(campaign: Campaign, entry: Entry) -> str:
 
 
 def _last_crawl(con: Any, slug: str) -> datetime | None:
-    row = con.execute(
-        "SELECT max(finished_at) FROM crawl_runs WHERE campaign_slug = ? "
-        "AND status IN ('ok', 'partial') AND finished_at IS NOT NULL",
-        [slug],
-    ).fetchone()
-    return row[0].astimezone(BANGKOK) if row and row[0] else None
+    finished = crawl_ledger.last_finished_at(con, slug)
+    return finished.astimezone(BANGKOK) if finished else None
 
 
 @dataclass(frozen=True)
