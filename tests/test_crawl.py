@@ -67,7 +67,7 @@ def listing_or_robots(path: str) -> bool:
 def test_complete_with_faults_then_unchanged_then_incremental(
     db_path: Path, tmp_path: Path
 ) -> None:
-    site = build_site(n_posts=300, seed=7)
+    site = build_site(n_posts=300, seed=7, drift=7)  # markup drifting per post, as a real site
     faults = FaultConfig(
         seed=3, error_rate=0.05, throttle_rate=0.01, truncate_rate=0.05, drop_rate=0.05
     )
@@ -136,7 +136,7 @@ def test_complete_with_faults_then_unchanged_then_incremental(
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
-    site = build_site(n_posts=120, seed=11)
+    site = build_site(n_posts=120, seed=11, drift=11)
     truth = site.ground_truth()
     with ReplicaServer(site) as server:
         make_campaign(db_path, truth, server.url)
