@@ -55,3 +55,12 @@ def replica() -> Iterator[Callable[..., ReplicaServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The published sites of one replica campaign at each stage (collecting, frozen,
+    drawn), built once for the publish tests of both modules."""
+    from test_publish import published_sites
+
+    return published_sites(tmp_path_factory.mktemp("publish"))

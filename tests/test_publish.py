@@ -201,11 +201,6 @@ def _build(root: Path) -> Sites:
     )
 
 
-@pytest.fixture(scope="session")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
-    return published_sites(tmp_path_factory.getbasetemp() / "publish")
-
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 

@@ -16,18 +16,13 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route
-from test_publish import HOSTILE_NAME, HOSTILE_TITLE, Sites, published_sites
+from test_publish import HOSTILE_NAME, HOSTILE_TITLE, Sites
 
 from warehouse.draw import build_certificate, certificate_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-
-
-@pytest.fixture(scope="session")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
-    return published_sites(tmp_path_factory.getbasetemp() / "publish")
 
 
 @dataclass
