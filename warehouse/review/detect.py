@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
+import pickle
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -18,33 +22,51 @@ from warehouse.review.duplicates import (
 )
 from warehouse.review.model import ReviewComment, ReviewPost, Suggestion
 from warehouse.review.near_miss import NearMiss, thread_answers, untagged_mentions
-from warehouse.review.spam import SpamResult, score_signals, spam_signals
+from warehouse.review.spam import SpamResult, score_signals
+from warehouse.review.spam_worker import signals_of
+
+log = logging.getLogger("tagdraw.review")
 
 # From this many posts the spam signals run in a second process beside the duplicate search.
 PARALLEL_FROM = 20_000
 
-# The scheduler runs the review in a worker thread, and forking a process that has threads
-# can deadlock the child (a lock held by another thread is copied locked). A forkserver
-# forks from its own single-threaded process; spawn is the fallback where it is missing.
-WORKER_START_METHOD = (
-    "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-)
-
 
 def _spam_signals_of(posts: Sequence[ReviewPost]) -> dict[int, dict[str, Any]]:
     """post number -> the spam signals that fired (posts with none left out)."""
-    out = {}
-    for post in posts:
-        signals = spam_signals(post.title, post.body_text)
-        if signals:
-            out[post.post_number] = signals
-    return out
+    return signals_of((p.post_number, p.title, p.body_text) for p in posts)
 
 
-def _start_spam_worker(posts: Sequence[ReviewPost]) -> tuple[Any, Any]:
-    """A worker process computing the spam signals of ``posts`` (sent to it pickled)."""
-    pool = multiprocessing.get_context(WORKER_START_METHOD).Pool(1)
-    return pool, pool.apply_async(_spam_signals_of, (list(posts),))
+class _SpamWorker:
+    """The spam signals of ``posts`` computed in a fresh interpreter
+    (``warehouse.review.spam_worker``) while this process searches for duplicates."""
+
+    def __init__(self, posts: Sequence[ReviewPost]) -> None:
+        self.posts = posts
+        payload = pickle.dumps(
+            [(p.post_number, p.title, p.body_text) for p in posts],
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "warehouse.review.spam_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.output: bytes = b""
+        # communicate() in a thread: the pipes are served while this thread works.
+        self.thread = threading.Thread(target=self._communicate, args=(payload,), daemon=True)
+        self.thread.start()
+
+    def _communicate(self, payload: bytes) -> None:
+        self.output = self.process.communicate(payload)[0]
+
+    def result(self) -> dict[int, dict[str, Any]]:
+        self.thread.join()
+        if self.process.returncode == 0:
+            fired: dict[int, dict[str, Any]] = pickle.loads(self.output)  # our own child's
+            return fired
+        log.warning("spam worker exited with %s; computing here", self.process.returncode)
+        return _spam_signals_of(self.posts)
 
 
 @dataclass(slots=True)
@@ -164,7 +186,7 @@ def review_posts(
     ]
     # Large campaigns: the spam signals (independent of the duplicates) are computed in a
     # second process meanwhile, so both cores work. Small ones stay in this process.
-    background = _start_spam_worker(spam_targets) if len(spam_targets) >= PARALLEL_FROM else None
+    background = _SpamWorker(spam_targets) if len(spam_targets) >= PARALLEL_FROM else None
 
     t0 = time.perf_counter()
     docs = [post_doc(p) for p in posts if p.post_number != announcement_post]
@@ -183,12 +205,7 @@ def review_posts(
 
     t0 = time.perf_counter()
     accounts = {key: len(c.authors) for c in dup.clusters if c.cross_account for key in c.members}
-    if background is not None:
-        pool, pending = background
-        with pool:
-            fired = pending.get()
-    else:
-        fired = _spam_signals_of(spam_targets)
+    fired = background.result() if background is not None else _spam_signals_of(spam_targets)
     spam: dict[int, SpamResult] = {}
     for post in spam_targets:
         number = post.post_number
