@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from warehouse.errors import UserError
-
 COMMENTS_MODES: dict[str, str] = {
     "adaptive": "pages and comment pages over plain HTTP; a sample of posts loaded in "
     "Chromium and its ดูความเห็นเพิ่มเติม button clicked until gone, to prove nothing is "
@@ -73,13 +71,8 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
 
 
 def site_options_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The options of ``add_site_options`` as ``run_crawl`` keywords, checked."""
-    if args.rate is not None and args.rate <= 0:
-        raise UserError("--rate must be a positive number of requests per second.")
-    if args.concurrency is not None and args.concurrency < 1:
-        raise UserError("--concurrency must be at least 1.")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UserError("--timeout must be a positive number of seconds.")
+    """The options of ``add_site_options`` (bounded while parsing) as ``run_crawl``
+    keywords."""
     options: dict[str, Any] = {"unthrottled": args.unthrottled}
     for key, value in (
         ("rate_per_s", args.rate),

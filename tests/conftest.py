@@ -23,6 +23,51 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, **find_browser().launch_kwargs()}
 
 
+# pytest-playwright keeps one sync Playwright for the whole session, and its event loop
+# counts as running in the main thread: every later test that runs the crawler in process
+# (asyncio.run) would then fail. One Playwright per module instead, stopped with it.
+@pytest.fixture(scope="module")
+def playwright(_pw_api_request_contexts: Any) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Any, browser_name: str) -> Any:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Any) -> Any:
+    def launch(**kwargs: Any) -> Any:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser: Any) -> Iterator[Any]:
+    browser = launch_browser()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(
+    pytestconfig: Any, playwright: Any, device: str | None, base_url: str | None
+) -> dict[str, Any]:
+    # pytest-playwright's own, at the scope of the Playwright above (no video recording).
+    args: dict[str, Any] = dict(playwright.devices[device]) if device else {}
+    if base_url:
+        args["base_url"] = base_url
+    return args
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Screenshots and other evidence that tests keep (not committed)."""

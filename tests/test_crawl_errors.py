@@ -76,17 +76,20 @@ def test_unknown_comments_mode_is_refused_with_the_modes(
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("--rate 0", "--rate must be a positive number of requests per second."),
-        ("--concurrency 0", "--concurrency must be at least 1."),
-        ("--timeout -1", "--timeout must be a positive number of seconds."),
+        ("--rate 0", "argument --rate: must be from 0.01 to 1000, not '0'"),
+        ("--concurrency 0", "argument --concurrency: must be from 1 to 64, not '0'"),
+        ("--timeout -1", "argument --timeout: must be from 0.1 to 3600, not '-1'"),
     ],
 )
 def test_bad_site_options_are_refused_before_anything_runs(
     db_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str, message: str
 ) -> None:
     make_campaign(db_path, "http://127.0.0.1:9")
-    assert tagdraw(["--db", str(db_path), *command.split(), *option.split()]) == 2
-    assert capsys.readouterr().err.strip() == f"tagdraw: {message}"
+    with pytest.raises(SystemExit) as stop:
+        tagdraw(["--db", str(db_path), *command.split(), *option.split()])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err, err
     assert crawled_rows(db_path) == (0, 0, 0, 0)
     assert run(lambda con: con.execute("SELECT count(*) FROM crawl_runs").fetchone(), db_path) == (
         0,
