@@ -4,6 +4,12 @@ concurrency). Prints posts/s for both, the ratio, peak RSS of Python plus Chromi
 whether the crawl's warehouse equals the replica's ground truth.
 
     .venv/bin/python bench/bench_crawl.py [--posts 2000] [--concurrency 4] [--json OUT]
+    .venv/bin/python bench/bench_crawl.py --memory-sizes 2000,10000,50000 [--json OUT]
+
+``--memory-sizes`` measures only memory: for each size, a replica of that many posts and a
+full crawl (unthrottled, default comments mode) in a fresh crawler process; the peak summed
+RSS and USS of that process and its children (Chromium), the replica excluded, and the
+crawler process's own peak; then the growth per 1,000 posts between sizes.
 
 The replica runs in its own process (``tagdraw replica serve``) so that neither side shares
 a Python interpreter with it; every page is fetched once before timing so that both sides
@@ -16,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -366,13 +373,217 @@ def _copy_campaign(source: Path, target: Path) -> None:
     )
 
 
+MEMORY_TARGET_MB = 1536
+
+
+class TreeSampler:
+    """Peak memory of one process and its descendants (``root``), sampled from outside:
+    summed RSS and USS of the tree, and RSS and USS of ``root`` alone."""
+
+    def __init__(self, root: int, every_s: float = 0.1) -> None:
+        self.root = root
+        self.every_s = every_s
+        self.peak_rss = self.peak_uss = self.peak_root_rss = self.peak_root_uss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(self.root)
+        while not self._stop.is_set():
+            total = unique = 0
+            with contextlib.suppress(psutil.Error):
+                for proc in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        info = proc.memory_full_info()
+                        total += info.rss
+                        unique += info.uss
+                        if proc.pid == self.root:
+                            self.peak_root_rss = max(self.peak_root_rss, info.rss)
+                            self.peak_root_uss = max(self.peak_root_uss, info.uss)
+            self.peak_rss = max(self.peak_rss, total)
+            self.peak_uss = max(self.peak_uss, unique)
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def memory_worker(db_path: Path, work: Path, concurrency: int) -> int:
+    """The crawl alone in this (fresh) process, as ``tagdraw crawl`` would run it; prints
+    one JSON line with the summary and this process's own peak RSS (getrusage)."""
+    import resource
+
+    started = time.monotonic()
+    summary = asyncio.run(
+        crawl_campaign(
+            db_path,
+            "bench",
+            unthrottled=True,
+            progress=False,
+            concurrency=concurrency,
+            failed_pages_dir=work / "failed",
+        )
+    )
+    print(
+        json.dumps(
+            {
+                "posts": summary.planned,
+                "requests": summary.requests,
+                "status": summary.status,
+                "seconds": time.monotonic() - started,
+                "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        ),
+        flush=True,
+    )
+    return summary.exit_code
+
+
+def memory_one_size(posts: int, seed: int, concurrency: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"tagdraw-bench-mem-{posts}-"))
+    truth_path = work / "truth.json"
+    replica, base = start_replica(posts, seed, truth_path)
+    try:
+        c = json.loads(truth_path.read_text(encoding="utf-8"))["campaign"]
+        db_path = work / "bench.duckdb"
+        run(
+            lambda con: create_campaign(
+                con,
+                "bench",
+                keywords=c["keywords"],
+                near_miss_tags=c["near_miss_tags"],
+                opens_at=c["opens"],
+                closes_at="2099-12-31",
+                prizes=4,
+                site_url=base,
+                announcement_post=c["announcement_post"],
+            ),
+            db_path,
+        )
+        # A fresh process per size: nothing left over from a smaller crawl, and the
+        # sampler (here) outside what it measures.
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--memory-worker",
+                str(db_path),
+                "--concurrency",
+                str(concurrency),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        with TreeSampler(worker.pid) as tree:
+            out, _ = worker.communicate()
+        result = json.loads(out.strip().splitlines()[-1])
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        differences = warehouse_differences(db_path, truth)
+        del truth
+    finally:
+        replica.terminate()
+        replica.wait(10)
+    return {
+        "posts_in_replica": posts,
+        "crawl": result,
+        "exit_code": worker.returncode,
+        "complete": not differences,
+        "peak_rss_mb": tree.peak_rss / 2**20,
+        "peak_uss_mb": tree.peak_uss / 2**20,
+        "python_peak_rss_mb": max(tree.peak_root_rss / 2**20, result["ru_maxrss_mb"]),
+        "python_peak_uss_mb": tree.peak_root_uss / 2**20,
+    }
+
+
+def _verdict(mb: float) -> str:
+    return "MET" if mb <= MEMORY_TARGET_MB else "NOT MET"
+
+
+def memory_bench(sizes: list[int], seed: int, concurrency: int) -> dict[str, Any]:
+    rows = []
+    for posts in sizes:
+        print(f"memory: crawling a {posts}-post replica …", flush=True)
+        row = memory_one_size(posts, seed, concurrency)
+        rows.append(row)
+        print(
+            f"  {posts} posts: {row['crawl']['seconds']:.0f} s, status "
+            f"{row['crawl']['status']}, complete={row['complete']}; peak summed RSS "
+            f"{row['peak_rss_mb']:.0f} MB ({_verdict(row['peak_rss_mb'])}), summed USS "
+            f"{row['peak_uss_mb']:.0f} MB; Python process {row['python_peak_rss_mb']:.0f} MB "
+            f"RSS, {row['python_peak_uss_mb']:.0f} MB USS",
+            flush=True,
+        )
+    growth = []
+    for a, b in itertools.pairwise(rows):
+        per = 1000 / (b["posts_in_replica"] - a["posts_in_replica"])
+        growth.append(
+            {
+                "from": a["posts_in_replica"],
+                "to": b["posts_in_replica"],
+                "python_rss_mb_per_1000": (b["python_peak_rss_mb"] - a["python_peak_rss_mb"]) * per,
+                "python_uss_mb_per_1000": (b["python_peak_uss_mb"] - a["python_peak_uss_mb"]) * per,
+                "total_rss_mb_per_1000": (b["peak_rss_mb"] - a["peak_rss_mb"]) * per,
+                "total_uss_mb_per_1000": (b["peak_uss_mb"] - a["peak_uss_mb"]) * per,
+            }
+        )
+    for g in growth:
+        print(
+            f"growth per 1,000 posts, {g['from']} -> {g['to']}: Python "
+            f"{g['python_rss_mb_per_1000']:+.1f} MB RSS ({g['python_uss_mb_per_1000']:+.1f} "
+            f"USS), total {g['total_rss_mb_per_1000']:+.1f} MB summed RSS "
+            f"({g['total_uss_mb_per_1000']:+.1f} USS)"
+        )
+    if rows:
+        # Where the Python side would be at 100,000 posts at the steepest measured slope.
+        last = rows[-1]
+        slope = max((g["python_rss_mb_per_1000"] for g in growth), default=0.0)
+        at_100k = last["python_peak_rss_mb"] + slope * (100 - last["posts_in_replica"] / 1000)
+        total_slope = max((g["total_rss_mb_per_1000"] for g in growth), default=0.0)
+        total_100k = last["peak_rss_mb"] + total_slope * (100 - last["posts_in_replica"] / 1000)
+        print(
+            f"each size <= {MEMORY_TARGET_MB} MB summed RSS: "
+            f"{_verdict(max(r['peak_rss_mb'] for r in rows))}; at 100,000 posts, steepest "
+            f"slope: Python {at_100k:.0f} MB ({_verdict(at_100k)}), total {total_100k:.0f} MB "
+            f"({_verdict(total_100k)})"
+        )
+    return {
+        "sizes": rows,
+        "growth": growth,
+        "target_mb": MEMORY_TARGET_MB,
+        "cpus": os.cpu_count(),
+        "load_avg_1m": os.getloadavg()[0],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--memory-sizes",
+        default=None,
+        help="comma-separated replica sizes: peak memory per size and growth, nothing else",
+    )
+    parser.add_argument("--memory-worker", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_worker:
+        return memory_worker(args.memory_worker, args.memory_worker.parent, args.concurrency)
+    if args.memory_sizes:
+        sizes = [int(n) for n in args.memory_sizes.split(",") if n.strip()]
+        figures = memory_bench(sizes, args.seed, args.concurrency)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        ok = all(r["complete"] and r["peak_rss_mb"] <= MEMORY_TARGET_MB for r in figures["sizes"])
+        return 0 if ok else 1
 
     work = Path(tempfile.mkdtemp(prefix="tagdraw-bench-"))
     truth_path = work / "truth.json"

@@ -91,6 +91,11 @@ RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
 # Reads of a thread (its post page and comment pages) before a count that still differs
 # from the declared one leaves the post failed.
 THREAD_READS = 2
+# The crawl's transactions run DuckDB on one thread: each writing thread holds its own
+# buffers while the batch is written and checkpointed, so two threads raise the crawl's
+# peak memory (measured: bench_crawl.py --memory-sizes) while the second core is wanted by
+# the fetching and parsing going on beside the write anyway. What is stored is the same.
+DB_THREADS = 1
 
 
 @dataclass
@@ -463,6 +468,7 @@ class _Crawl:
 
         def body(con: duckdb.DuckDBPyConnection) -> Any:
             opened = time.monotonic()
+            con.execute(f"SET threads = {DB_THREADS}")
             result = fn(con)
             log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
             return result
