@@ -327,6 +327,26 @@ def revalidation_cost(base: str, db_path: Path, work: Path) -> dict[str, Any]:
     }
 
 
+def create_bench_campaign(db_path: Path, campaign: dict[str, Any], base: str) -> Path:
+    """The campaign 'bench' on the replica at ``base``, open until 2099 (so revalidation
+    applies to it)."""
+    run(
+        lambda con: create_campaign(
+            con,
+            "bench",
+            keywords=campaign["keywords"],
+            near_miss_tags=campaign["near_miss_tags"],
+            opens_at=campaign["opens"],
+            closes_at="2099-12-31",
+            prizes=4,
+            site_url=base,
+            announcement_post=campaign["announcement_post"],
+        ),
+        db_path,
+    )
+    return db_path
+
+
 def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [
@@ -451,21 +471,7 @@ def memory_one_size(posts: int, seed: int, concurrency: int) -> dict[str, Any]:
     replica, base = start_replica(posts, seed, truth_path)
     try:
         c = json.loads(truth_path.read_text(encoding="utf-8"))["campaign"]
-        db_path = work / "bench.duckdb"
-        run(
-            lambda con: create_campaign(
-                con,
-                "bench",
-                keywords=c["keywords"],
-                near_miss_tags=c["near_miss_tags"],
-                opens_at=c["opens"],
-                closes_at="2099-12-31",
-                prizes=4,
-                site_url=base,
-                announcement_post=c["announcement_post"],
-            ),
-            db_path,
-        )
+        db_path = create_bench_campaign(work / "bench.duckdb", c, base)
         # A fresh process per size: nothing left over from a smaller crawl, and the
         # sampler (here) outside what it measures.
         worker = subprocess.Popen(
@@ -602,22 +608,7 @@ def main() -> int:
             flush=True,
         )
 
-        db_path = work / "bench.duckdb"
-        run(
-            lambda con: create_campaign(
-                con,
-                "bench",
-                keywords=c["keywords"],
-                near_miss_tags=c["near_miss_tags"],
-                opens_at=c["opens"],
-                # Open: the revalidation part below applies to it.
-                closes_at="2099-12-31",
-                prizes=4,
-                site_url=base,
-                announcement_post=c["announcement_post"],
-            ),
-            db_path,
-        )
+        db_path = create_bench_campaign(work / "bench.duckdb", c, base)
         reset_replica_hits(base)
         with RssSampler(exclude={replica.pid}) as rss:
             started = time.monotonic()
