@@ -62,27 +62,36 @@ _DATA_NEXT = re.compile(r'data-next="([^"]+)"')
 
 
 class RssSampler:
-    """Peak resident memory of this process and all its descendants, sampled."""
+    """Peak memory of a process tree, sampled from a thread: summed RSS and USS of ``root``
+    (default: this process) and its descendants, less the ``exclude`` pids, and RSS and USS
+    of ``root`` alone."""
 
-    def __init__(self, exclude: set[int], every_s: float = 0.1) -> None:
-        self.exclude = exclude
+    def __init__(
+        self, exclude: set[int] | None = None, every_s: float = 0.1, root: int | None = None
+    ) -> None:
+        self.exclude = exclude or set()
         self.every_s = every_s
-        self.peak = 0
-        self.peak_uss = 0
+        self.root = os.getpid() if root is None else root
+        self.peak = self.peak_uss = self.peak_root_rss = self.peak_root_uss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        me = psutil.Process()
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(self.root)
         while not self._stop.is_set():
             total = unique = 0
-            for proc in [me, *me.children(recursive=True)]:
-                if proc.pid in self.exclude:
-                    continue
-                with contextlib.suppress(psutil.Error):
-                    info = proc.memory_full_info()
-                    total += info.rss
-                    unique += info.uss
+            with contextlib.suppress(psutil.Error):
+                for proc in [root, *root.children(recursive=True)]:
+                    if proc.pid in self.exclude:
+                        continue
+                    with contextlib.suppress(psutil.Error):
+                        info = proc.memory_full_info()
+                        total += info.rss
+                        unique += info.uss
+                        if proc.pid == self.root:
+                            self.peak_root_rss = max(self.peak_root_rss, info.rss)
+                            self.peak_root_uss = max(self.peak_root_uss, info.uss)
             self.peak = max(self.peak, total)
             # Summed RSS counts pages Chromium's processes share once per process; USS
             # (memory only that process holds) summed is the honest lower bound.
@@ -396,44 +405,6 @@ def _copy_campaign(source: Path, target: Path) -> None:
 MEMORY_TARGET_MB = 1536
 
 
-class TreeSampler:
-    """Peak memory of one process and its descendants (``root``), sampled from outside:
-    summed RSS and USS of the tree, and RSS and USS of ``root`` alone."""
-
-    def __init__(self, root: int, every_s: float = 0.1) -> None:
-        self.root = root
-        self.every_s = every_s
-        self.peak_rss = self.peak_uss = self.peak_root_rss = self.peak_root_uss = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(self.root)
-        while not self._stop.is_set():
-            total = unique = 0
-            with contextlib.suppress(psutil.Error):
-                for proc in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        info = proc.memory_full_info()
-                        total += info.rss
-                        unique += info.uss
-                        if proc.pid == self.root:
-                            self.peak_root_rss = max(self.peak_root_rss, info.rss)
-                            self.peak_root_uss = max(self.peak_root_uss, info.uss)
-            self.peak_rss = max(self.peak_rss, total)
-            self.peak_uss = max(self.peak_uss, unique)
-            self._stop.wait(self.every_s)
-
-    def __enter__(self) -> TreeSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def memory_worker(db_path: Path, work: Path, concurrency: int) -> int:
     """The crawl alone in this (fresh) process, as ``tagdraw crawl`` would run it; prints
     one JSON line with the summary and this process's own peak RSS (getrusage)."""
@@ -487,7 +458,7 @@ def memory_one_size(posts: int, seed: int, concurrency: int) -> dict[str, Any]:
             stdout=subprocess.PIPE,
             text=True,
         )
-        with TreeSampler(worker.pid) as tree:
+        with RssSampler(root=worker.pid) as tree:
             out, _ = worker.communicate()
         result = json.loads(out.strip().splitlines()[-1])
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
@@ -501,7 +472,7 @@ def memory_one_size(posts: int, seed: int, concurrency: int) -> dict[str, Any]:
         "crawl": result,
         "exit_code": worker.returncode,
         "complete": not differences,
-        "peak_rss_mb": tree.peak_rss / 2**20,
+        "peak_rss_mb": tree.peak / 2**20,
         "peak_uss_mb": tree.peak_uss / 2**20,
         "python_peak_rss_mb": max(tree.peak_root_rss / 2**20, result["ru_maxrss_mb"]),
         "python_peak_uss_mb": tree.peak_root_uss / 2**20,
