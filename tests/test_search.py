@@ -67,10 +67,18 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Site, int]:
     return path, site, chosen["post"]
 
 
+@pytest.fixture(params=["postings", "scan"])
+def candidates_from(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a search finds its candidates: from the rarest bigrams' postings (a rare
+    query) and by reading every text (a query whose bigrams are in most texts)."""
+    monkeypatch.setattr(search, "SCAN_SHARE", 0 if request.param == "postings" else 10**9)
+    return str(request.param)
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_finds_substrings_of_bodies_authors_and_comments(
-    crawled: tuple[Path, Site, int], db_path: Path
+    crawled: tuple[Path, Site, int], db_path: Path, candidates_from: str
 ) -> None:
     template, _site, edited = crawled
     shutil.copy(template, db_path)
