@@ -236,8 +236,9 @@ def test_the_short_script_verifies_and_catches_tampering(drawn, tmp_path: Path) 
     assert doubled.returncode != 0 and "a key appears twice" in doubled.stderr
 
 
-def test_the_readme_carries_the_same_script() -> None:
-    section = (ROOT / "README.md").read_text("utf-8")
+def test_the_draw_docs_carry_the_same_script() -> None:
+    """docs/draw.md (linked from the README) quotes the announcement's verify script."""
+    section = (ROOT / "docs" / "draw.md").read_text("utf-8")
     assert exports.VERIFY_SCRIPT.strip() in section
     assert "tagdraw draw verify" in section
 

@@ -82,7 +82,7 @@ ENTRY_COLUMNS = (
     "draw_result",
 )
 
-# The independent check anyone can run (also in the README and every announcement).
+# The independent check anyone can run (also in docs/draw.md and every announcement).
 VERIFY_SCRIPT = """\
 import hashlib, hmac, json
 
