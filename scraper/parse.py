@@ -32,7 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from lxml import etree
@@ -46,7 +46,7 @@ from warehouse.thai import (
     thai_digits_to_ascii,
 )
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 
 class ParseError(ValueError):
@@ -717,8 +717,8 @@ def _precise(
         return shown
     if _TIME_OF_DAY.search(shown_text) is None and shown_text:
         return exact if exact.date() == shown.date() else shown
-    minute = {"second": 0, "microsecond": 0}
-    return exact if exact.replace(**minute) == shown.replace(**minute) else shown
+    same_minute = exact.replace(second=0, microsecond=0) == shown.replace(second=0, microsecond=0)
+    return exact if same_minute else shown
 
 
 def tag_as_written(shown: str) -> str:
