@@ -2,7 +2,7 @@
 """Set up everything and run tagdraw. Needs only python3 (3.11 or newer).
 
     python3 run.py demo     # the demo: replica -> crawl -> dashboard
-    python3 run.py test     # lint and the whole test suite
+    python3 run.py test     # lint, the import contracts and the whole test suite
     python3 run.py setup    # only set up (.venv, locked packages, a Chromium)
     python3 run.py ARGS...  # any other tagdraw command, e.g. `python3 run.py crawl my-campaign`
 
@@ -107,6 +107,10 @@ def run_tests(extra: list[str]) -> int:
         if sh(*step, check=False) != 0:
             say("lint failed: `.venv/bin/ruff format .` fixes formatting")
             return 1
+    # The layers' import contracts ([tool.importlinter] in pyproject.toml).
+    if sh(BIN / "lint-imports", "--no-cache", "--no-logo", check=False) != 0:
+        say("an import breaks a layer contract (listed above)")
+        return 1
     # pytest exits 5 when it collects nothing; that is a failure here too.
     code = sh(PYTHON, "-m", "pytest", *extra, check=False)
     return code if code != 5 else 1

@@ -40,7 +40,7 @@ from bench_dashboard import machine_load, measure_server, percentile, report  # 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from dashboard import seed  # noqa: E402
-from dashboard.commands import dashboard_command  # noqa: E402
+from dashboard.launch import dashboard_command  # noqa: E402
 from scraper.browser import launch_sync  # noqa: E402
 from warehouse import users  # noqa: E402
 from warehouse.db import run  # noqa: E402

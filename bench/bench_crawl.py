@@ -361,7 +361,7 @@ def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.P
         [
             sys.executable,
             "-m",
-            "warehouse.cli",
+            "tagdraw",
             "replica",
             "serve",
             "--port",

@@ -595,7 +595,7 @@ class Scheduler:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``tagdraw schedule`` to the parser (called from scraper.commands)."""
+    """Add ``tagdraw schedule`` to the parser (called from tagdraw.commands.crawl)."""
     parser = sub.add_parser(
         "schedule",
         help="crawl every open campaign on an interval or a cron schedule until stopped",

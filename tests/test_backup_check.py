@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.cli import main
+from tagdraw.cli import main
 from warehouse.db import connect
 from warehouse.models import Comment, Post
 from warehouse.store import store_posts

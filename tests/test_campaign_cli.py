@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from warehouse.cli import main
+from tagdraw.cli import main
 from warehouse.db import connect, run
 from warehouse.decisions import record_decision
 from warehouse.models import Comment, Post

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse import commands
-from warehouse.cli import main
+from tagdraw.cli import main
+from tagdraw.commands import campaign
 from warehouse.errors import UserError, describe_failure
 from warehouse.files import atomic_output
 from warehouse.settings import get_settings
@@ -66,7 +66,7 @@ def test_an_unexpected_error_is_one_line_and_logged(
     def broken(args: object) -> int:
         raise RuntimeError("something nobody expected\nsecond line")
 
-    monkeypatch.setattr(commands, "_cmd_list", broken)
+    monkeypatch.setattr(campaign, "_cmd_list", broken)
     monkeypatch.setenv("TAGDRAW_LOG_DIR", str(tmp_path / "logs"))
     get_settings.cache_clear()
     try:

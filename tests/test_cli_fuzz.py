@@ -1,7 +1,7 @@
 """Every subcommand, fed generated bad values: never a traceback, never an exit code outside
 the README's table, at most one line for bad input, no half-written file left behind.
 
-The CLI runs in-process (``warehouse.cli.main``) for speed, against a real DuckDB file;
+The CLI runs in-process (``tagdraw.cli.main``) for speed, against a real DuckDB file;
 a handful of cases run the real console script in a subprocess (real argv bytes, real
 stdin). Commands that start servers or loops (dashboard, replica serve, demo, schedule)
 only have their argument parsing fuzzed: nothing is started.
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warehouse import cli
+from tagdraw import cli
 from warehouse.db import connect
 from warehouse.decisions import record_decision
 from warehouse.models import Comment, Post

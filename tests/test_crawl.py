@@ -19,8 +19,8 @@ from crawl_truth import fetched_post_numbers, post_paths, warehouse_differences
 from replica.server import FaultConfig, ReplicaServer
 from replica.site import KEYWORD, NEAR_MISS_TAG, build_site
 from scraper.crawl import RENDER_CHECK_FIRST, CrawlSummary, crawl_campaign
+from tagdraw.cli import main as tagdraw
 from warehouse.campaigns import create_campaign
-from warehouse.cli import main as tagdraw
 from warehouse.db import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +146,7 @@ def test_sigkill_halfway_then_resume(db_path: Path, tmp_path: Path) -> None:
             "TAGDRAW_WRITE_BATCH_SIZE": "10",
             "TAGDRAW_FAILED_PAGES_DIR": str(tmp_path / "failed"),
         }
-        cmd = [sys.executable, "-m", "warehouse.cli", "--db", str(db_path), "crawl", "demo"]
+        cmd = [sys.executable, "-m", "tagdraw", "--db", str(db_path), "crawl", "demo"]
         proc = subprocess.Popen(
             # 40 requests/s: the crawl cannot finish in the 50 ms between two looks.
             [*cmd, "--rate", "40", "--concurrency", "2", "--quiet"],

@@ -12,8 +12,8 @@ from replica.server import FaultConfig, FaultInjector, ReplicaServer
 from replica.site import build_site
 from scraper.locks import acquire_crawl_lock, release_crawl_lock
 from scraper.options import COMMENTS_MODES
+from tagdraw.cli import main as tagdraw
 from warehouse.campaigns import create_campaign
-from warehouse.cli import main as tagdraw
 from warehouse.db import run
 from warehouse.settings import get_settings
 

@@ -19,8 +19,8 @@ from crawl_truth import post_paths, warehouse_differences
 from replica.server import ReplicaServer
 from replica.site import Site, build_site
 from scraper.crawl import CrawlSummary, RunStatus, crawl_campaign, verify_posts
+from tagdraw.cli import main as tagdraw
 from warehouse.campaigns import create_campaign
-from warehouse.cli import main as tagdraw
 from warehouse.db import run
 
 FAST: dict[str, Any] = {

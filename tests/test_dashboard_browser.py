@@ -42,7 +42,7 @@ def dashboard_server(db_path: Path) -> Iterator[tuple[str, Path, dict]]:  # type
         [
             sys.executable,
             "-m",
-            "warehouse.cli",
+            "tagdraw",
             "--db",
             str(db_path),
             "dashboard",

@@ -23,7 +23,7 @@ def test_demo_crawls_the_replica_and_starts_the_dashboard(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "warehouse.cli",
+            "tagdraw",
             "demo",
             "--posts",
             "60",

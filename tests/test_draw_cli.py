@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_draw_warehouse import SLUG, seed_campaign
 
-from warehouse.cli import main
+from tagdraw.cli import main
 from warehouse.db import connect
 from warehouse.decisions import current_decisions
 from warehouse.thai import BANGKOK

@@ -208,6 +208,6 @@ def test_replica_crawl_review_decide_freeze_run_export_verify(
     cert["winners"].reverse()
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(cert, ensure_ascii=False), "utf-8")
-    from warehouse.cli import main
+    from tagdraw.cli import main
 
     assert main(["draw", "verify", str(tampered)]) == 1  # in process: the same code path

@@ -23,8 +23,8 @@ import pytest
 from replica.server import ReplicaServer
 from replica.site import CLOSES, OPENS, build_site
 from scraper.crawl import crawl_campaign
+from tagdraw.cli import main as tagdraw
 from warehouse.campaigns import create_campaign
-from warehouse.cli import main as tagdraw
 from warehouse.db import connect, run
 from warehouse.decisions import record_decision
 from warehouse.draw import freeze, replace_winner, run_draw

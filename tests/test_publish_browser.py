@@ -244,7 +244,7 @@ def test_tampered_certificates_are_not_ok_and_named(
 
 def _python_verdict(path: Path) -> bool:
     result = subprocess.run(
-        [sys.executable, "-m", "warehouse.cli", "draw", "verify", str(path)],
+        [sys.executable, "-m", "tagdraw", "draw", "verify", str(path)],
         capture_output=True,
         text=True,
         timeout=120,

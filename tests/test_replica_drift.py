@@ -314,7 +314,7 @@ def test_a_post_deleted_but_left_in_the_tag_index() -> None:
 @pytest.mark.parametrize("flags", [["--drift", "3", "--validators", "--stall-seconds", "1"]])
 def test_replica_serve_with_drift_and_validators(flags: list[str]) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", "replica", "serve", "--port", "0", "--posts", "20",
+        [sys.executable, "-m", "tagdraw", "replica", "serve", "--port", "0", "--posts", "20",
          "--seed", "3", *flags],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

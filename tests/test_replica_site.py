@@ -80,7 +80,7 @@ def test_replica_serve_runs_as_a_subprocess(tmp_path: Path) -> None:
     truth_path = tmp_path / "truth.json"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.cli", "replica", "serve", "--port", "0",
+        [sys.executable, "-m", "tagdraw", "replica", "serve", "--port", "0",
          "--posts", "25", "--seed", "3", "--ground-truth", str(truth_path)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
@@ -111,7 +111,7 @@ def test_replica_serve_runs_as_a_subprocess(tmp_path: Path) -> None:
 
 
 def test_replica_serve_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
-    from warehouse.cli import main
+    from tagdraw.cli import main
 
     site = build_site(n_posts=1, seed=1)
     with ReplicaServer(site) as server:

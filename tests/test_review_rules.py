@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from replica.site import build_site
-from warehouse.cli import main as tagdraw
+from tagdraw.cli import main as tagdraw
 from warehouse.db import connect, run
 from warehouse.decisions import current_decisions, decision_history, record_decision
 from warehouse.models import Post

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tagdraw.cli import main
 from warehouse import users
-from warehouse.cli import main
 from warehouse.db import run
 from warehouse.errors import UserError
 
@@ -193,7 +193,7 @@ def test_cli_user_commands(
 
 
 def test_dashboard_command_line(tmp_path: Path) -> None:
-    from dashboard.commands import dashboard_command
+    from dashboard.launch import dashboard_command
 
     cmd, env = dashboard_command(tmp_path / "w.duckdb", host="127.0.0.1", port=8765, demo_mode=True)
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")

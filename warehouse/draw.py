@@ -1324,7 +1324,7 @@ def replace_winner(
 def winner_problems(con: Any, slug: str) -> list[WinnerProblem]:
     """Current prize holders whose post is gone, or changed after the campaign closed, as
     the warehouse knows it now (``draw run`` re-fetches the winners first: see
-    ``warehouse.draw_commands._recheck_winners``). Each needs a ``draw replace`` decision or
+    ``tagdraw.commands.draw._recheck_winners``). Each needs a ``draw replace`` decision or
     a look; empty before the draw.
 
     Changed after the close: the page's edit date (``updated_at``) is after ``closes_at``, or

@@ -26,9 +26,10 @@ class CorruptWarehouse(TagdrawError):
 
 
 class DatabaseBusy(TagdrawError):
-    """The warehouse file stayed locked by another process past the deadline."""
+    """The warehouse file stayed locked by another process past the deadline. Its own code:
+    3 is a crawl of the campaign already running, which a timer may count as success."""
 
-    exit_code = 3
+    exit_code = 9
 
 
 class BrowserMissing(TagdrawError):

@@ -1,6 +1,6 @@
 """The one logging setup: one line per event, to stderr and to a rotating file.
 
-Every ``tagdraw`` command calls ``configure_logging`` once (from ``warehouse.cli.main``).
+Every ``tagdraw`` command calls ``configure_logging`` once (from ``tagdraw.cli.main``).
 A line looks like::
 
     2026-11-24T10:00:00+07:00 INFO tagdraw.schedule crawl finished campaign=demo run=3 ...

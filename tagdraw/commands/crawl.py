@@ -1,12 +1,11 @@
-"""``tagdraw crawl SLUG [--full]``: a thin call into ``scraper.crawl.run_crawl``."""
+"""``tagdraw crawl SLUG [--full]`` (a thin call into ``scraper.crawl.run_crawl``) and
+``tagdraw schedule`` (its parser lives beside the scheduler, in ``scraper.schedule``)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 from scraper.options import (
     COMMENTS_MODES,
@@ -14,11 +13,10 @@ from scraper.options import (
     add_site_options,
     site_options_from,
 )
-from warehouse.draw_commands import set_winner_recheck
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this part's subcommands to the ``tagdraw`` parser."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``crawl`` and ``schedule`` to the ``tagdraw`` parser."""
     crawl = sub.add_parser(
         "crawl",
         help="collect every post (and comment) on the campaign's keyword listing",
@@ -57,17 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from scraper.schedule import register as register_schedule
 
     register_schedule(sub)
-    set_winner_recheck(_recheck_winners)
-
-
-def _recheck_winners(db: Path | None, slug: str, post_numbers: Sequence[int]) -> str | None:
-    """``draw run``'s re-check of the winners: their posts fetched again now."""
-    from scraper.crawl import verify_posts
-
-    summary = verify_posts(db, slug, post_numbers)
-    if summary.exit_code == 0:
-        return None
-    return f"the verify crawl ended {summary.status}"
 
 
 def _crawl(args: argparse.Namespace) -> int:

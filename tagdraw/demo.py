@@ -32,7 +32,7 @@ DEMO_DB = Path("data/demo.duckdb")
 _URL_PATTERN = re.compile(r"(http://127\.0\.0\.1:\d+)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser(
         "demo",
         help="the demo: local replica -> crawl -> suggestions -> dashboard",
@@ -70,7 +70,7 @@ def demo_db_path(cli_db: str | None) -> Path:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "warehouse.cli", *args]
+    return [sys.executable, "-m", "tagdraw", *args]
 
 
 @contextmanager
@@ -173,7 +173,7 @@ def ensure_demo_admin(db_path: Path) -> str:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from dashboard.commands import dashboard_command
+    from dashboard.launch import dashboard_command
     from scraper.crawl import run_crawl
     from warehouse.review import compute_suggestions
 

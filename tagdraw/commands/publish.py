@@ -19,7 +19,7 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``publish`` to the ``tagdraw`` parser."""
     parser = sub.add_parser(
         "publish",

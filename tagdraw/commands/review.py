@@ -1,4 +1,4 @@
-"""``tagdraw review suggest SLUG`` and ``tagdraw entries SLUG``: thin calls into
+"""``tagdraw review ...`` and ``tagdraw entries SLUG``: thin calls into
 ``warehouse.review``."""
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ def _print_entries(lines: list[dict[str, Any]], fmt: str) -> None:
     out.flush()
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this part's subcommands to the ``tagdraw`` parser."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``review`` and ``entries`` to the ``tagdraw`` parser."""
     review = sub.add_parser(
         "review", help="compute duplicate, spam, rule and near-miss suggestions"
     )

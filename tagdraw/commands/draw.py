@@ -1,5 +1,5 @@
-"""``tagdraw draw ...`` and ``tagdraw export ...``: thin calls into warehouse.draw and
-warehouse.exports."""
+"""``tagdraw draw ...``: thin calls into warehouse.draw; ``draw run`` then has the crawler
+fetch the winners' posts again (scraper.crawl.verify_posts)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import argparse
 import getpass
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from warehouse import draw, exports
+from warehouse import draw
 from warehouse.db import connect
 from warehouse.errors import TagdrawError, UserError
 from warehouse.files import atomic_write_bytes
@@ -83,28 +83,17 @@ def _print_winner_problems(problems: Sequence[draw.WinnerProblem], slug: str) ->
     print(f"  (check each post; replace with: tagdraw draw replace {slug} POST --reason TEXT)")
 
 
-# Fetches the given posts of a campaign again and stores what it finds; None when every
-# page was read, else one line saying what failed. The crawler's command module sets it when
-# it registers (warehouse/ imports no scraper code).
-WinnerRecheck = Callable[[Path | None, str, Sequence[int]], str | None]
-_winner_recheck: WinnerRecheck | None = None
-
-
-def set_winner_recheck(recheck: WinnerRecheck) -> None:
-    global _winner_recheck
-    _winner_recheck = recheck
-
-
 def _recheck_winners(args: argparse.Namespace, post_numbers: Sequence[int]) -> str | None:
     """Fetch each winner's post again right after the draw, so that a winner deleted or
     edited after the close shows up in :func:`draw.winner_problems` (printed next, on the
     Draw page and by ``draw show``). None when done, else why it could not be."""
-    if _winner_recheck is None:
-        return "no crawler is installed to fetch the winners' posts"
+    from scraper.crawl import verify_posts
+
     try:
-        return _winner_recheck(args.db, args.slug, post_numbers)
+        summary = verify_posts(args.db, args.slug, post_numbers)
     except TagdrawError as exc:  # the site unreachable, a crawl of the campaign running, ...
         return str(exc)
+    return None if summary.exit_code == 0 else f"the verify crawl ended {summary.status}"
 
 
 def _unfreeze(args: argparse.Namespace) -> int:
@@ -259,22 +248,6 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace) -> int:
-    fmt = args.format or exports.FORMATS[args.what][0]
-    if fmt not in exports.FORMATS[args.what]:
-        raise UserError(
-            f"{args.what} can be exported as {', '.join(exports.FORMATS[args.what])}, not {fmt!r}"
-        )
-    with connect(args.db, read_only=True) as con:
-        report = exports.load_report(con, args.slug)
-    if args.out == "-":
-        sys.stdout.buffer.write(exports.render(report, args.what, fmt))
-        return 0
-    target = exports.write_export(report, args.what, fmt, args.out)
-    print(f"Wrote {args.what} ({fmt}) to {target}")
-    return 0
-
-
 def _post_number(text: str) -> int:
     try:
         value = int(text) if len(text) <= 20 else -1
@@ -285,8 +258,8 @@ def _post_number(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``draw`` and ``export`` to the ``tagdraw`` parser."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``draw`` to the ``tagdraw`` parser."""
     parser = sub.add_parser(
         "draw",
         help="freeze the pool, run the verifiable draw, verify or replace",
@@ -402,19 +375,3 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("slug", metavar="SLUG")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_show)
-
-    p = sub.add_parser(
-        "export",
-        help="winner list, entry list, certificate or announcement to a file",
-        description="Export a campaign's results. Formats: "
-        + "; ".join(f"{w}: {', '.join(f)}" for w, f in exports.FORMATS.items()),
-    )
-    p.add_argument("slug", metavar="SLUG")
-    p.add_argument("--what", required=True, choices=tuple(exports.FORMATS))
-    p.add_argument(
-        "--format",
-        choices=sorted({f for fs in exports.FORMATS.values() for f in fs}),
-        help="default: the first format listed for --what",
-    )
-    p.add_argument("--out", required=True, metavar="PATH", help="file to write ('-': stdout)")
-    p.set_defaults(func=_export)

@@ -1,15 +1,13 @@
-"""``tagdraw campaign ...``, ``tagdraw backup``, ``tagdraw restore`` and ``tagdraw check``:
-thin calls into warehouse.campaigns and warehouse.backup. Every bad input is one line on stderr and a
-non-zero exit, with nothing written."""
+"""``tagdraw campaign ...``: thin calls into warehouse.campaigns. Every bad input is one line
+on stderr and a non-zero exit, with nothing written."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from typing import Any
 
-from warehouse.backup import backup_database, check_database, restore_database
+from tagdraw.commands.common import cli_actor
 from warehouse.campaigns import (
     Campaign,
     create_campaign,
@@ -19,15 +17,8 @@ from warehouse.campaigns import (
     update_campaign,
 )
 from warehouse.db import resolve_db_path, run
-from warehouse.errors import CorruptWarehouse, UserError
+from warehouse.errors import UserError
 from warehouse.thai import format_thai_date
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in some containers
-        return "cli"
 
 
 def _none_or_text(value: str | None) -> str | None:
@@ -128,7 +119,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"campaign create needs {', '.join(missing)}.")
     prepare_campaign(args.slug, **changes)  # bad input never creates a warehouse file
-    actor = _actor()
+    actor = cli_actor()
     campaign = run(lambda con: create_campaign(con, args.slug, actor=actor, **changes), args.db)
     print(f"Created campaign {campaign.slug}: {_window(campaign)}")
     return 0
@@ -138,7 +129,7 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     changes = _changes(args)
     if not changes:
         raise UserError("campaign edit: give at least one option to change (see --help).")
-    actor = _actor()
+    actor = cli_actor()
     campaign = run(lambda con: update_campaign(con, args.slug, actor=actor, **changes), args.db)
     print(f"Updated campaign {campaign.slug}: {', '.join(sorted(changes))}")
     return 0
@@ -197,40 +188,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_backup(args: argparse.Namespace) -> int:
-    report = backup_database(args.db, args.path)
-    total = sum(report.tables.values())
-    print(
-        f"Backed up {total} rows in {len(report.tables)} tables to {report.path} "
-        "(verified: every row read back)"
-    )
-    return 0
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    report = check_database(args.db)
-    for problem in report.problems:
-        print(problem)
-    if report.problems:
-        raise CorruptWarehouse(
-            f"The warehouse {report.path} is corrupt: {len(report.problems)} problem(s) above; "
-            "restore a verified backup (`tagdraw restore PATH --force`)."
-        )
-    total = sum(report.tables.values())
-    print(f"OK: {total} rows in {len(report.tables)} tables of {report.path} read back in full")
-    return 0
-
-
-def _cmd_restore(args: argparse.Namespace) -> int:
-    report = restore_database(args.db, args.path, force=args.force, actor=_actor())
-    total = sum(report.tables.values())
-    print(f"Restored {report.path} from {args.path}: {total} rows in {len(report.tables)} tables")
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``campaign``, ``backup``, ``restore`` and ``check`` to the ``tagdraw`` parser (the
-    one-line parser errors are set for every parser in ``warehouse.cli``)."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``campaign`` to the ``tagdraw`` parser (the one-line parser errors are set for
+    every parser in ``tagdraw.cli``)."""
     campaign = sub.add_parser("campaign", help="create, list, show, edit campaigns")
     actions = campaign.add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
 
@@ -252,19 +212,3 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     show.add_argument("slug", metavar="SLUG")
     show.add_argument("--format", choices=("table", "json"), default="table")
     show.set_defaults(func=_cmd_show)
-
-    backup = sub.add_parser("backup", help="copy the warehouse to a file")
-    backup.add_argument("path", metavar="PATH", help="the new backup file")
-    backup.set_defaults(func=_cmd_backup)
-
-    restore = sub.add_parser("restore", help="load a backup into the warehouse (asks for --force)")
-    restore.add_argument("path", metavar="PATH", help="a file made by `tagdraw backup`")
-    restore.add_argument(
-        "--force", action="store_true", help="replace a warehouse that already holds data"
-    )
-    restore.set_defaults(func=_cmd_restore)
-
-    check = sub.add_parser(
-        "check", help="read every table of the warehouse in full; exit 1 if it is corrupt"
-    )
-    check.set_defaults(func=_cmd_check)

@@ -1,8 +1,8 @@
 """The ``tagdraw`` console script: one thin subcommand per library call.
 
-Each part of the project registers its own subcommands (``register(subparsers)`` in the
-modules listed in ``COMMAND_MODULES``); this module only parses, dispatches and turns
-errors into one clear line with the exit code the README's table documents. Nothing
+Each command group has its module in ``tagdraw.commands`` (``register(subparsers)``, listed
+in ``COMMAND_GROUPS``); this module only parses, dispatches and turns errors into one clear
+line with the exit code the README's table documents. Nothing
 reaches the user as a traceback: an error no command expected is still one line, and its
 traceback goes to the log file.
 """
@@ -10,25 +10,41 @@ traceback goes to the log file.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
+from tagdraw import demo
+from tagdraw.commands import (
+    backup,
+    campaign,
+    crawl,
+    dashboard,
+    draw,
+    export,
+    publish,
+    replica,
+    review,
+    user,
+)
 from warehouse.campaigns import validate_slug
 from warehouse.errors import TagdrawError, describe_failure
 from warehouse.thai import ThaiDateError
 
-COMMAND_MODULES = (
-    "warehouse.commands",  # campaign, entries, backup, restore, check
-    "scraper.commands",  # crawl, schedule
-    "warehouse.review.commands",  # review
-    "warehouse.draw_commands",  # draw, export
-    "dashboard.commands",  # dashboard, user
-    "replica.commands",  # replica
-    "warehouse.demo",  # demo
-    "warehouse.publish_commands",  # publish
+# In the order ``tagdraw --help`` lists them.
+COMMAND_GROUPS = (
+    campaign,  # campaign
+    backup,  # backup, restore, check
+    crawl,  # crawl, schedule
+    review,  # review, entries
+    draw,  # draw
+    export,  # export
+    user,  # user
+    dashboard,  # dashboard
+    replica,  # replica
+    demo,  # demo
+    publish,  # publish
 )
 
 
@@ -65,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="debug log lines (see $TAGDRAW_LOG_DIR)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     for each in _all_parsers(parser):
         _one_line_errors(each)
     return parser

@@ -13,8 +13,8 @@ from replica.site import build_site
 from warehouse.errors import UserError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this part's subcommands to the ``tagdraw`` parser."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``replica`` to the ``tagdraw`` parser."""
     replica = sub.add_parser("replica", help="a local GotoKnow-like site for demos and tests")
     replica_sub = replica.add_subparsers(dest="replica_command", metavar="ACTION", required=True)
     serve = replica_sub.add_parser(

@@ -1,0 +1,2 @@
+"""One module per command group; each has ``register(subparsers)`` and only parses
+arguments, calls the library and prints."""
