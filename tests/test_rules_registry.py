@@ -16,7 +16,7 @@ from warehouse import rules
 from warehouse.campaigns import create_campaign
 from warehouse.db import connect, run
 from warehouse.decisions import record_decision
-from warehouse.entries import list_entries
+from warehouse.entries import RuleFacts, list_entries
 from warehouse.errors import UserError
 from warehouse.models import Post
 from warehouse.publish import public_status
@@ -175,3 +175,24 @@ def test_every_rule_has_both_labels_and_a_distinct_code() -> None:
     for rule in rules.rules():
         if rule.refines is not None:
             assert rule.refines in codes and rule.code not in rules.reason_codes()
+
+
+def test_automatic_decision_reason_order_and_refined_note() -> None:
+    values = {f.name: False for f in rules.facts()} | {"tagged": True, "author_entry_count": 1}
+    organiser_early_removed = values | {
+        "organiser": True,
+        "early": True,
+        "tagged": False,
+        "keyword_removed": True,
+    }
+    outcome = rule_outcome(RuleFacts(tuple(organiser_early_removed.items())))
+    assert outcome is not None
+    assert outcome.reason == "organiser"  # the most lasting first
+    assert outcome.reasons == ("organiser", "early", "untagged")
+    assert outcome.note == (
+        "Rule: written by an organiser or an excluded author; written before the campaign "
+        "opened; the campaign keyword was removed from its tags."
+    )
+    # Edits after the close and the per-author limit are a moderator's call.
+    judged = values | {"edited_after_close": True, "over_author_limit": True}
+    assert rule_outcome(RuleFacts(tuple(judged.items()))) is None

@@ -21,6 +21,7 @@ Readers look ``RULES`` up when they run (not at import), so a test can add a rul
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -194,10 +195,10 @@ def reason_codes() -> tuple[str, ...]:
     return rule_reason_codes() + MODERATOR_REASONS
 
 
-def applies(rule: Rule, values: dict[str, bool | int] | object) -> bool:
-    """Whether the rule applies to these facts (a mapping, or an object with attributes)."""
+def applies(rule: Rule, facts: Mapping[str, bool | int] | object) -> bool:
+    """Whether the rule applies to these facts (a mapping by name, or ``RuleFacts``)."""
     name = rule.fact.name
-    value = values.get(name) if isinstance(values, dict) else getattr(values, name)
+    value = facts.get(name) if isinstance(facts, Mapping) else getattr(facts, name)
     return bool(value) == rule.applies_when
 
 

@@ -28,12 +28,12 @@ from warehouse.thai import normalise_tag, normalise_text
 RULE_ACTOR = "rules"
 
 
-def auto_reasons() -> tuple[str, ...]:
-    """The codes of the rules that settle an entry by themselves, the most lasting first
-    (an organiser stays an organiser; a private post may come back): the first that applies
-    is the decision's reason."""
+def settling_rules() -> list[rules.Rule]:
+    """The rules that settle an entry by themselves, the most lasting first (an organiser
+    stays an organiser; a private post may come back): the first that applies gives the
+    decision's reason."""
     settling = [r for r in rules.rules() if r.settles is not None]
-    return tuple(r.code for r in sorted(settling, key=lambda r: r.settles or 0))
+    return sorted(settling, key=lambda r: r.settles or 0)
 
 
 class FactsLike(Protocol):
@@ -78,29 +78,24 @@ class PostVersion:
 
 
 def automatic_reasons(facts: FactsLike) -> list[str]:
-    return [code for code in auto_reasons() if rules.applies(_rule(code), facts)]
-
-
-def _rule(code: str) -> rules.Rule:
-    rule = rules.find_rule(code)
-    assert rule is not None, code  # codes come from the registry itself
-    return rule
+    return [r.code for r in settling_rules() if rules.applies(r, facts)]
 
 
 def rule_outcome(facts: FactsLike) -> RuleOutcome | None:
     """The automatic decision the facts call for, or None if no rule settles the entry."""
-    reasons = automatic_reasons(facts)
-    if not reasons:
+    applying = [r for r in settling_rules() if rules.applies(r, facts)]
+    if not applying:
         return None
     texts = []
-    for code in reasons:
-        text = _rule(code).note
+    for rule in applying:
+        text = rule.note
         for refinement in rules.rules():
-            if refinement.refines == code and rules.applies(refinement, facts):
+            if refinement.refines == rule.code and rules.applies(refinement, facts):
                 text = refinement.note
         texts.append(text)
     note = "Rule: " + "; ".join(texts) + "."
-    return RuleOutcome(status="ineligible", reason=reasons[0], reasons=tuple(reasons), note=note)
+    reasons = tuple(r.code for r in applying)
+    return RuleOutcome(status="ineligible", reason=reasons[0], reasons=reasons, note=note)
 
 
 def plan_rule_decisions(
