@@ -3,6 +3,8 @@ the key itself, so a typo is visible rather than fatal."""
 
 from __future__ import annotations
 
+from warehouse import rules
+
 LANGS = ("th", "en")
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -68,14 +70,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_duplicate": ("ซ้ำ", "duplicate"),
     "status_spam": ("สแปม", "spam"),
     "status_ineligible": ("ไม่ผ่านเกณฑ์", "ineligible"),
-    # reasons
-    "reason_early": ("ส่งก่อนเปิดรับ", "before the window"),
-    "reason_late": ("ส่งหลังปิดรับ", "after the deadline"),
-    "reason_untagged": ("ไม่มีแท็ก", "tag missing"),
-    "reason_organiser": ("ผู้จัด/ผู้ถูกยกเว้น", "organiser or excluded"),
-    "reason_gone": ("ถูกลบหรือปิด", "deleted or private"),
-    "reason_edited_after_close": ("แก้ไขหลังปิดรับ", "edited after close"),
-    "reason_over_author_limit": ("เกินจำนวนต่อคน", "over the per-author limit"),
+    # reasons a moderator gives (the rules' labels are in warehouse.rules)
     "reason_duplicate": ("ซ้ำ", "duplicate"),
     "reason_spam": ("สแปม", "spam"),
     "reason_other": ("อื่น ๆ", "other"),
@@ -257,5 +252,10 @@ LABELS: dict[str, tuple[str, str]] = {
 def t(key: str, lang: str = "th", **values: object) -> str:
     """The label for ``key`` in ``lang`` ("th" or "en"), with ``{name}`` placeholders filled."""
     pair = LABELS.get(key)
-    text = key if pair is None else pair[1 if lang == "en" else 0]
+    if pair is not None:
+        text = pair[1 if lang == "en" else 0]
+    elif key.startswith("reason_"):
+        text = rules.label(key.removeprefix("reason_"), lang) or key
+    else:
+        text = key
     return text.format(**values) if values else text

@@ -2,7 +2,7 @@
 testable without Streamlit. Pages never write SQL; they call these (through
 ``Ctx.call``) and the warehouse's own functions.
 
-The review queue reuses ``warehouse.entries.ENTRIES_SQL`` (the one definition of
+The review queue reuses ``warehouse.entries.entries_sql()`` (the one definition of
 candidates and rule facts) and pages in SQL, so it stays fast with 100k entries.
 """
 
@@ -12,31 +12,21 @@ import itertools
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import crawl_ledger, search
+from warehouse import crawl_ledger, rules, search
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
-from warehouse.entries import ENTRIES_SQL, Entry, RuleFacts
+from warehouse.entries import Entry, RuleFacts, entries_sql
 from warehouse.health import Health, crawl_health
 from warehouse.thai import BANGKOK
 
 SUGGESTION_KINDS = ("duplicate", "spam", "rule", "near_miss")
-RULE_FACT_NAMES = (
-    "early",
-    "late",
-    "untagged",
-    "keyword_removed",
-    "organiser",
-    "gone",
-    "edited_after_close",
-    "over_author_limit",
-)
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -119,14 +109,14 @@ def _facts_version(
 
 
 def entry_facts(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
-    """Every candidate of the campaign with its rule facts (``warehouse.entries.ENTRIES_SQL``
+    """Every candidate of the campaign with its rule facts (``warehouse.entries.entries_sql()``
     plus ``post_created_at``), as an Arrow table; recomputed only when its inputs changed."""
     key, fingerprint = _facts_version(con, slug)
     hit = _FACTS_CACHE.get(key)
     if hit is not None and hit[0] == fingerprint:
         return hit[1]
     table = con.sql(
-        f"SELECT e.*, p.created_at AS post_created_at FROM ({ENTRIES_SQL}) e "
+        f"SELECT e.*, p.created_at AS post_created_at FROM ({entries_sql()}) e "
         "LEFT JOIN posts p USING (post_number)",
         params={"slug": slug},
     ).to_arrow_table()
@@ -165,11 +155,7 @@ def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
             WITH s AS ({_suggestions_sql(con)})
             SELECT f.post_number, f.title, f.author_username, f.author_name,
                    f.post_created_at AS created_at, f.url,
-                   f.early, f.late, NOT f.tagged AS untagged, f.keyword_removed, f.organiser,
-                   f.gone, f.edited_after_close, f.over_author_limit,
-                   (f.early::INT + f.late::INT + (NOT f.tagged)::INT + f.organiser::INT
-                    + f.gone::INT + f.edited_after_close::INT + f.over_author_limit::INT)
-                       AS rule_count,
+                   {_rule_flags_sql("f")},
                    s.kinds, s.top_kind, coalesce(s.max_score, 0) AS max_score,
                    s.max_score AS top_score
             FROM {facts_view} f LEFT JOIN s USING (post_number)
@@ -181,6 +167,14 @@ def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
             _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
         _BASE_CACHE[key] = (version, table)
     return table
+
+
+def _rule_flags_sql(alias: str) -> str:
+    """One column per rule of ``warehouse.rules`` (named by its code: does it apply?) and
+    ``rule_count``, how many apply."""
+    flags = [(rules.applies_sql(rule, alias), rule.code) for rule in rules.rules()]
+    count = " + ".join(f"({sql})::INT" for sql, _ in flags) or "0"
+    return ", ".join(f"{sql} AS {code}" for sql, code in flags) + f", ({count}) AS rule_count"
 
 
 _REGISTER_LOCK = threading.Lock()
@@ -377,7 +371,7 @@ def _queue_row(r: dict[str, Any]) -> QueueRow:
         decision_source=r["decision_source"],
         reason=r["reason"],
         duplicate_of=r["duplicate_of"],
-        rule_reasons=tuple(name for name in RULE_FACT_NAMES if r.get(name)),
+        rule_reasons=tuple(code for code in rules.rule_codes() if r.get(code)),
         suggestion_kinds=tuple(sorted(r["kinds"] or ())),
         top_kind=r["top_kind"],
         top_score=r["top_score"],
@@ -424,7 +418,7 @@ class EntryDetail:
 # opens an entry, so usually), the entry's row is looked up there. Otherwise the entry is
 # computed alone: its rule facts need the rows of its author only (per-author counts and
 # the over-the-limit rank are windows partitioned by author key; every other fact is the
-# entry's own), so ``ENTRIES_SQL``, the one definition of the facts, runs unchanged over
+# entry's own), so ``entries_sql()``, the one definition of the facts, runs unchanged over
 # ``posts``, ``post_versions`` and ``campaign_posts`` narrowed to the entry, every post
 # that names the same author key (as its author or on a listing) and the announcement post
 # (whose author is an organiser).
@@ -473,7 +467,7 @@ def cached_entry_row(
 def computed_entry_row(
     con: duckdb.DuckDBPyConnection, slug: str, post_number: int
 ) -> dict[str, Any] | None:
-    """The entry's row of ``ENTRIES_SQL`` computed from its author's rows alone (None: no
+    """The entry's row of ``entries_sql()`` computed from its author's rows alone (None: no
     candidate of the campaign); equal to its row in the whole campaign's result."""
     numbers = sorted(
         int(r[0])
@@ -485,7 +479,7 @@ def computed_entry_row(
         for name in _NARROWED_TABLES
     )
     cursor = con.execute(
-        f"WITH {narrowed} SELECT * FROM ({ENTRIES_SQL}) WHERE post_number = $post",
+        f"WITH {narrowed} SELECT * FROM ({entries_sql()}) WHERE post_number = $post",
         {"slug": slug, "post": post_number},
     )
     names = [d[0] for d in cursor.description]
@@ -496,7 +490,7 @@ def computed_entry_row(
 def entry_rule_row(
     con: duckdb.DuckDBPyConnection, slug: str, post_number: int
 ) -> dict[str, Any] | None:
-    """One entry's row of ``warehouse.entries.ENTRIES_SQL`` (None: not a candidate)."""
+    """One entry's row of ``warehouse.entries.entries_sql()`` (None: not a candidate)."""
     cached, row = cached_entry_row(con, slug, post_number)
     return row if cached else computed_entry_row(con, slug, post_number)
 
@@ -514,7 +508,7 @@ def _entry_from_row(slug: str, r: dict[str, Any], decision: Decision | None) -> 
         updated_at=_named_time(r, "updated_at"),
         tags=tuple(r["tags"] or ()),
         comment_count=r["comment_count"],
-        facts=RuleFacts(**{f.name: r[f.name] for f in fields(RuleFacts)}),
+        facts=RuleFacts.from_row(r),
         decision=decision,
         status=decision.status if decision else "pending",
         listed=bool(r.get("listed", False)),

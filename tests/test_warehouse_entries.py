@@ -226,3 +226,25 @@ def test_tags_as_written_match_the_keyword_in_its_normalised_form(db_path: Path)
     assert entries[1].facts.tagged and entries[2].facts.tagged
     assert entries[1].tags == ("ICT",) and entries[2].tags == ("Ict", "อื่น")  # as written
     assert not entries[3].facts.tagged and entries[3].facts.keyword_removed
+
+
+def test_entries_report_lines_carry_the_entries_json(scenario: Path) -> None:
+    from warehouse.review import entries_report
+
+    with connect(scenario, read_only=True) as con:
+        report = entries_report(con, "demo")
+        entries = list_entries(con, "demo")
+        pending = entries_report(con, "demo", status="pending")
+    assert [line["post_number"] for line in report] == [e.post_number for e in entries]
+    for line, entry in zip(report, entries, strict=True):
+        data = entry.to_json()
+        assert {key: line[key] for key in data} == data
+        assert line["author"] == entry.author_username
+        assert line["suggestions"] == []
+    lines = {line["post_number"]: line for line in report}
+    assert lines[9]["reasons"] == ["over_author_limit"]  # the decision's, not repeated
+    assert lines[9]["decision"]["decided_by"] == "mod"
+    assert lines[2]["reasons"] == ["early"] and lines[2]["decision"] is None
+    assert lines[1]["status"] == "eligible" and lines[1]["reasons"] == []
+    assert {line["status"] for line in pending} == {"pending"}
+    assert 1 not in {line["post_number"] for line in pending}

@@ -7,10 +7,11 @@ writes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 from urllib.parse import urlparse
 
 import duckdb
@@ -68,7 +69,6 @@ class Campaign:
 
 # Columns of ``campaigns`` that map 1:1 onto Campaign fields, in order.
 _FIELDS = tuple(f.name for f in fields(Campaign))
-EDITABLE_FIELDS = frozenset(_FIELDS) - {"slug", "frozen_at"}
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -198,48 +198,287 @@ def _optional_text(value: Any) -> str | None:
     return text or None
 
 
-def _validated(values: dict[str, Any]) -> dict[str, Any]:
-    """Check and normalise a full set of campaign fields (all keys of Campaign)."""
-    v = dict(values)
-    v["slug"] = validate_slug(v["slug"])
-    v["title"] = _optional_text(v.get("title"))
-    v["keywords"] = _normalise_tags(v.get("keywords"), "keyword", required=True)
-    v["near_miss_tags"] = _normalise_tags(v.get("near_miss_tags"), "near-miss tag", required=False)
-    v["opens_at"] = parse_campaign_time(v["opens_at"], end_of_day=False)
-    v["closes_at"] = parse_campaign_time(v["closes_at"], end_of_day=True)
-    if v["closes_at"] <= v["opens_at"]:
+# --- the fields -----------------------------------------------------------------------------
+
+
+class FieldKind(StrEnum):
+    """What a form shows for a field (the value it validates to)."""
+
+    SLUG = "slug"  # str
+    TEXT = "text"  # str | None, one line
+    LONG_TEXT = "long_text"  # str | None, several lines
+    TAGS = "tags"  # tuple[str, ...], normalised tags
+    USERNAMES = "usernames"  # tuple[str, ...], lower-cased
+    START = "start"  # datetime (Asia/Bangkok); a date alone is its first second
+    END = "end"  # datetime (Asia/Bangkok); a date alone is its last second
+    NUMBER = "number"  # int, or None when not ``required`` and left empty
+    FLAG = "flag"  # bool
+    URL = "url"  # str
+
+
+# A validator gets the raw value and the fields validated before it (table order), and
+# returns the normalised value or raises UserError.
+Validator = Callable[[Any, Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignField:
+    name: str  # the Campaign attribute and campaigns column
+    kind: FieldKind
+    label_th: str
+    label_en: str
+    help_th: str
+    help_en: str
+    validate: Validator
+    required: bool = False  # a new campaign must give it (no default)
+    default: Callable[[], Any] | None = None  # a new campaign's value when not given
+    empty_is_default: bool = False  # an empty text given also takes the default
+    editable: bool = True  # update_campaign may change it
+    minimum: int | None = None  # NUMBER: the bounds validate checks
+    maximum: int | None = None
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_th
+
+    def help(self, lang: str) -> str:
+        return self.help_en if lang == "en" else self.help_th
+
+
+def _number(
+    what: str, minimum: int, maximum: int, *, optional: bool = False
+) -> Callable[[Any, Mapping[str, Any]], int | None]:
+    def check(value: Any, _earlier: Mapping[str, Any]) -> int | None:
+        return _int(value, what, minimum=minimum, maximum=maximum, allow_none=optional)
+
+    return check
+
+
+def _closes(value: Any, earlier: Mapping[str, Any]) -> datetime:
+    closes_at = parse_campaign_time(value, end_of_day=True)
+    opens_at = earlier.get("opens_at")
+    if opens_at is not None and closes_at <= opens_at:
         raise UserError(
-            f"The campaign closes ({v['closes_at'].isoformat()}) before it opens "
-            f"({v['opens_at'].isoformat()})."
+            f"The campaign closes ({closes_at.isoformat()}) before it opens "
+            f"({opens_at.isoformat()})."
         )
-    v["prizes"] = _int(v.get("prizes"), "prizes", minimum=1, maximum=MAX_PRIZES)
-    v["prize_description"] = _optional_text(v.get("prize_description"))
-    v["alternates"] = _int(v.get("alternates", 0), "alternates", minimum=0, maximum=MAX_PRIZES)
-    v["one_prize_per_author"] = bool(v.get("one_prize_per_author", True))
-    v["max_entries_per_author"] = _int(
-        v.get("max_entries_per_author"),
-        "max entries per author",
+    return closes_at
+
+
+CAMPAIGN_FIELDS: Final[tuple[CampaignField, ...]] = (
+    CampaignField(
+        "slug",
+        FieldKind.SLUG,
+        "รหัสแคมเปญ",
+        "Slug",
+        "ตัวอักษรอังกฤษตัวเล็ก ตัวเลข และขีด 1-64 ตัว เช่น social-media-2013",
+        "1-64 lowercase letters, digits and dashes, e.g. social-media-2013",
+        lambda v, _: validate_slug(v),
+        required=True,
+        editable=False,
+    ),
+    CampaignField(
+        "title",
+        FieldKind.TEXT,
+        "ชื่อแคมเปญ",
+        "Title",
+        "",
+        "",
+        lambda v, _: _optional_text(v),
+    ),
+    CampaignField(
+        "keywords",
+        FieldKind.TAGS,
+        "แท็กที่ใช้ส่งผลงาน",
+        "Entry tags",
+        "ผลงานต้องติดแท็กอย่างน้อยหนึ่งแท็กนี้",
+        "an entry carries at least one of these tags",
+        lambda v, _: _normalise_tags(v, "keyword", required=True),
+        required=True,
+    ),
+    CampaignField(
+        "near_miss_tags",
+        FieldKind.TAGS,
+        "แท็กใกล้เคียง",
+        "Near-miss tags",
+        "แท็กที่เก็บข้อมูลเพิ่มเพื่อหาผู้ที่เกือบเข้าร่วม",
+        "tags crawled to find near misses",
+        lambda v, _: _normalise_tags(v, "near-miss tag", required=False),
+        default=tuple,
+    ),
+    CampaignField(
+        "opens_at",
+        FieldKind.START,
+        "เปิดรับ",
+        "Opens",
+        "วันที่ (และเวลา) เวลาประเทศไทย",
+        "date (and time), Asia/Bangkok",
+        lambda v, _: parse_campaign_time(v, end_of_day=False),
+        required=True,
+    ),
+    CampaignField(
+        "closes_at",
+        FieldKind.END,
+        "ปิดรับ",
+        "Closes",
+        "วันที่อย่างเดียวหมายถึง 23:59:59 ของวันนั้น",
+        "a date alone means 23:59:59 that day",
+        _closes,
+        required=True,
+    ),
+    CampaignField(
+        "prizes",
+        FieldKind.NUMBER,
+        "จำนวนรางวัล",
+        "Prizes",
+        "อย่างน้อย 1",
+        "at least 1",
+        _number("prizes", 1, MAX_PRIZES),
+        required=True,
+        minimum=1,
+        maximum=MAX_PRIZES,
+    ),
+    CampaignField(
+        "prize_description",
+        FieldKind.LONG_TEXT,
+        "รายละเอียดรางวัล",
+        "Prize description",
+        "",
+        "",
+        lambda v, _: _optional_text(v),
+    ),
+    CampaignField(
+        "alternates",
+        FieldKind.NUMBER,
+        "จำนวนรายชื่อสำรอง",
+        "Alternates",
+        "",
+        "",
+        _number("alternates", 0, MAX_PRIZES),
+        default=lambda: 0,
+        minimum=0,
+        maximum=MAX_PRIZES,
+    ),
+    CampaignField(
+        "one_prize_per_author",
+        FieldKind.FLAG,
+        "หนึ่งรางวัลต่อคน",
+        "One prize per author",
+        "",
+        "",
+        lambda v, _: bool(v),
+        default=lambda: True,
+    ),
+    CampaignField(
+        "max_entries_per_author",
+        FieldKind.NUMBER,
+        "จำนวนผลงานสูงสุดต่อคน",
+        "Max entries per author",
+        "เว้นว่างได้: ไม่จำกัด",
+        "empty: no limit",
+        _number("max entries per author", 1, MAX_ENTRIES_PER_AUTHOR, optional=True),
         minimum=1,
         maximum=MAX_ENTRIES_PER_AUTHOR,
-        allow_none=True,
-    )
-    v["excluded_authors"] = _normalise_authors(v.get("excluded_authors"))
-    v["announcement_post"] = _int(
-        v.get("announcement_post"),
-        "announcement post",
+    ),
+    CampaignField(
+        "excluded_authors",
+        FieldKind.USERNAMES,
+        "ผู้ที่ไม่มีสิทธิ์รับรางวัล",
+        "Excluded authors",
+        "ชื่อผู้ใช้ของผู้จัดหรือเจ้าหน้าที่",
+        "usernames of organisers and staff",
+        lambda v, _: _normalise_authors(v),
+        default=tuple,
+    ),
+    CampaignField(
+        "announcement_post",
+        FieldKind.NUMBER,
+        "บันทึกประกาศ",
+        "Announcement post",
+        "หมายเลขบันทึกที่ประกาศแคมเปญ",
+        "the number of the post that announces the campaign",
+        _number("announcement post", 1, MAX_POST_NUMBER, optional=True),
         minimum=1,
         maximum=MAX_POST_NUMBER,
-        allow_none=True,
-    )
-    v["site_url"] = _site_url(v.get("site_url") or LIVE_SITE_URL)
-    v["crawl_after_close_days"] = _int(
-        v.get("crawl_after_close_days"),
-        "crawl-after-close days",
+    ),
+    CampaignField(
+        "site_url",
+        FieldKind.URL,
+        "เว็บไซต์",
+        "Site URL",
+        "ขึ้นต้นด้วย http:// หรือ https://",
+        "starts with http:// or https://",
+        lambda v, _: _site_url(v or LIVE_SITE_URL),
+        default=lambda: get_settings().site_url,
+        empty_is_default=True,
+    ),
+    CampaignField(
+        "crawl_after_close_days",
+        FieldKind.NUMBER,
+        "เก็บข้อมูลต่อหลังปิดรับ (วัน)",
+        "Crawl after close (days)",
+        "",
+        "",
+        _number("crawl-after-close days", 0, MAX_CRAWL_AFTER_CLOSE_DAYS),
+        default=lambda: get_settings().crawl_after_close_days,
         minimum=0,
         maximum=MAX_CRAWL_AFTER_CLOSE_DAYS,
-    )
-    v["contact_text"] = _optional_text(v.get("contact_text"))
-    v["contact_url"] = _contact_url(v.get("contact_url"))
+    ),
+    CampaignField(
+        "contact_text",
+        FieldKind.LONG_TEXT,
+        "ช่องทางติดต่อผู้จัด",
+        "Contact text",
+        "แสดงในหน้าผลประกาศสาธารณะ",
+        "shown on the public results site",
+        lambda v, _: _optional_text(v),
+    ),
+    CampaignField(
+        "contact_url",
+        FieldKind.URL,
+        "ลิงก์ติดต่อผู้จัด",
+        "Contact URL",
+        "http://, https:// หรือ mailto:",
+        "http://, https:// or mailto:",
+        lambda v, _: _contact_url(v),
+    ),
+)
+# Campaign attributes that are not input: set by freezing and unfreezing.
+STATE_FIELDS: Final = ("frozen_at",)
+_BY_NAME: Final = {f.name: f for f in CAMPAIGN_FIELDS}
+EDITABLE_FIELDS: Final = frozenset(f.name for f in CAMPAIGN_FIELDS if f.editable)
+# The table and the record name the same fields: a field added to one fails here at import.
+if {*_BY_NAME, *STATE_FIELDS} != set(_FIELDS):
+    raise RuntimeError("CAMPAIGN_FIELDS and the Campaign record name different fields")
+
+
+def campaign_field(name: str) -> CampaignField:
+    """The field called ``name``; ``UserError`` naming the known ones otherwise."""
+    found = _BY_NAME.get(name)
+    if found is None:
+        raise UserError(
+            f"Unknown campaign field {name!r}; known: {', '.join(f.name for f in CAMPAIGN_FIELDS)}."
+        )
+    return found
+
+
+def validate_field(name: str, value: Any, earlier: Mapping[str, Any] | None = None) -> Any:
+    """One field's value, checked and normalised (``UserError`` if bad). ``earlier``: the
+    validated fields before it in ``CAMPAIGN_FIELDS`` that it is checked against
+    (``closes_at`` against ``opens_at``)."""
+    return campaign_field(name).validate(value, earlier or {})
+
+
+def missing_fields(values: Mapping[str, Any]) -> list[CampaignField]:
+    """The required fields a new campaign's ``values`` lack (absent or None)."""
+    return [f for f in CAMPAIGN_FIELDS if f.required and values.get(f.name) is None]
+
+
+def validate_campaign(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and normalise a full set of campaign fields (every ``CAMPAIGN_FIELDS`` name;
+    other keys are kept as they are), in table order, then the checks across fields."""
+    v = dict(values)
+    for spec in CAMPAIGN_FIELDS:
+        v[spec.name] = spec.validate(v.get(spec.name), v)
     overlap = set(v["keywords"]) & set(v["near_miss_tags"])
     if overlap:
         raise UserError(f"A tag cannot be both a keyword and a near-miss tag: {sorted(overlap)}.")
@@ -317,103 +556,37 @@ def _write(con: duckdb.DuckDBPyConnection, values: dict[str, Any], *, insert: bo
         )
 
 
-def prepare_campaign(
-    slug: str,
-    *,
-    keywords: Sequence[str] | str,
-    opens_at: datetime | date | str,
-    closes_at: datetime | date | str,
-    prizes: int,
-    alternates: int = 0,
-    site_url: str | None = None,
-    title: str | None = None,
-    near_miss_tags: Sequence[str] = (),
-    prize_description: str | None = None,
-    one_prize_per_author: bool = True,
-    max_entries_per_author: int | None = None,
-    excluded_authors: Sequence[str] = (),
-    announcement_post: int | None = None,
-    crawl_after_close_days: int | None = None,
-    contact_text: str | None = None,
-    contact_url: str | None = None,
-) -> dict[str, Any]:
-    """Check and normalise a new campaign's fields without touching the database
-    (the CLI calls it first so that bad input never even creates a warehouse file)."""
-    return _validated(
-        {
-            "slug": slug,
-            "title": title,
-            "keywords": keywords,
-            "near_miss_tags": near_miss_tags,
-            "opens_at": opens_at,
-            "closes_at": closes_at,
-            "prizes": prizes,
-            "prize_description": prize_description,
-            "alternates": alternates,
-            "one_prize_per_author": one_prize_per_author,
-            "max_entries_per_author": max_entries_per_author,
-            "excluded_authors": excluded_authors,
-            "announcement_post": announcement_post,
-            "site_url": site_url or get_settings().site_url,
-            "crawl_after_close_days": (
-                get_settings().crawl_after_close_days
-                if crawl_after_close_days is None
-                else crawl_after_close_days
-            ),
-            "frozen_at": None,
-            "contact_text": contact_text,
-            "contact_url": contact_url,
-        }
-    )
+def prepare_campaign(slug: str, **values: Any) -> dict[str, Any]:
+    """Check and normalise a new campaign's fields (``CAMPAIGN_FIELDS`` names; a field not
+    given, or given as None, takes its default) without touching the database (the CLI
+    calls it first so that bad input never even creates a warehouse file)."""
+    unknown = set(values) - set(_BY_NAME) - {"slug"}
+    if unknown:
+        raise UserError(
+            f"Unknown campaign field {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(f.name for f in CAMPAIGN_FIELDS)}."
+        )
+    full: dict[str, Any] = {"slug": slug}
+    for spec in CAMPAIGN_FIELDS[1:]:
+        value = values.get(spec.name)
+        if spec.default is not None and (value is None or (spec.empty_is_default and not value)):
+            value = spec.default()
+        full[spec.name] = value
+    full.update(dict.fromkeys(STATE_FIELDS))
+    return validate_campaign(full)
 
 
 def create_campaign(
-    con: duckdb.DuckDBPyConnection,
-    slug: str,
-    *,
-    keywords: Sequence[str] | str,
-    opens_at: datetime | date | str,
-    closes_at: datetime | date | str,
-    prizes: int,
-    alternates: int = 0,
-    site_url: str | None = None,
-    title: str | None = None,
-    near_miss_tags: Sequence[str] = (),
-    prize_description: str | None = None,
-    one_prize_per_author: bool = True,
-    max_entries_per_author: int | None = None,
-    excluded_authors: Sequence[str] = (),
-    announcement_post: int | None = None,
-    crawl_after_close_days: int | None = None,
-    contact_text: str | None = None,
-    contact_url: str | None = None,
-    actor: str = "admin",
+    con: duckdb.DuckDBPyConnection, slug: str, *, actor: str = "admin", **values: Any
 ) -> Campaign:
-    """Validate and insert a campaign; ``UserError`` (nothing written) on bad input."""
+    """Validate and insert a campaign (``values`` as for ``prepare_campaign``); ``UserError``
+    (nothing written) on bad input."""
     require_actor(con, actor, Role.ADMIN)
-    values = prepare_campaign(
-        slug,
-        keywords=keywords,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        prizes=prizes,
-        alternates=alternates,
-        site_url=site_url,
-        title=title,
-        near_miss_tags=near_miss_tags,
-        prize_description=prize_description,
-        one_prize_per_author=one_prize_per_author,
-        max_entries_per_author=max_entries_per_author,
-        excluded_authors=excluded_authors,
-        announcement_post=announcement_post,
-        crawl_after_close_days=crawl_after_close_days,
-        contact_text=contact_text,
-        contact_url=contact_url,
-    )
-    if find_campaign(con, values["slug"]) is not None:
-        raise UserError(f"A campaign {values['slug']!r} already exists; use `campaign edit`.")
-    _write(con, values, insert=True)
-    campaign = get_campaign(con, values["slug"])
+    checked = prepare_campaign(slug, **values)
+    if find_campaign(con, checked["slug"]) is not None:
+        raise UserError(f"A campaign {checked['slug']!r} already exists; use `campaign edit`.")
+    _write(con, checked, insert=True)
+    campaign = get_campaign(con, checked["slug"])
     audit(con, actor, "campaign.create", campaign.slug, campaign=campaign.to_json())
     return campaign
 
@@ -438,7 +611,7 @@ def update_campaign(
             "unfreeze it first (logged) before changing its rules."
         )
     before = current.to_json()
-    values = _validated({**asdict(current), **changes})
+    values = validate_campaign({**asdict(current), **changes})
     _write(con, values, insert=False)
     campaign = get_campaign(con, slug)
     after = campaign.to_json()

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import duckdb
 
+from warehouse import rules
 from warehouse.audit import audit
 from warehouse.campaigns import claim_decisions, get_campaign
 from warehouse.errors import UserError
@@ -17,18 +18,9 @@ from warehouse.thai import BANGKOK
 from warehouse.users import Role, require_actor
 
 STATUSES: Final = ("pending", "eligible", "duplicate", "spam", "ineligible")
-REASON_CODES: Final = (
-    "early",
-    "late",
-    "untagged",
-    "organiser",
-    "gone",
-    "edited_after_close",
-    "over_author_limit",
-    "duplicate",
-    "spam",
-    "other",
-)
+# Read when this module loads, for pages that list the codes; a decision is checked
+# against the registry as it is when it is recorded (``warehouse.rules.reason_codes``).
+REASON_CODES: Final = rules.reason_codes()
 SOURCES: Final = ("moderator", "rule")
 
 
@@ -172,8 +164,9 @@ def record_decision(
         raise UserError(f"Post {post_number} is not stored for campaign {slug!r}; crawl first.")
     if reason is None:
         reason = {"duplicate": "duplicate", "spam": "spam"}.get(status)
-    if reason is not None and reason not in REASON_CODES:
-        raise UserError(f"Unknown reason {reason!r}; use one of: {', '.join(REASON_CODES)}.")
+    known_reasons = rules.reason_codes()
+    if reason is not None and reason not in known_reasons:
+        raise UserError(f"Unknown reason {reason!r}; use one of: {', '.join(known_reasons)}.")
     if status == "ineligible" and reason is None:
         raise UserError(f"Say why post {post_number} is ineligible: a reason code is required.")
     if status == "duplicate":

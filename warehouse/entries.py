@@ -10,51 +10,47 @@ candidate only if it carries the keyword (and then its author is an organiser).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import duckdb
 
+from warehouse import rules
 from warehouse.campaigns import get_campaign
 from warehouse.decisions import Decision, current_decisions
 from warehouse.thai import BANGKOK
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleFacts:
-    in_window: bool  # opens_at <= created_at <= closes_at
-    early: bool  # created_at < opens_at
-    late: bool  # created_at > closes_at
-    tagged: bool  # carries a campaign keyword now
-    keyword_removed: bool  # not tagged now, but an earlier stored version was
-    organiser: bool  # author excluded, or the announcement post's author
-    gone: bool  # deleted or private at the last crawl
-    edited_after_close: bool  # updated_at > closes_at, or a new version seen after close
-    author_entry_count: int  # counted entries (tagged, in window, not gone) by this author
-    over_author_limit: bool  # beyond max_entries_per_author, by created_at
+    """An entry's computed facts (``warehouse.rules.facts()``: ``in_window``, ``early``,
+    ``tagged``, ``author_entry_count`` ...), read as attributes: ``facts.early``."""
+
+    values: tuple[tuple[str, bool | int], ...]  # (fact name, value), in registry order
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RuleFacts:
+        """The facts of one row of the entries query, by column name."""
+        return cls(tuple((f.name, row[f.name]) for f in rules.facts()))
+
+    def __getattr__(self, name: str) -> bool | int:
+        if name == "values":  # not set yet (while unpickling): no recursion
+            raise AttributeError(name)
+        for key, value in self.values:
+            if key == name:
+                return value
+        raise AttributeError(name)
 
     def reasons(self) -> list[str]:
         """The rule reason codes these facts give (empty = nothing against the entry)."""
-        out = []
-        if self.early:
-            out.append("early")
-        if self.late:
-            out.append("late")
-        if not self.tagged:
-            out.append("untagged")
-        if self.organiser:
-            out.append("organiser")
-        if self.gone:
-            out.append("gone")
-        if self.edited_after_close:
-            out.append("edited_after_close")
-        if self.over_author_limit:
-            out.append("over_author_limit")
-        return out
+        values = dict(self.values)
+        return [r.code for r in rules.rules() if r.refines is None and rules.applies(r, values)]
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return dict(self.values)
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ class Entry:
         }
 
 
-ENTRIES_SQL = """
+_ENTRIES_SQL_TEMPLATE = """
 WITH c AS (
     SELECT * FROM campaigns WHERE slug = $slug
 ),
@@ -139,22 +135,8 @@ base AS (
         coalesce(p.comment_count_declared, l.listing_comment_count) AS comment_count,
         p.content_hash IS NOT NULL AS fetched,
         coalesce(l.listed, false) AS listed,
-        coalesce(p.gone, false) AS gone,
-        -- A post whose page was never stored counts as tagged when the keyword listing named it.
-        CASE WHEN p.content_hash IS NOT NULL THEN list_has_any(p.tags_normalised, c.keywords)
-             ELSE l.post_number IS NOT NULL END AS tagged,
         et.post_number IS NOT NULL AS ever_tagged,
-        coalesce(p.created_at < c.opens_at, false) AS early,
-        coalesce(p.created_at > c.closes_at, false) AS late,
-        coalesce(p.created_at BETWEEN c.opens_at AND c.closes_at, false) AS in_window,
-        coalesce(
-            list_contains(c.excluded_authors,
-                          lower(coalesce(p.author_username, l.listing_author_username)))
-            OR lower(coalesce(p.author_username, l.listing_author_username))
-               = (SELECT any_value(author_key) FROM announcer),
-            false) AS organiser,
-        coalesce(p.updated_at > c.closes_at, false) OR el.post_number IS NOT NULL
-            AS edited_after_close,
+        {post_facts},
         c.max_entries_per_author
     FROM candidates k
     CROSS JOIN c
@@ -172,17 +154,29 @@ SELECT
     post_number, url, title, author_username, author_name, author_key,
     epoch_us(created_at) AS created_at_us, epoch_us(updated_at) AS updated_at_us,
     tags, comment_count, fetched, listed,
-    in_window, early, late, tagged, NOT tagged AND ever_tagged AS keyword_removed, organiser,
-    gone, edited_after_close,
-    CASE WHEN author_key IS NULL THEN 0
-         ELSE count(*) FILTER (WHERE counts) OVER (PARTITION BY author_key) END
-        AS author_entry_count,
-    counts AND max_entries_per_author IS NOT NULL
-        AND row_number() OVER (PARTITION BY author_key, counts ORDER BY created_at, post_number)
-            > max_entries_per_author AS over_author_limit
+    {facts}
 FROM counted
 ORDER BY post_number
 """
+# Columns of the entries query before the facts (``warehouse.rules.facts()``, in order).
+FACTS_START = 12
+
+
+def entries_sql() -> str:
+    """The entries query (parameter ``$slug``): one row per candidate post, its columns up
+    to ``FACTS_START``, then every fact of ``warehouse.rules.facts()`` by name."""
+    return _entries_sql(rules.facts())
+
+
+@cache
+def _entries_sql(facts: tuple[rules.Fact, ...]) -> str:
+    post_facts = ",\n        ".join(
+        f"{f.sql} AS {f.name}" for f in facts if f.stage is rules.Stage.POST
+    )
+    selected = ",\n    ".join(
+        f.name if f.stage is rules.Stage.POST else f"{f.sql} AS {f.name}" for f in facts
+    )
+    return _ENTRIES_SQL_TEMPLATE.format(post_facts=post_facts, facts=selected)
 
 
 # Bangkok has kept UTC+07:00 since 1920, so adding to the epoch in Bangkok time is exact.
@@ -199,15 +193,16 @@ def list_entries(con: duckdb.DuckDBPyConnection, slug: str) -> list[Entry]:
     """Every candidate post of the campaign, by post number, with rule facts and decision."""
     get_campaign(con, slug)
     decisions = current_decisions(con, slug)
-    rows = con.execute(ENTRIES_SQL, {"slug": slug}).fetchall()
+    names = tuple(f.name for f in rules.facts())
+    rows = con.execute(entries_sql(), {"slug": slug}).fetchall()
     facts_cache: dict[tuple[Any, ...], RuleFacts] = {}  # few distinct combinations
     entries = []
     append = entries.append
     for row in rows:
-        key = row[12:]
+        key = row[FACTS_START:]
         facts = facts_cache.get(key)
         if facts is None:
-            facts = facts_cache[key] = RuleFacts(*key)
+            facts = facts_cache[key] = RuleFacts(tuple(zip(names, key, strict=True)))
         post_number = row[0]
         decision = decisions.get(post_number)
         append(

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from warehouse import crawl_ledger
+from warehouse import crawl_ledger, rules
 from warehouse.campaigns import Campaign, get_campaign
 from warehouse.draw import certificate_json, current_pool, get_certificate
 from warehouse.entries import Entry, list_entries
@@ -41,22 +41,8 @@ PUBLIC_FORMAT = "tagdraw-public-v1"
 PAGE_FILES = ("publish_page.html", "publish_page.js", "publish_page.css")
 # Public statuses: the test contract's data-status values.
 COUNTED, NOT_COUNTED, PENDING = "counted", "not_counted", "pending"
-# Decision reason codes shown as they are; anything else is published as 'other' (its note
-# stays private).
-_PUBLIC_REASONS = frozenset(
-    {
-        "early",
-        "late",
-        "untagged",
-        "organiser",
-        "gone",
-        "edited_after_close",
-        "over_author_limit",
-        "duplicate",
-        "spam",
-        "other",
-    }
-)
+# Decision reason codes (warehouse.rules.reason_codes) are shown as they are; anything
+# else is published as 'other' (its note stays private).
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -96,7 +82,7 @@ def public_status(
     reason = decision.reason if decision else None
     if status in ("duplicate", "spam") and reason in (None, "other"):
         reason = status
-    if reason not in _PUBLIC_REASONS:
+    if reason not in rules.reason_codes():
         reason = "other"
     duplicate_of = decision.duplicate_of if decision and reason == "duplicate" else None
     return NOT_COUNTED, reason, duplicate_of

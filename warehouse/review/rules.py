@@ -21,34 +21,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from warehouse import rules
 from warehouse.review.model import Suggestion
 from warehouse.thai import normalise_tag, normalise_text
 
 RULE_ACTOR = "rules"
-# The reason an automatic decision gives when several apply: the most lasting first
-# (an organiser stays an organiser; a private post may come back).
-AUTO_REASONS = ("organiser", "early", "late", "untagged", "gone")
-_REASON_TEXT = {
-    "organiser": "written by an organiser or an excluded author",
-    "early": "written before the campaign opened",
-    "late": "written after the deadline",
-    "untagged": "does not carry the campaign keyword",
-    "gone": "deleted or private at the last crawl",
-}
+
+
+def settling_rules() -> list[rules.Rule]:
+    """The rules that settle an entry by themselves, the most lasting first (an organiser
+    stays an organiser; a private post may come back): the first that applies gives the
+    decision's reason."""
+    settling = [r for r in rules.rules() if r.settles is not None]
+    return sorted(settling, key=lambda r: r.settles or 0)
 
 
 class FactsLike(Protocol):
-    """``warehouse.entries.RuleFacts`` (only these fields are read)."""
+    """``warehouse.entries.RuleFacts``: every fact of ``warehouse.rules.facts()`` is read
+    as an attribute of that name."""
 
-    early: bool
-    late: bool
-    tagged: bool
-    keyword_removed: bool
-    organiser: bool
-    gone: bool
-    edited_after_close: bool
-    author_entry_count: int
-    over_author_limit: bool
+    def __getattr__(self, name: str) -> bool | int: ...
 
 
 class DecisionLike(Protocol):
@@ -86,29 +78,24 @@ class PostVersion:
 
 
 def automatic_reasons(facts: FactsLike) -> list[str]:
-    found = {
-        "organiser": facts.organiser,
-        "early": facts.early,
-        "late": facts.late,
-        "untagged": not facts.tagged,
-        "gone": facts.gone,
-    }
-    return [r for r in AUTO_REASONS if found[r]]
+    return [r.code for r in settling_rules() if rules.applies(r, facts)]
 
 
 def rule_outcome(facts: FactsLike) -> RuleOutcome | None:
     """The automatic decision the facts call for, or None if no rule settles the entry."""
-    reasons = automatic_reasons(facts)
-    if not reasons:
+    applying = [r for r in settling_rules() if rules.applies(r, facts)]
+    if not applying:
         return None
     texts = []
-    for r in reasons:
-        text = _REASON_TEXT[r]
-        if r == "untagged" and facts.keyword_removed:
-            text = "the campaign keyword was removed from its tags"
+    for rule in applying:
+        text = rule.note
+        for refinement in rules.rules():
+            if refinement.refines == rule.code and rules.applies(refinement, facts):
+                text = refinement.note
         texts.append(text)
     note = "Rule: " + "; ".join(texts) + "."
-    return RuleOutcome(status="ineligible", reason=reasons[0], reasons=tuple(reasons), note=note)
+    reasons = tuple(r.code for r in applying)
+    return RuleOutcome(status="ineligible", reason=reasons[0], reasons=reasons, note=note)
 
 
 def plan_rule_decisions(

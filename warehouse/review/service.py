@@ -552,41 +552,22 @@ def entries_report(
 
     ``status``: the latest decision's status, or ``pending``. ``reasons``: the reason code
     of the latest decision first, then every rule fact that applies. ``suggestions``:
-    ``{kind, score, duplicate_of, why}`` strongest first.
+    ``{kind, score, duplicate_of, why}`` strongest first. ``author``: the username. Then
+    every key of ``Entry.to_json`` (the facts, the decision, the post's fields).
     """
     suggestions = list_suggestions(con, slug)
     out = []
     for entry in list_entries(con, slug):
         if status is not None and entry.status != status:
             continue
-        decision = entry.decision
         out.append(
             {
                 "post_number": entry.post_number,
                 "status": entry.status,
                 "reasons": _reasons(entry),
                 "suggestions": [s.brief() for s in suggestions.get(entry.post_number, [])],
-                "title": entry.title,
                 "author": entry.author_username,
-                "author_name": entry.author_name,
-                "author_key": entry.author_key,
-                "url": entry.url,
-                "created_at": entry.created_at.isoformat() if entry.created_at else None,
-                "updated_at": entry.updated_at.isoformat() if entry.updated_at else None,
-                "tags": list(entry.tags),
-                "facts": entry.facts.to_json(),
-                "decision": None
-                if decision is None
-                else {
-                    "decision_id": decision.decision_id,
-                    "status": decision.status,
-                    "reason": decision.reason,
-                    "note": decision.note,
-                    "duplicate_of": decision.duplicate_of,
-                    "decided_by": decision.decided_by,
-                    "source": decision.source,
-                    "decided_at": decision.decided_at.isoformat(),
-                },
+                **entry.to_json(),
             }
         )
     return out
