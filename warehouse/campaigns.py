@@ -19,7 +19,7 @@ import duckdb
 from warehouse.audit import audit
 from warehouse.errors import UserError
 from warehouse.settings import LIVE_SITE_URL, get_settings
-from warehouse.thai import BANGKOK, ThaiDateError, normalise_tag, parse_user_datetime
+from warehouse.thai import BANGKOK, ThaiDateError, as_bangkok, normalise_tag, parse_user_datetime
 from warehouse.users import Role, require_actor
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -490,16 +490,12 @@ def validate_campaign(values: Mapping[str, Any]) -> dict[str, Any]:
 _SELECT = f"SELECT {', '.join(_FIELDS)} FROM campaigns"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(BANGKOK)
-
-
 def _from_row(row: Sequence[Any]) -> Campaign:
     data = dict(zip(_FIELDS, row, strict=True))
     for key in ("keywords", "near_miss_tags", "excluded_authors"):
         data[key] = tuple(data[key] or ())
     for key in ("opens_at", "closes_at", "frozen_at"):
-        data[key] = _aware(data[key])
+        data[key] = as_bangkok(data[key])
     return Campaign(**data)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.thai import BANGKOK
+from warehouse.thai import as_bangkok
 
 
 class RunStatus(StrEnum):
@@ -100,14 +100,6 @@ class RunCounts:
     duration_s: float
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=BANGKOK)
-    return value.astimezone(BANGKOK)
-
-
 # --- runs ------------------------------------------------------------------------------------
 
 _RUN_COLUMNS = (
@@ -119,8 +111,8 @@ _RUN_COLUMNS = (
 
 def _run_from_row(row: tuple[Any, ...]) -> CrawlRun:
     values = list(row)
-    values[5] = _aware(values[5])
-    values[6] = _aware(values[6])
+    values[5] = as_bangkok(values[5])
+    values[6] = as_bangkok(values[6])
     return CrawlRun(*values)
 
 
@@ -231,7 +223,7 @@ def last_good_finished_at(con: duckdb.DuckDBPyConnection, slug: str) -> datetime
         "WHERE campaign_slug = ? AND status = ?",
         [slug, RunStatus.OK.value],
     ).fetchone()
-    return _aware(row[0]) if row else None
+    return as_bangkok(row[0]) if row else None
 
 
 def last_finished_at(con: duckdb.DuckDBPyConnection, slug: str) -> datetime | None:
@@ -241,7 +233,7 @@ def last_finished_at(con: duckdb.DuckDBPyConnection, slug: str) -> datetime | No
         "AND status IN (?, ?) AND finished_at IS NOT NULL",
         [slug, RunStatus.OK.value, RunStatus.PARTIAL.value],
     ).fetchone()
-    return _aware(row[0]) if row else None
+    return as_bangkok(row[0]) if row else None
 
 
 def last_run_of_process(
@@ -289,7 +281,7 @@ def run_errors(
     ).fetchall()
     return [
         {
-            "at": _aware(r[0]),
+            "at": as_bangkok(r[0]),
             "kind": r[1],
             "url": r[2],
             "http_status": r[3],
@@ -397,7 +389,7 @@ def failed_pages(con: duckdb.DuckDBPyConnection, slug: str, limit: int = 200) ->
         "WHERE campaign_slug = ? AND kind = 'post' AND state = ? ORDER BY post_number LIMIT ?",
         [slug, FrontierState.FAILED.value, int(limit)],
     ).fetchall()
-    return [FailedPage(int(r[0]), str(r[1]), r[2], int(r[3]), r[4], _aware(r[5])) for r in rows]
+    return [FailedPage(int(r[0]), str(r[1]), r[2], int(r[3]), r[4], as_bangkok(r[5])) for r in rows]
 
 
 # --- revalidation ----------------------------------------------------------------------------

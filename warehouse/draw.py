@@ -39,7 +39,7 @@ from warehouse.campaigns import freeze_campaign, get_campaign, unfreeze_campaign
 from warehouse.decisions import record_decision
 from warehouse.entries import Entry, list_entries
 from warehouse.errors import UserError
-from warehouse.thai import BANGKOK
+from warehouse.thai import BANGKOK, as_bangkok
 from warehouse.users import Role, require_actor
 
 ALGORITHM = "tagdraw-draw-v1"
@@ -847,7 +847,7 @@ def unverified_entries(con: Any, slug: str, post_numbers: Sequence[int]) -> list
     post-number order."""
     closes_at = get_campaign(con, slug).closes_at
     stored = {
-        int(number): (bool(gone), _aware(fetched))
+        int(number): (bool(gone), as_bangkok(fetched))
         for number, gone, fetched in con.execute(
             "SELECT post_number, gone, last_fetched_at FROM posts "
             "WHERE post_number IN (SELECT unnest(?::BIGINT[]))",
@@ -911,10 +911,6 @@ _POOL_COLUMNS = (
 )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(BANGKOK)
-
-
 def _pool_from_row(row: Sequence[Any]) -> FrozenPool:
     values = list(row)
     for index in (6, 14):  # JSON lists
@@ -922,7 +918,7 @@ def _pool_from_row(row: Sequence[Any]) -> FrozenPool:
             json.loads(values[index]) if isinstance(values[index], str) else values[index] or ()
         )
     for index in (8, 9, 11):
-        values[index] = _aware(values[index])
+        values[index] = as_bangkok(values[index])
     return FrozenPool(*values)
 
 
@@ -1174,7 +1170,7 @@ def run_draw(
     done = con.execute("SELECT ran_at FROM draws WHERE campaign_slug = ?", [slug]).fetchone()
     if done:
         raise UserError(
-            f"the draw of {slug!r} already ran at {_aware(done[0]).isoformat()}; it is never "
+            f"the draw of {slug!r} already ran at {as_bangkok(done[0]).isoformat()}; it is never "
             "re-run (replace a disqualified winner with `draw replace`)"
         )
     pool = current_pool(con, slug)
@@ -1350,7 +1346,12 @@ def winner_problems(con: Any, slug: str) -> list[WinnerProblem]:
                 WinnerProblem(rank, number, "not_stored", "the post is not in the warehouse")
             )
             continue
-        gone, gone_reason, updated_at, fetched = row[0], row[1], _aware(row[2]), _aware(row[3])
+        gone, gone_reason, updated_at, fetched = (
+            row[0],
+            row[1],
+            as_bangkok(row[2]),
+            as_bangkok(row[3]),
+        )
         if gone:
             when = f" at the fetch of {fetched:%Y-%m-%d %H:%M}" if fetched else ""
             problems.append(
@@ -1371,7 +1372,7 @@ def winner_problems(con: Any, slug: str) -> list[WinnerProblem]:
             )
             continue
         versions = [
-            (_aware(seen), content_hash)
+            (as_bangkok(seen), content_hash)
             for seen, content_hash in con.execute(
                 "SELECT seen_at, content_hash FROM post_versions WHERE post_number = ? "
                 "ORDER BY version_no",

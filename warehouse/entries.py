@@ -196,7 +196,7 @@ def list_entries(con: duckdb.DuckDBPyConnection, slug: str) -> list[Entry]:
     names = tuple(f.name for f in rules.facts())
     rows = con.execute(entries_sql(), {"slug": slug}).fetchall()
     facts_cache: dict[tuple[Any, ...], RuleFacts] = {}  # few distinct combinations
-    entries = []
+    entries: list[Entry] = []
     append = entries.append
     for row in rows:
         key = row[FACTS_START:]

@@ -19,7 +19,7 @@ import psutil
 from warehouse import crawl_ledger as ledger
 from warehouse.campaigns import Campaign, find_campaign
 from warehouse.settings import get_settings
-from warehouse.thai import BANGKOK
+from warehouse.thai import BANGKOK, as_bangkok
 
 DEFAULT_STALE_AFTER = timedelta(hours=6)
 FAILED_STATUSES = tuple(status.value for status in ledger.FAILED_STATUSES)
@@ -45,14 +45,6 @@ class Health:
     running: bool = False  # a run is in progress now
     # Post pages or threads left failed (incomplete): the next crawl reads them again.
     failed_pages: tuple[FailedPage, ...] = ()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=BANGKOK)
-    return value.astimezone(BANGKOK)
 
 
 def crawl_history(con: duckdb.DuckDBPyConnection, slug: str, limit: int = 50) -> list[CrawlRun]:
@@ -129,7 +121,7 @@ def next_scheduled_crawl(
     for host, pid, next_run_at in con.execute(
         "SELECT host, pid, next_run_at FROM schedule_state WHERE campaign_slug = ?", [slug]
     ).fetchall():
-        when = _aware(next_run_at)
+        when = as_bangkok(next_run_at)
         if when is None:
             continue
         live = _pid_alive(int(pid)) if host == here else when > now - timedelta(hours=1)

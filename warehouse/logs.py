@@ -18,7 +18,7 @@ import logging.handlers
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from warehouse.thai import BANGKOK
 
@@ -63,7 +63,7 @@ def kv(**fields: Any) -> str:
     return " ".join(parts)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time of the event (tests swap it)."""
 
     def __init__(self) -> None:

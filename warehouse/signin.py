@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -98,7 +99,7 @@ def throttle_keys(username: str | None, client: str | None) -> list[tuple[str, s
 _LOCK_COLUMNS = "lock_id, kind, key, failures, locked_at, locked_until, lifted_at, lifted_by"
 
 
-def _lock_from_row(row: tuple) -> SignInLock:  # type: ignore[type-arg]
+def _lock_from_row(row: tuple[Any, ...]) -> SignInLock:
     def local(value: datetime | None) -> datetime | None:
         return value.astimezone(BANGKOK) if value is not None else None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time
+from typing import overload
 from zoneinfo import ZoneInfo
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -181,6 +182,20 @@ _ISO_WITH_OFFSET = re.compile(
 
 class ThaiDateError(ValueError):
     """A date that could not be read; the message quotes it."""
+
+
+@overload
+def as_bangkok(value: datetime) -> datetime: ...
+@overload
+def as_bangkok(value: None) -> None: ...
+def as_bangkok(value: datetime | None) -> datetime | None:
+    """A stored time in Asia/Bangkok; a time without a zone is taken as Bangkok time (the
+    warehouse stores TIMESTAMPTZ, so only old or hand-made rows lack one)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=BANGKOK)
+    return value.astimezone(BANGKOK)
 
 
 def _year_to_ce(year: int) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import duckdb
 
@@ -155,7 +156,7 @@ _COLUMNS = (
 )
 
 
-def _row_to_user(row: tuple) -> User:  # type: ignore[type-arg]
+def _row_to_user(row: tuple[Any, ...]) -> User:
     return User(
         username=row[0],
         display_name=row[1],

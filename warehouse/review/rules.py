@@ -44,10 +44,15 @@ class FactsLike(Protocol):
 
 
 class DecisionLike(Protocol):
-    decision_id: int
-    status: str
-    reason: str | None
-    source: str
+    # Read-only members: a frozen dataclass (warehouse.decisions.Decision) satisfies them.
+    @property
+    def decision_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def source(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

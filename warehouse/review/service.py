@@ -36,7 +36,7 @@ from warehouse.review.rules import (
     over_limit_suggestion,
     plan_rule_decisions,
 )
-from warehouse.thai import BANGKOK
+from warehouse.thai import BANGKOK, as_bangkok
 
 # Posts written this long before the window opens are still compared (an original may
 # predate the campaign) and scanned for near misses.
@@ -99,10 +99,6 @@ class ReviewInput:
     versions: dict[int, list[PostVersion]]
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(BANGKOK)
-
-
 def read_review_input(con: duckdb.DuckDBPyConnection, slug: str) -> ReviewInput:
     """One read of everything the review needs (call inside one short transaction)."""
     campaign = get_campaign(con, slug)
@@ -133,7 +129,7 @@ def read_review_input(con: duckdb.DuckDBPyConnection, slug: str) -> ReviewInput:
             post_number=r[0],
             author_key=r[1],
             author_name=r[2],
-            created_at=_aware(r[3]),
+            created_at=as_bangkok(r[3]),
             title=r[4] or "",
             body_text=r[5] or "",
             tags=tuple(r[6] or ()),
@@ -149,7 +145,7 @@ def read_review_input(con: duckdb.DuckDBPyConnection, slug: str) -> ReviewInput:
                 post_number=campaign.announcement_post,
                 author_key=r[1],
                 author_name=r[2],
-                created_at=_aware(r[3]),
+                created_at=as_bangkok(r[3]),
                 body_text=r[4] or "",
             )
             for r in con.execute(
@@ -181,7 +177,7 @@ def read_review_input(con: duckdb.DuckDBPyConnection, slug: str) -> ReviewInput:
             {"n": edited},
         ).fetchall():
             versions[r[0]].append(
-                PostVersion(r[1], _aware(r[2]), r[3], r[4], tuple(r[5] or ()), _aware(r[6]))
+                PostVersion(r[1], as_bangkok(r[2]), r[3], r[4], tuple(r[5] or ()), as_bangkok(r[6]))
             )
     return ReviewInput(
         campaign, entries, posts, comments, announcement_author, near_listing, dict(versions)
@@ -315,7 +311,7 @@ def write_review(
         suggestion_rows[col] = suggestion_rows[col].astype("Int64")
     _replace_rows(con, "suggestions", slug, suggestion_rows, ["evidence"])
 
-    cluster_rows = []
+    cluster_rows: list[dict[str, Any]] = []
     for cluster in plan.result.duplicates.clusters:
         authors = {m.copy: m for m in cluster.matches}
         for number in cluster.members:
@@ -499,7 +495,7 @@ def list_near_misses(con: duckdb.DuckDBPyConnection, slug: str) -> list[NearMiss
             comment_id=r[2],
             author_key=r[3],
             author_name=r[4],
-            created_at=_aware(r[5]),
+            created_at=as_bangkok(r[5]),
             why=r[6],
             score=r[7],
             evidence=_evidence(r[8]),
@@ -532,7 +528,7 @@ def last_review(con: duckdb.DuckDBPyConnection, slug: str) -> dict[str, Any] | N
     ).fetchone()
     if row is None:
         return None
-    return {**_evidence(row[1]), "computed_at": _aware(row[0]).isoformat()}
+    return {**_evidence(row[1]), "computed_at": as_bangkok(row[0]).isoformat()}
 
 
 def _reasons(entry: Entry) -> list[str]:
