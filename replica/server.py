@@ -415,7 +415,7 @@ class ReplicaServer:
             if page < 1:
                 return self._not_found()
             with site.lock:
-                cache_key = ("listing", tag, page, site.generation)
+                cache_key: tuple[Any, ...] = ("listing", tag, page, site.generation)
                 body = self._cache.get(cache_key)
                 if body is None:
                     body = render.render_listing(site, tag, page).encode()

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import UserError
 
@@ -131,7 +133,7 @@ def ensure_demo_campaign(db_path: Path, replica_url: str) -> None:
         truth = json.load(response)
     spec = truth["campaign"]
 
-    def upsert(con):  # type: ignore[no-untyped-def]
+    def upsert(con: duckdb.DuckDBPyConnection) -> object:
         if any(c.slug == DEMO_SLUG for c in list_campaigns(con)):
             return update_campaign(con, DEMO_SLUG, site_url=replica_url, actor="demo")
         return create_campaign(
@@ -160,7 +162,7 @@ def ensure_demo_admin(db_path: Path) -> str:
 
     password = secrets.token_urlsafe(9)
 
-    def upsert(con):  # type: ignore[no-untyped-def]
+    def upsert(con: duckdb.DuckDBPyConnection) -> None:
         if users.get_user(con, DEMO_ADMIN) is None:
             users.add_user(
                 con, DEMO_ADMIN, password, role="admin", display_name="Demo admin", actor="demo"
