@@ -111,6 +111,10 @@ def run_tests(extra: list[str]) -> int:
     if sh(BIN / "lint-imports", "--no-cache", "--no-logo", check=False) != 0:
         say("an import breaks a layer contract (listed above)")
         return 1
+    # The type checker over the product packages ([tool.mypy] in pyproject.toml).
+    if sh(BIN / "mypy", check=False) != 0:
+        say("the type checker found errors (listed above)")
+        return 1
     # pytest exits 5 when it collects nothing; that is a failure here too.
     code = sh(PYTHON, "-m", "pytest", *extra, check=False)
     return code if code != 5 else 1

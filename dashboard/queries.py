@@ -651,7 +651,8 @@ def search_entries(
             "body": [body or ""],
             "comment": [comments.get(c, "") for c in hit.comment_ids[:3]],
         }
-        shown, field_name, spans = "", "", []
+        shown, field_name = "", ""
+        spans: list[tuple[int, int]] = []
         for candidate in _PASSAGE_ORDER:
             for value in texts[candidate] if candidate in hit.fields else ():
                 shown, spans = search.passage(value, text)
@@ -702,7 +703,9 @@ class Overview:
     suggestion_counts: dict[str, int] = field(default_factory=dict)
 
 
-def crawl_errors(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 500) -> list[dict]:  # type: ignore[type-arg]
+def crawl_errors(
+    con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 500
+) -> list[dict[str, Any]]:
     """A run's errors (read through the crawl ledger)."""
     return crawl_ledger.run_errors(con, run_id, limit=limit)
 

@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -174,7 +175,7 @@ def ensure_campaign(db_path: Path, slug: str = "demo") -> None:
 def seed_suggestions(
     db_path: Path,
     slug: str,
-    rows: Sequence[tuple[int, str, float, int | None, str, dict]],  # type: ignore[type-arg]
+    rows: Sequence[tuple[int, str, float, int | None, str, dict[str, Any]]],
 ) -> bool:
     """Insert suggestion rows (post, kind, score, duplicate_of, why, evidence) when the
     review part's ``suggestions`` table exists; False otherwise."""
@@ -222,13 +223,17 @@ def seed_suggestions(
     return run(insert, db_path)
 
 
-def seed_small(db_path: Path, slug: str = "demo", *, n: int = 30, hostile: bool = True) -> dict:  # type: ignore[type-arg]
+def seed_small(
+    db_path: Path, slug: str = "demo", *, n: int = 30, hostile: bool = True
+) -> dict[str, Any]:
     """A small campaign for AppTest and browser tests. Returns the interesting post numbers."""
     ensure_campaign(db_path, slug)
     posts = make_posts(n)
     # A copy of the first post under another account (duplicate pair).
     original = posts[0]
     copy_number = FIRST_POST + n
+    original_created = original.created_at
+    assert original_created is not None  # make_posts dates every post
     copy = Post(
         post_number=copy_number,
         url=f"/posts/{copy_number}",
@@ -236,7 +241,7 @@ def seed_small(db_path: Path, slug: str = "demo", *, n: int = 30, hostile: bool 
         author_username="copycat",
         author_name="นักลอก",
         book_slug=None,
-        created_at=original.created_at + timedelta(days=2),  # type: ignore[operator]
+        created_at=original_created + timedelta(days=2),
         updated_at=None,
         tags=original.tags,
         raw_tags=original.raw_tags,
@@ -250,42 +255,36 @@ def seed_small(db_path: Path, slug: str = "demo", *, n: int = 30, hostile: bool 
         all_posts.append(hostile_post(hostile_number))
     store_batches(db_path, slug, all_posts)
     first_paragraph = original.body_text.split("\n\n")[0]
-    seed_suggestions(
-        db_path,
-        slug,
-        [
-            (
-                copy_number,
-                "duplicate",
-                0.99,
-                original.post_number,
-                "same text as an earlier post by another account",
-                {"method": "exact", "passages": [{"text": first_paragraph}]},
-            ),
-            (
-                posts[5].post_number,
-                "spam",
-                0.7,
-                None,
-                "LINE ID and gambling terms",
-                {"signals": ["line_id", "gambling_weak"]},
-            ),
-        ]
-        + (
-            [
-                (
-                    hostile_number,
-                    "spam",
-                    0.95,
-                    None,
-                    "<script>alert(1)</script> suspicious",
-                    {"passages": [{"text": "<script>window.__pwned=1</script>"}]},
-                )
-            ]
-            if hostile
-            else []
+    suggestions: list[tuple[int, str, float, int | None, str, dict[str, Any]]] = [
+        (
+            copy_number,
+            "duplicate",
+            0.99,
+            original.post_number,
+            "same text as an earlier post by another account",
+            {"method": "exact", "passages": [{"text": first_paragraph}]},
         ),
-    )
+        (
+            posts[5].post_number,
+            "spam",
+            0.7,
+            None,
+            "LINE ID and gambling terms",
+            {"signals": ["line_id", "gambling_weak"]},
+        ),
+    ]
+    if hostile:
+        suggestions.append(
+            (
+                hostile_number,
+                "spam",
+                0.95,
+                None,
+                "<script>alert(1)</script> suspicious",
+                {"passages": [{"text": "<script>window.__pwned=1</script>"}]},
+            )
+        )
+    seed_suggestions(db_path, slug, suggestions)
     return {
         "slug": slug,
         "first": FIRST_POST,

@@ -42,7 +42,7 @@ from scraper.locks import (
     heartbeat_crawl_lock,
     release_crawl_lock,
 )
-from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
+from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE, CommentsMode
 from scraper.parse import LOAD_MORE_LABEL, parse_post
 from scraper.plan import (
     ANNOUNCEMENT,
@@ -56,7 +56,7 @@ from scraper.render_policy import RENDER_CHECK_EVERY, RENDER_CHECK_FIRST, Render
 from scraper.thread import load_post, read_thread
 from warehouse import crawl_ledger as ledger
 from warehouse.campaigns import Campaign, get_campaign
-from warehouse.crawl_ledger import FrontierState, RunCounts, RunStatus
+from warehouse.crawl_ledger import CrawlMode, FrontierState, RunCounts, RunStatus
 from warehouse.db import resolve_db_path, run
 from warehouse.errors import TagdrawError, UserError
 from warehouse.logs import kv
@@ -102,7 +102,7 @@ DB_THREADS = 1
 class CrawlSummary:
     slug: str
     run_id: int
-    mode: str  # 'incremental' | 'full' | 'verify'
+    mode: CrawlMode
     status: RunStatus = RunStatus.RUNNING
     resumed_from: int | None = None
     listing_pages: int = 0
@@ -424,19 +424,19 @@ class _Crawl:
         campaign: Campaign,
         settings: Settings,
         *,
-        mode: str,
+        mode: CrawlMode,
         run_id: int,
         resumed_from: int | None,
         lock: CrawlLock,
         progress: bool,
         unthrottled: bool,
-        comments_mode: str,
+        comments_mode: CommentsMode,
         only_posts: Sequence[int] | None = None,
     ) -> None:
         self.db_path = db_path
         self.campaign = campaign
         self.settings = settings
-        self.mode = mode  # 'incremental' | 'full' | 'verify'
+        self.mode = mode
         self.only_posts = only_posts  # verify_posts: these and no listing walk
         self.lock = lock
         self.progress = progress
@@ -987,7 +987,7 @@ async def crawl_campaign(
     trigger: str = "cli",
     progress: bool = True,
     unthrottled: bool = False,
-    comments_mode: str = DEFAULT_COMMENTS_MODE,
+    comments_mode: CommentsMode = DEFAULT_COMMENTS_MODE,
     only_posts: Sequence[int] | None = None,
     **overrides: Any,
 ) -> CrawlSummary:
@@ -1015,7 +1015,9 @@ async def crawl_campaign(
     settings = _settings_with(overrides)
     path = resolve_db_path(db_path)
     campaign: Campaign = run(lambda con: get_campaign(con, slug), path)
-    mode = "full" if full else ("verify" if verify or only_posts is not None else "incremental")
+    mode: CrawlMode = (
+        "full" if full else ("verify" if verify or only_posts is not None else "incremental")
+    )
     lock = acquire_crawl_lock(path, slug)
     try:
         run_id, resumed_from = run(

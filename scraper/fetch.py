@@ -371,7 +371,8 @@ class Fetcher:
                 "Check the campaign's site URL and the network, then run the crawl again."
             ) from None
         if 400 <= fetched.status < 500:
-            parser.allow_all = True
+            # As robotparser.read() does for a 4xx answer: everything is allowed.
+            parser.allow_all = True  # type: ignore[attr-defined]  # set by read(), not in the stubs
         else:
             parser.parse(fetched.text.splitlines())
         self.robots = parser

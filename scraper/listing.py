@@ -89,7 +89,8 @@ async def walk_listing(fetcher: Fetcher, start_url: str, tag: str) -> ListingWal
                         )
                         walk.complete = False
                     break
-                page: ListingPage = fetched.value  # type: ignore[assignment]
+                page = fetched.value
+                assert isinstance(page, ListingPage)  # what the parse function given returns
                 if page.page == 1 and page.result_count is not None:
                     expected = page.result_count
                 for item in page.items:

@@ -5,7 +5,7 @@ dependencies (aiohttp, Playwright, DuckDB)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Literal
 
 COMMENTS_MODES: dict[str, str] = {
     "adaptive": "pages and comment pages over plain HTTP; a sample of posts loaded in "
@@ -15,7 +15,8 @@ COMMENTS_MODES: dict[str, str] = {
     "over plain HTTP",
     "click": "every post rendered in Chromium and its button clicked until it is gone",
 }
-DEFAULT_COMMENTS_MODE = "adaptive"
+CommentsMode = Literal["adaptive", "render", "click"]
+DEFAULT_COMMENTS_MODE: CommentsMode = "adaptive"
 
 # What the site options accept. A rate below one request per 100 s, or a timeout of more
 # than an hour, is a typing mistake, not a politeness setting (and NaN or infinity would

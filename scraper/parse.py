@@ -1311,7 +1311,9 @@ def _embedded_comments(
     position = _author_position(layouts)
     seen: dict[int, tuple[Any, ...]] = {}
     for (_, element), layout in zip(marked, layouts, strict=True):
-        comment_id = int(COMMENT_ID.match(element.get("id"))["id"])  # type: ignore[index]
+        id_match = COMMENT_ID.match(element.get("id") or "")
+        assert id_match is not None  # marked holds only elements whose id matched
+        comment_id = int(id_match["id"])
         fields = _comment_fields(layout, url, comment_id, position)
         seen.setdefault(comment_id, fields)  # the first of a repeated id, as renumber()
     return [

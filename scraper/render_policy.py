@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from scraper.options import COMMENTS_MODES
+from scraper.options import COMMENTS_MODES, CommentsMode
 
 Way = Literal["http", "render", "click"]
 
@@ -25,7 +25,7 @@ class RenderPolicy:
 
     def __init__(
         self,
-        mode: str,
+        mode: CommentsMode,
         *,
         check_first: int = RENDER_CHECK_FIRST,
         check_every: int = RENDER_CHECK_EVERY,

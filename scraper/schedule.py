@@ -63,7 +63,7 @@ class Outcome:
     errors: int = 0  # pages that failed for good
     requests: int = 0
     message: str | None = None  # why it was skipped, failed or erred
-    suggestions: str | None = None  # 'ok' | 'unavailable' | 'error' | None (not attempted)
+    suggestions: str | None = None  # 'ok' | 'error' | None (not attempted)
 
     @property
     def ok(self) -> bool:
@@ -160,13 +160,10 @@ def _last_run_of_this_process(db_path: Path, slug: str) -> tuple[int | None, str
 
 
 def recompute_suggestions(db_path: Path, slug: str) -> str:
-    """Run the review step's ``compute_suggestions``; 'ok', 'unavailable' (the review part
-    is not installed) or 'error' (logged)."""
-    try:
-        from warehouse.review import compute_suggestions  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("suggestions not recomputed %s", kv(campaign=slug, reason="review missing"))
-        return "unavailable"
+    """Run the review step's ``compute_suggestions``; 'ok' or 'error' (logged)."""
+    # Imported here: the review's detectors (numpy, scipy) load only when a review runs.
+    from warehouse.review import compute_suggestions
+
     started = time.monotonic()
     try:
         compute_suggestions(db_path, slug)
@@ -447,7 +444,7 @@ class Scheduler:
                 crawls=self.counters.crawls,
                 skipped=self.counters.skipped,
                 errors=self.counters.errors,
-                next_run=self._next_run_at().isoformat() if self._next_run_at() else None,
+                next_run=_iso(self._next_run_at()),
             ),
         )
 
@@ -500,7 +497,7 @@ class Scheduler:
     def _install_signals(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
+        previous: dict[int, Any] = {}
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous[signum] = signal.signal(signum, self._on_signal)
         return previous
@@ -594,7 +591,7 @@ class Scheduler:
 # --- the command ---------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``tagdraw schedule`` to the parser (called from tagdraw.commands.crawl)."""
     parser = sub.add_parser(
         "schedule",
@@ -669,6 +666,10 @@ def schedule_command(args: argparse.Namespace) -> int:
         return 0 if all(o.ok for o in outcomes) else 1
     scheduler.run_forever()
     return 0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _format_outcome(outcome: Outcome) -> str:

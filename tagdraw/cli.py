@@ -63,6 +63,7 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
         print(f"{parser.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
         raise SystemExit(2)
 
+    # argparse has no hook for the error format; overriding it on this one parser is simplest.
     parser.error = error  # type: ignore[method-assign]
 
 

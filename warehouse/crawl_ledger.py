@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
 from warehouse.thai import as_bangkok
+
+CrawlMode = Literal["incremental", "full", "verify"]
 
 
 class RunStatus(StrEnum):
@@ -47,7 +49,7 @@ class CrawlRun:
 
     run_id: int
     campaign_slug: str
-    mode: str
+    mode: CrawlMode
     status: str  # a RunStatus value
     trigger: str | None
     started_at: datetime
@@ -117,7 +119,7 @@ def _run_from_row(row: tuple[Any, ...]) -> CrawlRun:
 
 
 def start_run(
-    con: duckdb.DuckDBPyConnection, slug: str, mode: str, trigger: str, now: datetime
+    con: duckdb.DuckDBPyConnection, slug: str, mode: CrawlMode, trigger: str, now: datetime
 ) -> tuple[int, int | None]:
     """Insert a 'running' run; returns (run_id, the run it resumes or None).
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, Final
 
 import duckdb
@@ -17,11 +18,27 @@ from warehouse.errors import UserError
 from warehouse.thai import BANGKOK
 from warehouse.users import Role, require_actor
 
-STATUSES: Final = ("pending", "eligible", "duplicate", "spam", "ineligible")
+
+class EntryStatus(StrEnum):
+    """An entry's status: what its current decision says (``pending``: none yet)."""
+
+    PENDING = "pending"
+    ELIGIBLE = "eligible"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    INELIGIBLE = "ineligible"
+
+
+class DecisionSource(StrEnum):
+    MODERATOR = "moderator"
+    RULE = "rule"
+
+
+STATUSES: Final = tuple(EntryStatus)
 # Read when this module loads, for pages that list the codes; a decision is checked
 # against the registry as it is when it is recorded (``warehouse.rules.reason_codes``).
 REASON_CODES: Final = rules.reason_codes()
-SOURCES: Final = ("moderator", "rule")
+SOURCES: Final = tuple(DecisionSource)
 
 
 class _Any:
@@ -40,12 +57,12 @@ class Decision:
     decision_id: int
     campaign_slug: str
     post_number: int
-    status: str
+    status: EntryStatus
     reason: str | None
     note: str | None
     duplicate_of: int | None
     decided_by: str
-    source: str  # 'moderator' | 'rule'
+    source: DecisionSource
     supersedes: int | None  # the decision that was current when this one was made
     decided_at: datetime
 
@@ -81,6 +98,8 @@ _COLUMNS = (
 
 def _from_row(row: Sequence[Any]) -> Decision:
     values = list(row)
+    values[3] = EntryStatus(values[3])
+    values[8] = DecisionSource(values[8])
     values[10] = (_EPOCH + timedelta(microseconds=values[10])).astimezone(BANGKOK)
     return Decision(*values)
 

@@ -270,7 +270,10 @@ def rows_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[dict[str, Any]
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)
+    # A new workbook always has its one default sheet; the named sheets replace it.
+    default_sheet = book.active
+    if default_sheet is not None:
+        book.remove(default_sheet)
     for name, columns, rows in sheets:
         sheet = book.create_sheet(name[:31])
         sheet.append(list(columns))

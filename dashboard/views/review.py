@@ -609,8 +609,8 @@ def _decide_panel(ctx: Ctx, slug: str, detail: queries.EntryDetail) -> None:
             disabled=frozen,
             width="stretch",
         )
-        cols = st.columns(3)
-        cols[0].button(
+        nav_cols = st.columns(3)
+        nav_cols[0].button(
             ctx.t("btn_undo"),
             key=f"undo_{post}",
             shortcut=SHORTCUTS["undo"],
@@ -619,7 +619,7 @@ def _decide_panel(ctx: Ctx, slug: str, detail: queries.EntryDetail) -> None:
             disabled=frozen or decision is None,
             width="stretch",
         )
-        cols[1].button(
+        nav_cols[1].button(
             ctx.t("btn_prev"),
             key=f"prev_{post}",
             shortcut=SHORTCUTS["prev"],
@@ -627,7 +627,7 @@ def _decide_panel(ctx: Ctx, slug: str, detail: queries.EntryDetail) -> None:
             args=(post, -1),
             width="stretch",
         )
-        cols[2].button(
+        nav_cols[2].button(
             ctx.t("btn_next"),
             key=f"next_{post}",
             shortcut=SHORTCUTS["next"],
