@@ -1,4 +1,4 @@
-"""HTML and JSON for the replica, per /work/shared/site-model/.
+"""HTML and JSON for the replica: the URLs and contract of docs/replica.md.
 
 Markup varies from page to page, deterministically (seeded by site seed, page and
 revision): wrapper divs, indentation, entities (``&nbsp;``, ``&quot;`` or ``&#34;``),

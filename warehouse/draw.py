@@ -1,6 +1,6 @@
 """The draw, tagdraw-draw-v1: a fair, repeatable, publicly verifiable ranking of the pool.
 
-Same idea as RFC 3797, with HMAC-SHA256 (see shared/design.md):
+Same idea as RFC 3797, with HMAC-SHA256 (how to check a draw by hand: docs/draw.md):
 
 1. The frozen pool is the text ``post_number,author_key`` (header, rows sorted by post number,
    LF line ends, a final LF, UTF-8); ``pool_hash`` is the SHA-256 hex of its bytes.
