@@ -352,3 +352,58 @@ def test_killed_scheduler_resumes_and_takes_over_the_stale_lock(
     assert run(lambda con: con.execute("SELECT count(*) FROM crawl_locks").fetchone(), db_path) == (
         0,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_scheduled_review_runs_its_spam_worker_in_a_fresh_interpreter(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Under `tagdraw schedule` (interval mode) the review runs in the scheduler's worker
+    thread; its second process must be a fresh interpreter that finishes, not a fork that
+    can hang on a lock another thread held."""
+    from replica.server import ReplicaServer
+    from replica.site import build_site
+
+    site = build_site(n_posts=N_POSTS, seed=9)
+    log = tmp_path / "review.err"
+    with ReplicaServer(site) as server, _processes() as procs:
+        _make_campaign(db_path, site, server.url)
+        proc = subprocess.Popen(
+            [TAGDRAW, "--db", str(db_path), "schedule", "--interval", "5", "--unthrottled"],
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("w"),
+            text=True,
+            start_new_session=True,
+            env={
+                **os.environ,
+                "TAGDRAW_LOG_DIR": str(tmp_path / "logs"),
+                "PYTHONUNBUFFERED": "1",
+                # Every campaign, however small, takes the two-process path.
+                "TAGDRAW_REVIEW_PARALLEL_FROM": "1",
+            },
+        )
+        procs.append(proc)
+
+        def text() -> str:
+            return log.read_text(encoding="utf-8") if log.exists() else ""
+
+        _wait(lambda: "suggestions recomputed" in text(), 240, "the review after the crawl")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0, text()[-3000:]
+
+    lines = text().splitlines()
+    started = [line for line in lines if "spam worker started" in line]
+    done = [line for line in lines if "spam worker done" in line]
+    assert started and done, text()[-3000:]
+    (pid,) = set(re.findall(r"pid=(\d+)", started[0]))
+    assert f"pid={pid}" in done[0]
+    assert int(pid) != proc.pid
+    assert "computing here" not in text()  # the worker's answer was used, no fallback
+    suggestions = run(
+        lambda con: con.execute(
+            "SELECT count(*) FROM suggestions WHERE campaign_slug = ? AND kind = 'spam'", [SLUG]
+        ).fetchone(),
+        db_path,
+    )
+    assert suggestions is not None and suggestions[0] > 0

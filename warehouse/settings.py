@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     revalidate_per_run: int = 300
     # Browser
     chromium: str | None = None  # explicit executable; otherwise Playwright's, then system
+    # Review: from this many posts the spam signals are computed in a second process
+    # (a fresh interpreter) beside the duplicate search.
+    review_parallel_from: int = 20_000
     # Scheduling and logs
     schedule_interval_min: float = 60.0
     crawl_after_close_days: int = 7

@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from warehouse.logs import kv
 from warehouse.review.duplicates import (
     CommentCopy,
     DuplicateResult,
@@ -24,11 +25,12 @@ from warehouse.review.model import ReviewComment, ReviewPost, Suggestion
 from warehouse.review.near_miss import NearMiss, thread_answers, untagged_mentions
 from warehouse.review.spam import SpamResult, score_signals
 from warehouse.review.spam_worker import signals_of
+from warehouse.settings import get_settings
 
 log = logging.getLogger("tagdraw.review")
 
 # From this many posts the spam signals run in a second process beside the duplicate search.
-PARALLEL_FROM = 20_000
+PARALLEL_FROM = get_settings().review_parallel_from
 
 
 def _spam_signals_of(posts: Sequence[ReviewPost]) -> dict[int, dict[str, Any]]:
@@ -53,6 +55,7 @@ class _SpamWorker:
             stderr=subprocess.DEVNULL,
         )
         self.output: bytes = b""
+        log.info("spam worker started %s", kv(pid=self.process.pid, posts=len(posts)))
         # communicate() in a thread: the pipes are served while this thread works.
         self.thread = threading.Thread(target=self._communicate, args=(payload,), daemon=True)
         self.thread.start()
@@ -64,6 +67,7 @@ class _SpamWorker:
         self.thread.join()
         if self.process.returncode == 0:
             fired: dict[int, dict[str, Any]] = pickle.loads(self.output)  # our own child's
+            log.info("spam worker done %s", kv(pid=self.process.pid, flagged=len(fired)))
             return fired
         log.warning("spam worker exited with %s; computing here", self.process.returncode)
         return _spam_signals_of(self.posts)
