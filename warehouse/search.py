@@ -208,8 +208,8 @@ def _current_docs(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[str, Any]] | None:
-    """SQL (and its parameters) giving ``post_number, score, fields, comment_ids`` for
-    every post matching ``query``; None when the normalised query is shorter than
+    """SQL (and its parameters) giving ``post_number, score`` for every post matching
+    ``query``; None when the normalised query is shorter than
     ``MIN_QUERY`` characters. For embedding in a larger query (the review queue)."""
     needle = search_text(query)
     if len(needle) < MIN_QUERY:
@@ -227,8 +227,7 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
     rarest = sorted(grams, key=lambda g: (counts.get(g, 0), g))[:RAREST_GRAMS]
     if counts.get(rarest[0], 0) == 0:
         return (
-            "SELECT NULL::BIGINT AS post_number, NULL::DOUBLE AS score, "
-            "NULL::VARCHAR[] AS fields, NULL::BIGINT[] AS comment_ids WHERE false",
+            "SELECT NULL::BIGINT AS post_number, NULL::DOUBLE AS score WHERE false",
             {},
         )
     weights = " ".join(f"WHEN '{f}' THEN {w}" for f, w in FIELD_WEIGHTS.items())
@@ -252,15 +251,15 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
             SELECT d.post_number, d.comment_id, d.field, d.search_text
             FROM search_docs d JOIN cand USING (doc_id) WHERE d.current
         """
+    # Occurrences counted in bytes (strlen is the stored length; length() would count
+    # characters by reading each text again): the same count, since whole needles are
+    # removed.
     sql = f"""
         WITH docs AS MATERIALIZED ({docs})
         SELECT post_number,
                sum((CASE field {weights} ELSE 1 END)
-                   * ((length(search_text) - length(replace(search_text, $needle, '')))
-                      // length($needle))) AS score,
-               list_sort(list_distinct(list(field))) AS fields,
-               list_sort(list(comment_id) FILTER (WHERE comment_id IS NOT NULL))
-                   AS comment_ids
+                   * ((strlen(search_text) - strlen(replace(search_text, $needle, '')))
+                      // strlen($needle))) AS score
         FROM docs WHERE contains(search_text, $needle)
         GROUP BY post_number
     """
@@ -287,13 +286,30 @@ def search_posts(
     rows = con.execute(
         f"""
         WITH m AS ({sql})
-        SELECT post_number, score, fields, comment_ids, count(*) OVER () FROM m {where}
+        SELECT post_number, score, count(*) OVER () FROM m {where}
         ORDER BY score DESC, post_number DESC LIMIT $limit
         """,
         values,
     ).fetchall()
-    hits = [SearchHit(int(r[0]), float(r[1]), tuple(r[2] or ()), tuple(r[3] or ())) for r in rows]
-    return hits, int(rows[0][4]) if rows else 0
+    if not rows:
+        return [], 0
+    # Where each of these few posts matched; gathered for them alone, not for every match.
+    where_found = {
+        r[0]: (tuple(r[1] or ()), tuple(r[2] or ()))
+        for r in con.execute(
+            """
+            SELECT post_number, list_sort(list_distinct(list(field))),
+                   list_sort(list(comment_id) FILTER (WHERE comment_id IS NOT NULL))
+            FROM search_docs
+            WHERE current AND post_number IN (SELECT unnest($numbers::BIGINT[]))
+              AND contains(search_text, $needle)
+            GROUP BY post_number
+            """,
+            {"numbers": [r[0] for r in rows], "needle": values["needle"]},
+        ).fetchall()
+    }
+    hits = [SearchHit(int(r[0]), float(r[1]), *where_found.get(int(r[0]), ((), ()))) for r in rows]
+    return hits, int(rows[0][2])
 
 
 # --- where a query occurs in the stored text (for highlighting) --------------------------
