@@ -1,5 +1,5 @@
 """``tagdraw crawl SLUG [--full]`` (a thin call into ``scraper.crawl.run_crawl``) and
-``tagdraw schedule`` (its parser lives beside the scheduler, in ``scraper.schedule``)."""
+``tagdraw schedule`` (``tagdraw.commands.schedule``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ import argparse
 import logging
 import sys
 
-from scraper.options import (
-    COMMENTS_MODES,
-    DEFAULT_COMMENTS_MODE,
-    add_site_options,
-    site_options_from,
-)
+from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
+from tagdraw.commands import schedule
+from tagdraw.commands.site_options import add_site_options, site_options_from
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,9 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     crawl.set_defaults(func=_crawl)
 
-    from scraper.schedule import register as register_schedule
-
-    register_schedule(sub)
+    schedule.register(sub)
 
 
 def _crawl(args: argparse.Namespace) -> int:
