@@ -26,3 +26,9 @@ def page_titles(at: AppTest) -> list[str]:
 def page_paths(at: AppTest) -> list[str]:
     """The URL paths of the registered pages ("" is the default page, at "/")."""
     return [str(info.get("url_pathname", "")) for info in at._registered_pages.values()]
+
+
+def signed_in(at: AppTest) -> bool:
+    """Someone is signed in: the sidebar offers to sign out and the pages have titles of
+    their own (before sign-in every address shows the sign-in form)."""
+    return "sign_out" in [b.key for b in at.sidebar.button]

@@ -48,7 +48,7 @@ def _add_admin_and_runs(con: Any, slug: str) -> None:
     )
     latest = con.execute("SELECT max(run_id) FROM crawl_runs").fetchall()[0][0]
     con.execute(
-        "INSERT INTO crawl_errors (run_id, url, kind, error, http_status, permanent, \"at\") "
+        'INSERT INTO crawl_errors (run_id, url, kind, error, http_status, permanent, "at") '
         "VALUES (?, '/posts/1', 'post', 'HTTP 503', 503, false, now())",
         [latest],
     )
