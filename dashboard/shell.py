@@ -251,7 +251,7 @@ def _campaign_picker(slugs: list[str], lang: str) -> str | None:
         st.session_state.pop("campaign", None)
     if linked in slugs and st.session_state.get("campaign_linked") != linked:
         st.session_state["campaign"] = linked
-    slug: str = st.selectbox(t("campaign", lang), options=slugs, key="campaign")
+    slug = st.selectbox(t("campaign", lang), options=slugs, key="campaign")
     st.session_state["campaign_linked"] = slug
     if linked != slug:
         st.query_params["campaign"] = slug
