@@ -10,11 +10,13 @@ instead of freezing silently; lock waits never surface as errors.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+
+import pandas as pd
 
 from dashboard.i18n import t as translate
 from warehouse.db import run
@@ -47,12 +49,12 @@ def call_db(
 
 @dataclass
 class Ctx:
-    """Handed to every page (and to ``dashboard.draw_page.render``).
+    """Handed to every page's ``render(ctx)``.
 
     Attributes: ``db_path``; ``user`` (warehouse.users.User); ``campaign_slug`` (or None
     when there are no campaigns); ``lang`` ("th" | "en"); ``era`` ("BE" | "CE");
-    ``demo_mode``. Methods: ``t(key, **values)``, ``fmt_date(dt)``, ``call(fn, *args)``,
-    ``can_decide``, ``is_admin``.
+    ``demo_mode``. Methods: ``t(key, **values)``, ``col(name)``, ``frame(rows, columns)``,
+    ``fmt_date(dt)``, ``call(fn, *args)``, ``can_decide``, ``is_admin``.
     """
 
     db_path: Path
@@ -65,6 +67,16 @@ class Ctx:
 
     def t(self, key: str, **values: object) -> str:
         return translate(key, self.lang, **values)
+
+    def col(self, name: str) -> str:
+        """A table column's or chart axis's header: the i18n label ``col_<name>``."""
+        return self.t("col_" + name)
+
+    def frame(self, rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+        """A table of ``rows`` (dicts keyed by column name) with ``columns`` in this order,
+        each header shown as its label (``col``): no page shows a raw field name."""
+        table = pd.DataFrame(list(rows), columns=list(columns))
+        return table.rename(columns={name: self.col(name) for name in columns})
 
     def fmt_date(self, value: datetime | date | None, *, with_time: bool = True) -> str:
         if value is None:

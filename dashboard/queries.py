@@ -34,38 +34,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(BANGKOK)
 
 
-# Tables known to exist, per database file. Reading the catalog costs 10-40 ms on a freshly
-# opened warehouse (every page call opens one), and migrations only ever add tables.
-_EXISTING_TABLES: set[tuple[str, str]] = set()
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    key = (_database_key(con), name)
-    if key in _EXISTING_TABLES:
-        return True
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchall()
-    found = bool(row and row[0][0])
-    if found:
-        _EXISTING_TABLES.add(key)
-    return found
-
-
-def _suggestions_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """Per post: strongest suggestion score and the kinds present (empty if the review
-    part's ``suggestions`` table is not there yet)."""
-    if not _table_exists(con, "suggestions"):
-        return (
-            "SELECT NULL::BIGINT AS post_number, NULL::DOUBLE AS max_score, "
-            "NULL::VARCHAR[] AS kinds, NULL::VARCHAR AS top_kind WHERE false"
-        )
-    return (
-        "SELECT post_number, max(score) AS max_score, list_distinct(list(kind)) AS kinds, "
-        "arg_max(kind, score) AS top_kind "
-        "FROM suggestions WHERE campaign_slug = $slug AND post_number IS NOT NULL "
-        "GROUP BY post_number"
-    )
+# Per post: strongest suggestion score and the kinds present (migration 0002 makes the table).
+_SUGGESTIONS_SQL = (
+    "SELECT post_number, max(score) AS max_score, list_distinct(list(kind)) AS kinds, "
+    "arg_max(kind, score) AS top_kind "
+    "FROM suggestions WHERE campaign_slug = $slug AND post_number IS NOT NULL "
+    "GROUP BY post_number"
+)
 
 
 # --- entry facts, cached per warehouse state ------------------------------------------------
@@ -135,14 +110,11 @@ def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
     and its count of rule problems: everything the queue sorts and filters on except the
     decisions, cached until the facts or the suggestions change."""
     facts = entry_facts(con, slug)
-    has_suggestions = _table_exists(con, "suggestions")
-    marker: tuple[Any, ...] = ()
-    if has_suggestions:
-        found = con.execute(
-            "SELECT count(*), max(computed_at)::VARCHAR FROM suggestions WHERE campaign_slug = ?",
-            [slug],
-        ).fetchall()
-        marker = tuple(found[0]) if found else ()
+    found = con.execute(
+        "SELECT count(*), max(computed_at)::VARCHAR FROM suggestions WHERE campaign_slug = ?",
+        [slug],
+    ).fetchall()
+    marker: tuple[Any, ...] = tuple(found[0]) if found else ()
     key = (_database_key(con), slug)
     facts_entry = _FACTS_CACHE.get(key)
     version = (facts_entry[0] if facts_entry else None, marker)
@@ -152,7 +124,7 @@ def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
     with _Registered(con, facts) as facts_view:
         table = con.sql(
             f"""
-            WITH s AS ({_suggestions_sql(con)})
+            WITH s AS ({_SUGGESTIONS_SQL})
             SELECT f.post_number, f.title, f.author_username, f.author_name,
                    f.post_created_at AS created_at, f.url,
                    {_rule_flags_sql("f")},
@@ -160,7 +132,7 @@ def queue_base(con: duckdb.DuckDBPyConnection, slug: str) -> pa.Table:
                    s.max_score AS top_score
             FROM {facts_view} f LEFT JOIN s USING (post_number)
             """,
-            params={"slug": slug} if has_suggestions else None,
+            params={"slug": slug},
         ).to_arrow_table()
     with _FACTS_LOCK:
         if len(_BASE_CACHE) >= _FACTS_CACHE_SIZE and key not in _BASE_CACHE:
@@ -718,14 +690,14 @@ def overview(con: duckdb.DuckDBPyConnection, slug: str) -> Overview:
     by_status = {status: 0 for status in ("pending", "eligible", "duplicate", "spam", "ineligible")}
     for status, count in rows:
         by_status[status] = int(count)
-    suggestion_counts: dict[str, int] = {}
-    if _table_exists(con, "suggestions"):
+    suggestion_counts = {
+        kind: int(count)
         for kind, count in con.execute(
             "SELECT kind, count(DISTINCT post_number) FROM suggestions "
             "WHERE campaign_slug = ? GROUP BY ALL",
             [slug],
-        ).fetchall():
-            suggestion_counts[kind] = int(count)
+        ).fetchall()
+    }
     return Overview(
         campaign=campaign,
         total=sum(by_status.values()),
@@ -789,8 +761,6 @@ def duplicate_clusters(
 ) -> tuple[list[DuplicateCluster], int]:
     """Clusters of duplicate suggestions (original = the suggestions' duplicate_of), clusters
     with undecided copies first; and how many clusters there are in all."""
-    if not _table_exists(con, "suggestions"):
-        return [], 0
     sug = con.execute(
         """
         WITH d AS (

@@ -1,5 +1,8 @@
-"""The app shell: page setup, sign-in, sidebar (language, era, campaign, page) and the
-page dispatch. Nothing is shown before sign-in except the sign-in form."""
+"""The app shell: page setup, sign-in, sidebar (language, era, campaign) and the pages.
+
+Each page has its own address (``st.navigation``): ``/`` overview, ``/review``,
+``/duplicates``, ``/audit``, ``/crawls``, ``/draw``, ``/users``; the browser's back button
+moves between them. Nothing is shown before sign-in except the sign-in form."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboard import queries
 from dashboard.context import Ctx, call_db
@@ -37,31 +41,37 @@ RECHECK_USER_S = 30.0
 
 @dataclass(frozen=True)
 class PageSpec:
+    """One page: its key is its URL path and its i18n title ``page_<key>``."""
+
     key: str
-    needs: str  # "view" | "decide" | "admin"
     render: Callable[[Ctx], None]
+    admin_only: bool = False
+    # False: the page works without any campaign (the others show the "no campaigns" notice).
+    needs_campaign: bool = True
 
 
-def _pages() -> list[PageSpec]:
+def all_pages() -> list[PageSpec]:
     from dashboard.views import audit, crawls, draw, duplicates, overview, review, users_admin
 
     return [
-        PageSpec("overview", "view", overview.render),
-        PageSpec("review", "view", review.render),
-        PageSpec("duplicates", "view", duplicates.render),
-        PageSpec("audit", "view", audit.render),
-        PageSpec("crawls", "view", crawls.render),
-        PageSpec("draw", "admin", draw.render),
-        PageSpec("users", "admin", users_admin.render),
+        PageSpec("overview", overview.render),
+        PageSpec("review", review.render),
+        PageSpec("duplicates", duplicates.render),
+        PageSpec("audit", audit.render, needs_campaign=False),
+        PageSpec("crawls", crawls.render),
+        PageSpec("draw", draw.render, admin_only=True),
+        PageSpec("users", users_admin.render, admin_only=True, needs_campaign=False),
     ]
 
 
-def _allowed(spec: PageSpec, user: User) -> bool:
-    if spec.needs == "admin":
-        return users.is_admin(user)
-    if spec.needs == "decide":
-        return users.can_decide(user)
-    return users.can_view(user)
+DEFAULT_PAGE = "overview"  # at "/"
+
+
+def pages_for(user: User) -> list[PageSpec]:
+    """The pages ``user`` may open: a page that is not listed has no address for them."""
+    if not users.can_view(user):
+        return []
+    return [p for p in all_pages() if users.is_admin(user) or not p.admin_only]
 
 
 def demo_mode_requested() -> bool:
@@ -211,20 +221,68 @@ def _sign_out_clicked() -> None:
             st.logout()
 
 
+def _sign_in_pages(db_path: Path, lang: str) -> list[StreamlitPage]:
+    """Before sign-in every page's address shows the sign-in form (the navigation hidden),
+    so that a link such as /review?post=N keeps its address and query, and opens that
+    page once the form is sent."""
+
+    def sign_in() -> None:
+        _sign_in_form(db_path, lang)
+
+    return [
+        st.Page(
+            sign_in,
+            title=t("sign_in", lang),
+            url_path=spec.key,
+            default=spec.key == DEFAULT_PAGE,
+        )
+        for spec in all_pages()
+    ]
+
+
+def _campaign_picker(slugs: list[str], lang: str) -> str | None:
+    """The sidebar's campaign, kept in the address as ``?campaign=slug`` (a link opens it)."""
+    if not slugs:
+        return None
+    linked = st.query_params.get("campaign")
+    if linked is not None and linked not in slugs:
+        st.warning(t("unknown_campaign", lang, campaign=linked))
+    if st.session_state.get("campaign") not in slugs:
+        st.session_state.pop("campaign", None)
+    if linked in slugs and st.session_state.get("campaign_linked") != linked:
+        st.session_state["campaign"] = linked
+    slug = st.selectbox(t("campaign", lang), options=slugs, key="campaign")
+    st.session_state["campaign_linked"] = slug
+    if linked != slug:
+        st.query_params["campaign"] = slug
+    return slug
+
+
+def _page_runner(spec: PageSpec, ctx: Ctx) -> Callable[[], None]:
+    def render() -> None:
+        if spec.needs_campaign and ctx.campaign_slug is None:
+            st.info(ctx.t("no_campaigns"))
+            return
+        try:
+            spec.render(ctx)
+        except DatabaseBusy:
+            st.error(ctx.t("db_gave_up"))
+        except TagdrawError as exc:
+            st.error(str(exc))
+
+    return render
+
+
 def main() -> None:
     st.set_page_config(page_title="tagdraw", page_icon="🎁", layout="wide")
     db_path = db_path_from_env()
     demo = demo_mode_requested()
     lang, era = _sidebar_preferences()
 
-    if demo:
-        user: User | None = DEMO_USER
-    else:
-        user = _current_user(db_path, lang)
-        if user is None:
-            _sign_in_form(db_path, lang)
-            st.stop()
-    assert user is not None
+    user = DEMO_USER if demo else _current_user(db_path, lang)
+    if user is None:
+        st.navigation(_sign_in_pages(db_path, lang), position="hidden").run()
+        return
 
     if demo:
         st.warning(t("demo_banner", lang), icon="⚠️")
@@ -235,24 +293,12 @@ def main() -> None:
     except DatabaseBusy:
         st.error(t("db_gave_up", lang))
         st.stop()
-    pages = [p for p in _pages() if _allowed(p, user)]
     with st.sidebar:
         # The display name is admin-typed text: shown as text, never as markdown.
         st.text(f"{t('signed_in_as', lang)}: {inert(user.label)} · {t('role_' + user.role, lang)}")
         if not demo:
             st.button(t("sign_out", lang), key="sign_out", on_click=_sign_out_clicked)
-        slug = None
-        if slugs:
-            slug = st.selectbox(t("campaign", lang), options=slugs, key="campaign")
-        keys = [p.key for p in pages]
-        if st.session_state.get("nav") not in keys:
-            st.session_state["nav"] = keys[0]
-        st.radio(
-            t("page", lang),
-            options=keys,
-            format_func=lambda k: t("page_" + k, lang),
-            key="nav",
-        )
+        slug = _campaign_picker(slugs, lang)
     ctx = Ctx(
         db_path=db_path,
         user=user,
@@ -262,13 +308,13 @@ def main() -> None:
         demo_mode=demo,
         busy_placeholder=busy,
     )
-    spec = next(p for p in pages if p.key == st.session_state["nav"])
-    if slug is None and spec.key not in ("users", "audit"):
-        st.info(t("no_campaigns", lang))
-        return
-    try:
-        spec.render(ctx)
-    except DatabaseBusy:
-        st.error(t("db_gave_up", lang))
-    except TagdrawError as exc:
-        st.error(str(exc))
+    pages = [
+        st.Page(
+            _page_runner(spec, ctx),
+            title=t("page_" + spec.key, lang),
+            url_path=spec.key,
+            default=spec.key == DEFAULT_PAGE,
+        )
+        for spec in pages_for(user)
+    ]
+    st.navigation(pages, position="sidebar").run()

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from apptest_pages import goto, page_paths, page_titles, signed_in
 from streamlit.testing.v1 import AppTest
 
 from dashboard import seed
@@ -70,9 +71,7 @@ def _sign_in(username: str, password: str = PASSWORD) -> AppTest:
 
 
 def _goto(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="nav").set_value(page).run()
-    assert not at.exception, at.exception
-    return at
+    return goto(at, page)
 
 
 def _all_text(at: AppTest) -> str:
@@ -97,18 +96,18 @@ def test_not_signed_in_sees_only_the_sign_in_form(warehouse_file: tuple[Path, di
     at = _app()
     assert [t.key for t in at.text_input] == ["sign_in_username", "sign_in_password"]
     assert len(at.dataframe) == 0 and len(at.metric) == 0
-    assert "nav" not in [r.key for r in at.sidebar.radio]
+    assert not signed_in(at)
     assert "สังคมออนไลน์" not in _all_text(at)  # no campaign data
     # A wrong password gets a message and still nothing else.
     at = _sign_in("mod", "wrong-password")
     assert at.error and at.error[0].value == "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
-    assert "nav" not in [r.key for r in at.sidebar.radio]
+    assert not signed_in(at)
 
 
 def test_viewer_reads_but_cannot_decide(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     db_path, _ = warehouse_file
     at = _sign_in("viewer")
-    assert at.sidebar.radio(key="nav").options == [
+    assert page_titles(at) == [
         "ภาพรวม",
         "คิวตรวจ",
         "ผลงานซ้ำ",
@@ -128,7 +127,7 @@ def test_moderator_decides_undoes_and_is_told_when_stale(
 ) -> None:
     db_path, info = warehouse_file
     at = _goto(_sign_in("mod"), "review")
-    assert "draw" not in at.sidebar.radio(key="nav").options
+    assert "จับรางวัล" not in page_titles(at)
     first = at.session_state["review_post"]
     assert first == info["copy"]  # strongest suggestion first
     # Duplicate of the suggested original, pre-filled from the evidence.
@@ -285,13 +284,13 @@ def test_single_sign_on_maps_an_allowed_address_to_our_account(
         at = _oidc_app(monkeypatch, "example.org", {"is_logged_in": False})
         assert [b.key for b in at.button][-1] == "oidc_login"
         assert [t.key for t in at.text_input] == ["sign_in_username", "sign_in_password"]
-        assert "nav" not in [r.key for r in at.sidebar.radio]
+        assert not signed_in(at)
 
         identity = {"is_logged_in": True, "email": "mod@example.org", "email_verified": True}
         at = _oidc_app(monkeypatch, "example.org", identity)
-        assert "nav" in [r.key for r in at.sidebar.radio]
+        assert signed_in(at)
         assert any("mod · ผู้ตรวจ" in c.value for c in at.sidebar.text)
-        assert "draw" not in at.sidebar.radio(key="nav").options  # our role, not the provider's
+        assert "จับรางวัล" not in page_titles(at)  # our role, not the provider's
 
         # The same name at another domain, or unverified, gets nothing but the message.
         no_account = "ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ"
@@ -301,14 +300,14 @@ def test_single_sign_on_maps_an_allowed_address_to_our_account(
         ):
             at = _oidc_app(monkeypatch, "example.org", stranger)
             assert [e.value for e in at.error] == [no_account]
-            assert "nav" not in [r.key for r in at.sidebar.radio] and not at.dataframe
+            assert not signed_in(at) and not at.dataframe
             at.run()  # a refusal is audited once, not on every rerun
             assert [e.value for e in at.error] == [no_account]
 
         # Configured without the domain list: nobody gets in, and the operator is told why.
         at = _oidc_app(monkeypatch, "", identity)
         assert "TAGDRAW_OIDC_EMAIL_DOMAINS" in at.error[0].value
-        assert "nav" not in [r.key for r in at.sidebar.radio]
+        assert not signed_in(at)
         at = _oidc_app(monkeypatch, "", {"is_logged_in": False})
         assert not [b for b in at.button if b.key == "oidc_login"]
         assert "TAGDRAW_OIDC_EMAIL_DOMAINS" in at.warning[0].value
@@ -341,22 +340,19 @@ def test_single_sign_on_refuses_an_unverified_or_missing_email_verified_claim(
     monkeypatch.delenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", raising=False)
     try:
         at = _oidc_app(monkeypatch, "example.org", identity)
-        assert "nav" not in [r.key for r in at.sidebar.radio]
+        assert not signed_in(at)
         assert [e.value for e in at.error] == ["ยังไม่มีบัญชีสำหรับอีเมลนี้ ติดต่อผู้ดูแลระบบ"]
         if claim is None:  # the operator may trust a provider that never sends the claim
             monkeypatch.setenv("TAGDRAW_OIDC_TRUST_UNVERIFIED", "1")
             at = _oidc_app(monkeypatch, "example.org", identity)
-            assert "nav" in [r.key for r in at.sidebar.radio]
+            assert signed_in(at)
     finally:
         get_settings.cache_clear()
 
 
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     at = _sign_in("boss")
-    assert (
-        "draw" in at.sidebar.radio(key="nav").options
-        or "จับรางวัล" in at.sidebar.radio(key="nav").options
-    )
+    assert page_paths(at) == ["", "review", "duplicates", "audit", "crawls", "draw", "users"]
     for page in ("overview", "review", "duplicates", "audit", "crawls", "draw", "users"):
         at = _goto(at, page)
         assert not at.error, (page, [e.value for e in at.error])
@@ -476,3 +472,63 @@ def test_demo_mode_needs_no_sign_in_and_says_so(
     for page in ("overview", "review", "audit"):
         at = _goto(at, page)
         assert at.warning and "โหมดสาธิต" in at.warning[0].value
+
+
+def test_a_link_to_an_entry_opens_it_after_sign_in(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    """/review?post=N: before sign-in the address shows only the sign-in form and keeps its
+    query; after sign-in it opens entry N, and the address follows the open entry."""
+    _, info = warehouse_file
+    linked = info["spam"]
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["post"] = str(linked)
+    at = goto(at, "review")
+    assert [t.key for t in at.text_input] == ["sign_in_username", "sign_in_password"]
+    assert not at.dataframe and not signed_in(at)
+    at.text_input(key="sign_in_username").input("viewer")
+    at.text_input(key="sign_in_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "คิวตรวจ"
+    assert at.session_state["review_post"] == linked
+    assert any(s.value == f"#{linked}" for s in at.subheader)
+    assert at.query_params["post"] == str(linked) and at.query_params["campaign"] == SLUG
+    # Opening another entry puts its number in the address, ready to copy.
+    other = info["original"]
+    at.selectbox(key="review_post").set_value(other).run()
+    assert at.query_params["post"] == str(other)
+    assert any(s.value == f"#{other}" for s in at.subheader)
+
+
+def test_a_link_to_a_post_outside_the_campaign_says_so(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    at = _sign_in("mod")
+    at.query_params["post"] = "999"
+    at = goto(at, "review")
+    assert "ไม่พบบันทึก #999 ในแคมเปญ demo" in " ".join(w.value for w in at.warning)
+    assert at.session_state["review_post"] != 999
+    assert at.query_params["post"] == str(at.session_state["review_post"])
+
+
+def test_a_viewer_gets_no_admin_page_by_typing_its_address(
+    warehouse_file: tuple[Path, dict],
+) -> None:  # type: ignore[type-arg]
+    at = _sign_in("viewer")
+    assert page_paths(at) == ["", "review", "duplicates", "audit", "crawls"]
+    for address in ("draw", "users"):
+        at = goto(at, address)
+        assert at.header[0].value == "ภาพรวม"  # Streamlit falls back to the default page
+        assert not at.get("download_button") and not at.text_input
+
+
+def test_pages_without_campaigns(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty warehouse: the Users and Audit pages work; the others say there are none."""
+    run(lambda con: users.add_user(con, "boss", PASSWORD, role="admin", actor="test"), db_path)
+    monkeypatch.setenv("TAGDRAW_DB", str(db_path))
+    monkeypatch.delenv("TAGDRAW_DASHBOARD_DEMO_MODE", raising=False)
+    at = _sign_in("boss")
+    for page in ("overview", "review", "duplicates", "crawls", "draw"):
+        at = goto(at, page)
+        assert [i.value for i in at.info] == ["ยังไม่มีแคมเปญ สร้างด้วยคำสั่ง tagdraw campaign create"]
+    at = goto(at, "users")
+    assert at.header[0].value == "ผู้ใช้" and at.dataframe
+    at = goto(at, "audit")
+    assert at.header[0].value == "บันทึกการทำงาน" and at.download_button

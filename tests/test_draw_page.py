@@ -10,20 +10,24 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from test_draw_warehouse import SLUG, seed_campaign
 
+from dashboard.i18n import t
 from warehouse import draw
 from warehouse.db import connect
 from warehouse.thai import BANGKOK
+
+POST = t("col_post_number", "en")  # the tables' header for post numbers
 
 
 def page_script(db_path: str, role: str, lang: str, slug: str) -> None:
     # Runs as a Streamlit script: everything it needs is imported here.
     from pathlib import Path
-    from types import SimpleNamespace
 
-    from dashboard.draw_page import render
+    from dashboard.context import Ctx
+    from dashboard.views.draw import render
+    from warehouse.users import User
 
-    user = SimpleNamespace(username="boss", role=role, disabled=False)
-    render(SimpleNamespace(db_path=Path(db_path), user=user, campaign_slug=slug, lang=lang))
+    user = User("boss", "Boss", role, False, None, None, None)
+    render(Ctx(db_path=Path(db_path), user=user, campaign_slug=slug, lang=lang))
 
 
 def page(db_path: Path, role: str = "admin", lang: str = "en") -> AppTest:
@@ -52,7 +56,7 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
     app = page(db_path)
     assert not app.exception
     assert "1 entries are undecided" in texts(app.warning)
-    assert app.dataframe[0].value["post_number"].tolist() == [numbers[-1]]
+    assert app.dataframe[0].value[POST].tolist() == [numbers[-1]]
     app.text_input(key="draw_source").input("สลากกินแบ่งรัฐบาล 1 ก.ย.")
     app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
@@ -96,7 +100,7 @@ def test_freeze_unfreeze_run_replace_and_download(db_path: Path) -> None:
     with connect(db_path) as con:
         cert = draw.get_certificate(con, SLUG)
     assert cert is not None and cert["randomness"] == "123456/"
-    assert app.dataframe[0].value["post_number"].tolist() == cert["winners"]
+    assert app.dataframe[0].value[POST].tolist() == cert["winners"]
     labels = [b.label for b in app.get("download_button")]
     assert len(labels) == 10  # the pool + 9 exports
     assert "Winner list (CSV)" in labels and "Announcement (HTML)" in labels
@@ -127,7 +131,7 @@ def real_ctx_script(db_path: str, slug: str) -> None:
     from pathlib import Path
 
     from dashboard.context import Ctx
-    from dashboard.draw_page import render
+    from dashboard.views.draw import render
     from warehouse.users import User
 
     admin = User("boss", "Boss", "admin", False, None, None, None)
@@ -167,7 +171,7 @@ def test_an_unverified_pool_needs_a_reason_and_winner_problems_are_shown(db_path
     app = page(db_path)
     assert not app.exception
     assert "not been seen live since the campaign closed" in texts(app.warning)
-    assert gone in app.dataframe[0].value["post_number"].tolist()
+    assert gone in app.dataframe[0].value[POST].tolist()
     app.text_input(key="draw_source").input("สลาก")
     app.number_input(key="draw_value_digits").set_value(6)
     app.button(key="draw_freeze").click().run()
@@ -196,6 +200,6 @@ def test_an_unverified_pool_needs_a_reason_and_winner_problems_are_shown(db_path
     app = page(db_path)
     assert not app.exception
     assert "need a decision" in texts(app.warning)
-    problem_rows = next(d for d in app.dataframe if "kind" in d.value.columns).value
-    assert problem_rows["post_number"].tolist() == [winner]
-    assert problem_rows["kind"].tolist() == ["gone"]
+    problem_rows = next(d for d in app.dataframe if t("col_kind", "en") in d.value.columns).value
+    assert problem_rows[POST].tolist() == [winner]
+    assert problem_rows[t("col_kind", "en")].tolist() == ["gone"]

@@ -232,6 +232,7 @@ def test_failed_threads_are_named_until_a_run_reads_them(db_path: Path) -> None:
 def test_the_crawls_page_names_the_failed_threads(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from apptest_pages import goto
     from streamlit.testing.v1 import AppTest
 
     from warehouse import crawl_ledger as ledger
@@ -259,7 +260,7 @@ def test_the_crawls_page_names_the_failed_threads(
         app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
         at = AppTest.from_file(str(app), default_timeout=180)
         at.run()
-        at.sidebar.radio(key="nav").set_value("crawls").run()
+        goto(at, "crawls")
         assert not at.exception, at.exception
         assert any("545000" in w.value for w in at.warning), [w.value for w in at.warning]
         tables = [d.value.to_string() for d in at.dataframe]

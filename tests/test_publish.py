@@ -384,12 +384,13 @@ def test_dates_are_buddhist_era_in_thai(sites: Sites) -> None:
 def _draw_page_script(db_path: str, slug: str) -> None:
     # Runs as a Streamlit script: everything it needs is imported here.
     from pathlib import Path
-    from types import SimpleNamespace
 
-    from dashboard.draw_page import render
+    from dashboard.context import Ctx
+    from dashboard.views.draw import render
+    from warehouse.users import User
 
-    user = SimpleNamespace(username="boss", role="admin", disabled=False)
-    render(SimpleNamespace(db_path=Path(db_path), user=user, campaign_slug=slug, lang="en"))
+    user = User("boss", "Boss", "admin", False, None, None, None)
+    render(Ctx(db_path=Path(db_path), user=user, campaign_slug=slug, lang="en"))
 
 
 def test_draw_page_publish_action(sites: Sites, tmp_path: Path) -> None:

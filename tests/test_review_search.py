@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from apptest_pages import goto
 from streamlit.testing.v1 import AppTest
 
 from dashboard import seed
@@ -45,7 +46,7 @@ def signed_in(
     at.text_input(key="sign_in_username").input("mod")
     at.text_input(key="sign_in_password").input(PASSWORD)
     at.button[0].click().run()
-    at.sidebar.radio(key="nav").set_value("review").run()
+    goto(at, "review")
     assert not at.exception, at.exception
     return at, template[1]
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apptest_pages import goto, signed_in
 from streamlit.testing.v1 import AppTest
 
 from warehouse import users
@@ -68,7 +69,7 @@ def _submit(at: AppTest, username: str, password: str) -> str:
 
 
 def _signed_in(at: AppTest) -> bool:
-    return "nav" in [r.key for r in at.sidebar.radio]
+    return signed_in(at)
 
 
 def test_twenty_five_wrong_passwords_then_the_right_one_does_not_sign_in(
@@ -122,7 +123,7 @@ def test_a_locked_username_is_audited_listed_and_an_admin_lifts_the_lock(
     admin = _app()
     _submit(admin, "boss", PASSWORD)
     assert _signed_in(admin)
-    admin.sidebar.radio(key="nav").set_value("users").run()
+    goto(admin, "users")
     (table,) = [d.value for d in admin.dataframe if "ชื่อผู้ใช้ / IP" in d.value.columns]
     assert list(table["ชื่อผู้ใช้ / IP"]) == ["mod"] and list(table["จำนวนครั้งที่ผิด"]) == [10]
     admin.button(key="lift_lock").click().run()

@@ -3,7 +3,6 @@ downloadable as CSV."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import queries
@@ -44,18 +43,19 @@ def render(ctx: Ctx) -> None:
     rows = ctx.call(queries.audit_rows, filters, limit=5000)
     st.caption(ctx.t("queue_count", n=len(rows)))
     if rows:
-        frame = pd.DataFrame(
-            [
+        frame = ctx.frame(
+            (
                 {
-                    "#": r["audit_id"],
-                    ctx.t("when"): ctx.fmt_date(r["at"]),
-                    ctx.t("actor"): inert(r["actor"]),
-                    ctx.t("action"): r["action"],
-                    ctx.t("campaign"): r["campaign_slug"] or "",
-                    ctx.t("details"): inert(r["details"]),
+                    "audit_id": r["audit_id"],
+                    "at": ctx.fmt_date(r["at"]),
+                    "actor": inert(r["actor"]),
+                    "action": r["action"],
+                    "campaign": r["campaign_slug"] or "",
+                    "details": inert(r["details"]),
                 }
                 for r in rows
-            ]
+            ),
+            ("audit_id", "at", "actor", "action", "campaign", "details"),
         )
         st.dataframe(frame, hide_index=True, width="stretch", key="audit_table")
     st.download_button(

@@ -3,8 +3,9 @@ left before the draw."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -45,8 +46,7 @@ def render(ctx: Ctx) -> None:
     with left:
         st.subheader(ctx.t("entries_per_day"))
         if data.per_day:
-            frame = pd.DataFrame(data.per_day, columns=["day", "entries"]).set_index("day")
-            st.bar_chart(frame, height=260)
+            st.altair_chart(entries_per_day_chart(ctx, data.per_day), width="stretch")
         else:
             st.caption(ctx.t("nothing_found"))
     with right:
@@ -62,18 +62,19 @@ def render(ctx: Ctx) -> None:
         st.caption(ctx.t("near_misses_help"))
         if near:
             st.dataframe(
-                pd.DataFrame(
-                    [
+                ctx.frame(
+                    (
                         {
-                            ctx.t("post"): n.post_number,
+                            "post_number": n.post_number,
                             "comment": n.comment_id,
-                            ctx.t("author"): inert(n.author_name or n.author_key or ""),
-                            ctx.t("created"): ctx.fmt_date(n.created_at),
-                            ctx.t("title"): inert(n.excerpt),
-                            ctx.t("suggestion"): inert(n.why),
+                            "author": inert(n.author_name or n.author_key or ""),
+                            "created": ctx.fmt_date(n.created_at),
+                            "excerpt": inert(n.excerpt),
+                            "why": inert(n.why),
                         }
                         for n in near
-                    ]
+                    ),
+                    ("post_number", "comment", "author", "created", "excerpt", "why"),
                 ),
                 hide_index=True,
                 width="stretch",
@@ -91,11 +92,17 @@ def show_health(ctx: Ctx, health: Health) -> None:
         st.warning(ctx.t("no_crawls"))
         return
     cols = st.columns(4)
-    cols[0].metric(ctx.t("last_run"), ctx.fmt_date(run.started_at))
+    # The age fits the metric's width; the full date is its help and the caption below.
+    cols[0].metric(
+        ctx.t("last_run"), age_text(ctx, run.started_at), help=ctx.fmt_date(run.started_at)
+    )
     cols[1].metric(ctx.t("status"), run.status)
     cols[2].metric(ctx.t("errors"), run.errors)
     cols[3].metric(ctx.t("duration"), f"{run.duration_s:.0f}" if run.duration_s else "-")
-    line = f"{ctx.t('last_good_run')}: {ctx.fmt_date(health.last_good_at)}"
+    line = (
+        f"{ctx.t('last_run')}: {ctx.fmt_date(run.started_at)}"
+        f" · {ctx.t('last_good_run')}: {ctx.fmt_date(health.last_good_at)}"
+    )
     if health.next_scheduled_at:
         line += f" · {ctx.t('next_run')}: {ctx.fmt_date(health.next_scheduled_at)}"
     st.caption(line)
@@ -110,3 +117,48 @@ def show_health(ctx: Ctx, health: Health) -> None:
             st.warning(ctx.t("crawl_errors_rising", recent=run.errors), icon="📈")
         elif code in ("last_run_failed", "running", "window_not_open", "window_over"):
             st.info(ctx.t("health_" + code))
+
+
+def age_text(ctx: Ctx, when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, short enough for a metric: "12 นาทีที่แล้ว" / "12 min ago"."""
+    if when is None:
+        return "-"
+    seconds = ((now or datetime.now(BANGKOK)) - when).total_seconds()
+    if seconds < -60:
+        return ctx.t("ago_future")
+    if seconds < 60:
+        return ctx.t("ago_now")
+    if seconds < 3600:
+        return ctx.t("ago_minutes", n=int(seconds // 60))
+    if seconds < 2 * 86400:
+        return ctx.t("ago_hours", n=int(seconds // 3600))
+    return ctx.t("ago_days", n=int(seconds // 86400))
+
+
+def entries_per_day_chart(ctx: Ctx, per_day: list[tuple[date, int]]) -> alt.Chart:
+    """One bar per day on a date axis (day/month, the year is in the tooltip's Thai date):
+    one day reads as one bar, a thousand as a histogram with thinned labels."""
+    day, entries = ctx.col("day"), ctx.col("entries")
+    frame = pd.DataFrame(
+        {
+            day: [pd.Timestamp(d) for d, _ in per_day],
+            entries: [n for _, n in per_day],
+            "shown": [ctx.fmt_date(d, with_time=False) for d, _ in per_day],
+        }
+    )
+    return (
+        alt.Chart(frame, height=260)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                f"yearmonthdate({day}):T",
+                title=day,
+                axis=alt.Axis(format="%-d/%-m", labelOverlap=True),
+            ),
+            y=alt.Y(f"{entries}:Q", title=entries, axis=alt.Axis(tickMinStep=1)),
+            tooltip=[
+                alt.Tooltip("shown:N", title=day),
+                alt.Tooltip(f"{entries}:Q", title=entries),
+            ],
+        )
+    )

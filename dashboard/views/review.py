@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import actions, queries
 from dashboard.context import Ctx, call_db
 from dashboard.i18n import t
 from dashboard.textview import clip, highlight_html, inert
 from warehouse.decisions import REASON_CODES, StaleDecision
+from warehouse.entries import Entry
 from warehouse.errors import UserError
 from warehouse.search import match_spans
 
@@ -212,33 +215,60 @@ def _filters(ctx: Ctx) -> queries.QueueFilters:
     )
 
 
+QUEUE_COLUMNS = (
+    "post_number",
+    "title",
+    "author",
+    "created",
+    "status",
+    "suggestion",
+    "attention",
+    "rule_facts",
+)
+
+
 def _queue_frame(ctx: Ctx, rows: list[queries.QueueRow]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
+    return ctx.frame(
+        (
             {
-                "#": r.post_number,
-                ctx.t("title"): inert(r.title),
-                ctx.t("author"): inert(r.author_name or r.author_username or ""),
-                ctx.t("created"): ctx.fmt_date(r.created_at),
-                ctx.t("status"): ctx.t("status_" + r.status)
+                "post_number": r.post_number,
+                "title": inert(r.title),
+                "author": inert(r.author_name or r.author_username or ""),
+                "created": ctx.fmt_date(r.created_at),
+                "status": ctx.t("status_" + r.status)
                 + (f" #{r.duplicate_of}" if r.duplicate_of else ""),
-                ctx.t("suggestion"): ", ".join(ctx.t("kind_" + k) for k in r.suggestion_kinds),
-                ctx.t("attention"): round(r.top_score, 2) if r.top_score is not None else None,
-                ctx.t("rule_facts"): ", ".join(ctx.t("reason_" + k) for k in r.rule_reasons),
+                "suggestion": ", ".join(ctx.t("kind_" + k) for k in r.suggestion_kinds),
+                "attention": round(r.top_score, 2) if r.top_score is not None else None,
+                "rule_facts": ", ".join(ctx.t("reason_" + k) for k in r.rule_reasons),
             }
             for r in rows
-        ],
-        columns=[
-            "#",
-            ctx.t("title"),
-            ctx.t("author"),
-            ctx.t("created"),
-            ctx.t("status"),
-            ctx.t("suggestion"),
-            ctx.t("attention"),
-            ctx.t("rule_facts"),
-        ],
+        ),
+        QUEUE_COLUMNS,
     )
+
+
+def _open_linked_entry(ctx: Ctx, slug: str) -> None:
+    """``?post=N`` in the address opens entry N, once per link (the page then keeps the
+    address in step with the open entry, see ``_show_in_address``)."""
+    linked = st.query_params.get("post")
+    if linked is None or st.session_state.get("review_linked") == (slug, linked):
+        return
+    st.session_state["review_linked"] = (slug, linked)
+    number = int(linked) if linked.isdigit() else None
+    if number is None or ctx.call(queries.entry_detail, slug, number, max_comments=0) is None:
+        st.warning(ctx.t("entry_not_in_campaign", post=linked, campaign=slug))
+        del st.query_params["post"]
+        return
+    st.session_state["review_post"] = number
+    st.session_state["review_pinned"] = True
+
+
+def _show_in_address(slug: str, post_number: int) -> None:
+    """The open entry's link (``/review?post=N``) in the address bar, to copy and send."""
+    value = str(post_number)
+    st.session_state["review_linked"] = (slug, value)
+    if st.query_params.get("post") != value:
+        st.query_params["post"] = value
 
 
 def render(ctx: Ctx) -> None:
@@ -249,6 +279,7 @@ def render(ctx: Ctx) -> None:
     if flash:
         getattr(st, flash[0])(flash[1])
 
+    _open_linked_entry(ctx, slug)
     filters = _filters(ctx)
     if filters.text:
         _search_results(ctx, slug, filters.text)
@@ -318,10 +349,40 @@ def render(ctx: Ctx) -> None:
         format_func=lambda n: f"#{n} {titles.get(n, '')[:80]}",
         key="review_post",
     )
-    _entry_view(ctx, slug, int(st.session_state["review_post"]))
+    current = int(st.session_state["review_post"])
+    _show_in_address(slug, current)
+    _entry_view(ctx, slug, current)
 
 
 SEARCH_RESULTS = 10
+SHOWN_FACTS = (
+    "in_window",
+    "early",
+    "late",
+    "tagged",
+    "keyword_removed",
+    "organiser",
+    "gone",
+    "edited_after_close",
+    "author_entry_count",
+    "over_author_limit",
+)
+HISTORY_COLUMNS = (
+    "decision_id",
+    "at",
+    "status",
+    "reason",
+    "duplicate_of",
+    "decided_by",
+    "source",
+    "note",
+)
+
+
+def _fact_value(ctx: Ctx, value: object) -> str:
+    if isinstance(value, bool):
+        return ctx.t("yes" if value else "no")
+    return "-" if value is None else str(value)
 
 
 def _marked(text: str, query: str | None, spans: Sequence[tuple[int, int]] | None = None) -> str:
@@ -462,27 +523,17 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
     with tabs[2]:
         facts = entry.facts
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {"fact": name, "value": str(getattr(facts, name))}
-                    for name in (
-                        "in_window",
-                        "early",
-                        "late",
-                        "tagged",
-                        "keyword_removed",
-                        "organiser",
-                        "gone",
-                        "edited_after_close",
-                        "author_entry_count",
-                        "over_author_limit",
-                    )
-                ]
+            ctx.frame(
+                (
+                    {"fact": ctx.t("fact_" + name), "value": _fact_value(ctx, getattr(facts, name))}
+                    for name in SHOWN_FACTS
+                ),
+                ("fact", "value"),
             ),
             hide_index=True,
         )
         if detail.versions > 1:
-            st.caption(f"versions: {detail.versions}")
+            st.caption(ctx.t("versions_seen", n=detail.versions))
     with tabs[3]:
         if not detail.comments:
             st.caption(ctx.t("no_comments"))
@@ -498,20 +549,21 @@ def _entry_view(ctx: Ctx, slug: str, post_number: int) -> None:
     with tabs[4]:
         if detail.history:
             st.dataframe(
-                pd.DataFrame(
-                    [
+                ctx.frame(
+                    (
                         {
-                            "id": d.decision_id,
-                            ctx.t("when"): ctx.fmt_date(d.decided_at),
-                            ctx.t("status"): ctx.t("status_" + d.status),
-                            "reason": d.reason or "",
+                            "decision_id": d.decision_id,
+                            "at": ctx.fmt_date(d.decided_at),
+                            "status": ctx.t("status_" + d.status),
+                            "reason": ctx.t("reason_" + d.reason) if d.reason else "",
                             "duplicate_of": d.duplicate_of,
-                            ctx.t("decided_by"): d.decided_by,
+                            "decided_by": d.decided_by,
                             "source": d.source,
-                            ctx.t("note"): d.note or "",
+                            "note": d.note or "",
                         }
                         for d in reversed(detail.history)
-                    ]
+                    ),
+                    HISTORY_COLUMNS,
                 ),
                 hide_index=True,
             )
@@ -522,117 +574,142 @@ def _on_open_pinned(post_number: int) -> None:
     st.session_state["review_pinned"] = True
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """The entry whose decision panel is shown, and the decision the moderator sees (a
+    decision on it carries that id, so a change made meanwhile is refused as stale)."""
+
+    db_path: Path
+    slug: str
+    post: int
+    shown_decision_id: int | None
+    frozen: bool
+
+
 def _decide_panel(ctx: Ctx, slug: str, detail: queries.EntryDetail) -> None:
     entry = detail.entry
-    post = entry.post_number
-    decision = entry.decision
-    shown_id = decision.decision_id if decision else None
-    status_line = f"{ctx.t('current_status')}: **{ctx.t('status_' + entry.status)}**"
-    if decision:
-        status_line += f" · {ctx.fmt_date(decision.decided_at)}"
-        if decision.reason:
-            status_line += f" · {ctx.t('reason_' + decision.reason)}"
-        if decision.duplicate_of:
-            status_line += f" · #{decision.duplicate_of}"
-    st.markdown(status_line)
-    if decision:
-        st.text(f"{ctx.t('decided_by')} {inert(decision.decided_by)}")
+    _status_line(ctx, entry)
     if not ctx.can_decide:
         st.info(ctx.t("viewer_cannot_decide"))
         return
-    frozen = detail.campaign_frozen
-    if frozen:
+    if detail.campaign_frozen:
         st.warning(ctx.t("frozen_no_decide"))
-    common = (ctx.db_path, slug, post, shown_id)
-    who = (ctx.user.username, ctx.lang)
-    suggested_dup = next(
+    shown = _Shown(
+        ctx.db_path,
+        slug,
+        entry.post_number,
+        entry.decision.decision_id if entry.decision else None,
+        detail.campaign_frozen,
+    )
+    with st.container(border=True):
+        st.text_input(ctx.t("note"), key=f"note_{shown.post}", disabled=shown.frozen)
+        cols = st.columns(2)
+        _decide_button(ctx, cols[0], shown, "eligible", primary=True)
+        _decide_button(ctx, cols[1], shown, "spam")
+        _duplicate_row(ctx, shown, detail)
+        _ineligible_row(ctx, shown, entry)
+        _undo_and_move_row(ctx, shown, has_decision=entry.decision is not None)
+        st.caption(ctx.t("shortcuts_help"))
+
+
+def _status_line(ctx: Ctx, entry: Entry) -> None:
+    decision = entry.decision
+    line = f"{ctx.t('current_status')}: **{ctx.t('status_' + entry.status)}**"
+    if decision:
+        line += f" · {ctx.fmt_date(decision.decided_at)}"
+        if decision.reason:
+            line += f" · {ctx.t('reason_' + decision.reason)}"
+        if decision.duplicate_of:
+            line += f" · #{decision.duplicate_of}"
+    st.markdown(line)
+    if decision:
+        st.text(f"{ctx.t('decided_by')} {inert(decision.decided_by)}")
+
+
+def _decide_button(
+    ctx: Ctx, column: DeltaGenerator, shown: _Shown, status: str, *, primary: bool = False
+) -> None:
+    """One decision, one click (or its shortcut key)."""
+    column.button(
+        ctx.t("btn_" + status),
+        key=f"decide_{status}_{shown.post}",
+        type="primary" if primary else "secondary",
+        shortcut=SHORTCUTS[status],
+        on_click=_on_decide,
+        args=(
+            shown.db_path,
+            shown.slug,
+            shown.post,
+            shown.shown_decision_id,
+            status,
+            ctx.user.username,
+            ctx.lang,
+        ),
+        disabled=shown.frozen,
+        width="stretch",
+    )
+
+
+def _duplicate_row(ctx: Ctx, shown: _Shown, detail: queries.EntryDetail) -> None:
+    """Duplicate of which post: pre-filled from the duplicate suggestion, else the current
+    decision's."""
+    decision = detail.entry.decision
+    suggested = next(
         (s.duplicate_of for s in detail.suggestions if s.kind == "duplicate" and s.duplicate_of),
         decision.duplicate_of if decision else None,
     )
+    cols = st.columns(2)
+    cols[0].number_input(
+        ctx.t("duplicate_of"),
+        min_value=1,
+        step=1,
+        value=suggested,
+        key=f"dup_of_{shown.post}",
+        disabled=shown.frozen,
+    )
+    _decide_button(ctx, cols[1], shown, "duplicate")
+
+
+def _ineligible_row(ctx: Ctx, shown: _Shown, entry: Entry) -> None:
+    """Ineligible needs a reason code: the first rule that applies is offered."""
     rule_reasons = [r for r in entry.facts.reasons() if r in INELIGIBLE_REASONS]
-    with st.container(border=True):
-        st.text_input(ctx.t("note"), key=f"note_{post}", disabled=frozen)
-        cols = st.columns(2)
-        cols[0].button(
-            ctx.t("btn_eligible"),
-            key=f"decide_eligible_{post}",
-            type="primary",
-            shortcut=SHORTCUTS["eligible"],
-            on_click=_on_decide,
-            args=(*common, "eligible", *who),
-            disabled=frozen,
-            width="stretch",
-        )
-        cols[1].button(
-            ctx.t("btn_spam"),
-            key=f"decide_spam_{post}",
-            shortcut=SHORTCUTS["spam"],
-            on_click=_on_decide,
-            args=(*common, "spam", *who),
-            disabled=frozen,
-            width="stretch",
-        )
-        cols = st.columns(2)
-        cols[0].number_input(
-            ctx.t("duplicate_of"),
-            min_value=1,
-            step=1,
-            value=suggested_dup,
-            key=f"dup_of_{post}",
-            disabled=frozen,
-        )
-        cols[1].button(
-            ctx.t("btn_duplicate"),
-            key=f"decide_duplicate_{post}",
-            shortcut=SHORTCUTS["duplicate"],
-            on_click=_on_decide,
-            args=(*common, "duplicate", *who),
-            disabled=frozen,
-            width="stretch",
-        )
-        cols = st.columns(2)
-        default_reason = rule_reasons[0] if rule_reasons else "other"
-        cols[0].selectbox(
-            ctx.t("ineligible_reason"),
-            INELIGIBLE_REASONS,
-            index=INELIGIBLE_REASONS.index(default_reason),
-            format_func=lambda r: ctx.t("reason_" + r),
-            key=f"inel_reason_{post}",
-            disabled=frozen,
-        )
-        cols[1].button(
-            ctx.t("btn_ineligible"),
-            key=f"decide_ineligible_{post}",
-            shortcut=SHORTCUTS["ineligible"],
-            on_click=_on_decide,
-            args=(*common, "ineligible", *who),
-            disabled=frozen,
-            width="stretch",
-        )
-        nav_cols = st.columns(3)
-        nav_cols[0].button(
-            ctx.t("btn_undo"),
-            key=f"undo_{post}",
-            shortcut=SHORTCUTS["undo"],
-            on_click=_on_undo,
-            args=(*common, *who),
-            disabled=frozen or decision is None,
-            width="stretch",
-        )
-        nav_cols[1].button(
-            ctx.t("btn_prev"),
-            key=f"prev_{post}",
-            shortcut=SHORTCUTS["prev"],
+    default_reason = rule_reasons[0] if rule_reasons else "other"
+    cols = st.columns(2)
+    cols[0].selectbox(
+        ctx.t("ineligible_reason"),
+        INELIGIBLE_REASONS,
+        index=INELIGIBLE_REASONS.index(default_reason),
+        format_func=lambda r: ctx.t("reason_" + r),
+        key=f"inel_reason_{shown.post}",
+        disabled=shown.frozen,
+    )
+    _decide_button(ctx, cols[1], shown, "ineligible")
+
+
+def _undo_and_move_row(ctx: Ctx, shown: _Shown, *, has_decision: bool) -> None:
+    cols = st.columns(3)
+    cols[0].button(
+        ctx.t("btn_undo"),
+        key=f"undo_{shown.post}",
+        shortcut=SHORTCUTS["undo"],
+        on_click=_on_undo,
+        args=(
+            shown.db_path,
+            shown.slug,
+            shown.post,
+            shown.shown_decision_id,
+            ctx.user.username,
+            ctx.lang,
+        ),
+        disabled=shown.frozen or not has_decision,
+        width="stretch",
+    )
+    for column, key, step in ((cols[1], "prev", -1), (cols[2], "next", 1)):
+        column.button(
+            ctx.t("btn_" + key),
+            key=f"{key}_{shown.post}",
+            shortcut=SHORTCUTS[key],
             on_click=_advance,
-            args=(post, -1),
+            args=(shown.post, step),
             width="stretch",
         )
-        nav_cols[2].button(
-            ctx.t("btn_next"),
-            key=f"next_{post}",
-            shortcut=SHORTCUTS["next"],
-            on_click=_advance,
-            args=(post, 1),
-            width="stretch",
-        )
-        st.caption(ctx.t("shortcuts_help"))

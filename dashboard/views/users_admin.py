@@ -3,7 +3,6 @@ sign-in locks in force, and lifting one."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.context import Ctx
@@ -19,17 +18,18 @@ def render(ctx: Ctx) -> None:
     accounts = ctx.call(users.list_users)
     if accounts:
         st.dataframe(
-            pd.DataFrame(
-                [
+            ctx.frame(
+                (
                     {
-                        ctx.t("username"): u.username,
-                        ctx.t("display_name"): u.display_name or "",
-                        ctx.t("role"): ctx.t("role_" + u.role),
-                        ctx.t("status"): ctx.t("disabled" if u.disabled else "active"),
-                        ctx.t("last_login"): ctx.fmt_date(u.last_login_at),
+                        "username": u.username,
+                        "display_name": u.display_name or "",
+                        "role": ctx.t("role_" + u.role),
+                        "status": ctx.t("disabled" if u.disabled else "active"),
+                        "last_login": ctx.fmt_date(u.last_login_at),
                     }
                     for u in accounts
-                ]
+                ),
+                ("username", "display_name", "role", "status", "last_login"),
             ),
             hide_index=True,
             width="stretch",
@@ -98,17 +98,18 @@ def _signin_locks(ctx: Ctx, actor: str) -> None:
         return
     # Typed usernames and addresses are attacker-chosen text: a dataframe shows them inert.
     st.dataframe(
-        pd.DataFrame(
-            [
+        ctx.frame(
+            (
                 {
-                    ctx.t("lock_kind"): ctx.t("lock_kind_" + lock.kind),
-                    ctx.t("lock_key"): lock.key,
-                    ctx.t("lock_failures"): lock.failures,
-                    ctx.t("locked_at"): ctx.fmt_date(lock.locked_at),
-                    ctx.t("locked_until"): ctx.fmt_date(lock.locked_until),
+                    "lock_kind": ctx.t("lock_kind_" + lock.kind),
+                    "lock_key": lock.key,
+                    "lock_failures": lock.failures,
+                    "locked_at": ctx.fmt_date(lock.locked_at),
+                    "locked_until": ctx.fmt_date(lock.locked_until),
                 }
                 for lock in locks
-            ]
+            ),
+            ("lock_kind", "lock_key", "lock_failures", "locked_at", "locked_until"),
         ),
         hide_index=True,
         width="stretch",
