@@ -44,6 +44,7 @@ class PageSpec:
 
 def _pages() -> list[PageSpec]:
     from dashboard.views import audit, crawls, draw, duplicates, overview, review, users_admin
+    from dashboard.views.campaigns import render as render_campaigns
 
     return [
         PageSpec("overview", "view", overview.render),
@@ -53,6 +54,7 @@ def _pages() -> list[PageSpec]:
         PageSpec("crawls", "view", crawls.render),
         PageSpec("draw", "admin", draw.render),
         PageSpec("users", "admin", users_admin.render),
+        PageSpec("campaigns", "admin", render_campaigns),
     ]
 
 
@@ -263,7 +265,7 @@ def main() -> None:
         busy_placeholder=busy,
     )
     spec = next(p for p in pages if p.key == st.session_state["nav"])
-    if slug is None and spec.key not in ("users", "audit"):
+    if slug is None and spec.key not in ("users", "audit", "campaigns"):
         st.info(t("no_campaigns", lang))
         return
     try:

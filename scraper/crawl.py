@@ -555,9 +555,11 @@ class _Crawl:
         while True:
             await asyncio.sleep(PROGRESS_EVERY_S)
             counts = self._progress_counts()
-            self._note_cancel(
-                await self._db(lambda con: ledger.record_progress(con, run_id, **counts))
-            )
+
+            def write(con: duckdb.DuckDBPyConnection, counts: dict[str, Any] = counts) -> bool:
+                return ledger.record_progress(con, run_id, **counts)
+
+            self._note_cancel(await self._db(write))
 
     async def _crawl(self, fetcher: Fetcher) -> None:
         await fetcher.load_robots()

@@ -223,7 +223,9 @@ class RunProgress:
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CrawlRun | None:
-    row = con.execute(f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE run_id = ?", [run_id]).fetchone()
+    row = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
     return _run_from_row(row) if row else None
 
 
