@@ -56,6 +56,8 @@ def render(ctx: Ctx) -> None:
     rows = ctx.call(campaigns_with_state, datetime.now(BANGKOK))
     _campaign_list(ctx, rows)
     slugs = [r.campaign.slug for r in rows]
+    if "camp_pick_next" in st.session_state:
+        st.session_state["camp_pick"] = st.session_state.pop("camp_pick_next")
     if st.session_state.get("camp_pick") not in (NEW, *slugs):
         st.session_state["camp_pick"] = ctx.campaign_slug if ctx.campaign_slug in slugs else NEW
     pick = st.selectbox(
@@ -281,7 +283,7 @@ def _preview(ctx: Ctx, site: str, tag: str) -> str:
 def _create(ctx: Ctx, inputs: dict[str, Any]) -> None:
     slug = inputs.pop("slug", None) or ""
     full = _with_defaults({"slug": slug, **inputs})
-    missing = missing_fields(full)
+    missing = missing_fields({k: v if v != [] else None for k, v in full.items()})
     if missing:
         names = ", ".join(f.label(ctx.lang) for f in missing)
         with st.container(key="camp_error"):
@@ -293,7 +295,7 @@ def _create(ctx: Ctx, inputs: dict[str, Any]) -> None:
         _show_refusal(ctx, exc, failing_field(full))
         return
     st.session_state[f"camp_notice_{created.slug}"] = ctx.t("camp_created", slug=created.slug)
-    st.session_state["camp_pick"] = created.slug
+    st.session_state["camp_pick_next"] = created.slug  # the picker is set before it is drawn
     st.rerun()
 
 
