@@ -127,9 +127,7 @@ def test_admin_creates_a_campaign_with_thai_dates(warehouse_file: Path) -> None:
     )
     at.run()
     # The date as typed reads back in the dashboard's era (Buddhist by default).
-    assert any("31 มกราคม 2569 23:59" in c.value for c in at.caption), [
-        c.value for c in at.caption
-    ]
+    assert any("31 มกราคม 2569 23:59" in c.value for c in at.caption), [c.value for c in at.caption]
     at.button(key="camp_create").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -237,9 +235,7 @@ def test_admin_edits_a_campaign_and_the_change_is_audited(
     assert after is not None
     assert (after.prizes, after.title) == (5, "ชื่อใหม่")
     assert (after.opens_at, after.closes_at) == (before.opens_at, before.closes_at)
-    updates = run(
-        lambda con: audit_entries(con, "demo", action="campaign.update"), warehouse_file
-    )
+    updates = run(lambda con: audit_entries(con, "demo", action="campaign.update"), warehouse_file)
     assert len(updates) == 1 and updates[0].actor == "boss"
     assert set(updates[0].details["changes"]) == {"prizes", "title"}
 
