@@ -445,7 +445,7 @@ def _show_progress(ctx: Ctx, run_id: int) -> None:
             if planned is not None
             else ctx.t("camp_progress_reading")
         )
-        columns = st.columns(5)
+        columns = st.columns([1, 2, 1, 1, 1])
         columns[0].metric(ctx.t("camp_progress_listing"), run.listing_pages)
         columns[1].metric(ctx.t("camp_progress_posts"), posts)
         columns[2].metric(ctx.t("camp_progress_comments"), run.comment_pages)
