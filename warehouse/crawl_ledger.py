@@ -185,7 +185,8 @@ def record_progress(
         "posts_planned = coalesce($planned, posts_planned), "
         "posts_done = coalesce($done, posts_done), "
         "comments_new = coalesce($comments, comments_new), errors = coalesce($errors, errors) "
-        "WHERE run_id = $run RETURNING cancel_requested_at IS NOT NULL",
+        # Only while running: a progress write that lands late never undoes finish_run.
+        "WHERE run_id = $run AND status = $running RETURNING cancel_requested_at IS NOT NULL",
         {
             "post": post_pages,
             "comment": comment_pages,
@@ -196,6 +197,7 @@ def record_progress(
             "comments": comments_new,
             "errors": errors,
             "run": run_id,
+            "running": RunStatus.RUNNING.value,
         },
     ).fetchone()
     return bool(row and row[0])
