@@ -461,6 +461,118 @@ LABELS: dict[str, tuple[str, str]] = {
     "draw_publish_dir": ("โฟลเดอร์ที่จะเขียน", "Directory to write"),
     "draw_publish_button": ("เผยแพร่", "Publish"),
     "draw_published": ("เขียนหน้าผลแล้วที่ {path}", "Site written to {path}"),
+    # campaigns page (admins): create, edit, crawl now, schedule status
+    "page_campaigns": ("จัดการแคมเปญ", "Campaigns"),
+    "camp_list": ("แคมเปญทั้งหมด", "All campaigns"),
+    "camp_none": (
+        "ยังไม่มีแคมเปญ สร้างแคมเปญแรกด้านล่าง",
+        "No campaigns yet: create the first one below",
+    ),
+    "camp_slug": ("รหัส", "Slug"),
+    "camp_title_col": ("ชื่อ", "Title"),
+    "camp_state": ("สถานะ", "State"),
+    "camp_state_upcoming": ("ยังไม่เปิด", "upcoming"),
+    "camp_state_open": ("เปิดรับ", "open"),
+    "camp_state_closed": ("ปิดรับแล้ว", "closed"),
+    "camp_state_frozen": ("ล็อกผลงานแล้ว", "frozen"),
+    "camp_state_drawn": ("จับรางวัลแล้ว", "drawn"),
+    "camp_opens": ("เปิดรับ", "Opens"),
+    "camp_closes": ("ปิดรับ", "Closes"),
+    "camp_pick": ("แคมเปญที่จะจัดการ", "Campaign to manage"),
+    "camp_new": ("＋ สร้างแคมเปญใหม่", "+ New campaign"),
+    "camp_create_title": ("สร้างแคมเปญใหม่", "New campaign"),
+    "camp_edit_title": ("แก้ไขแคมเปญ {slug}", "Edit campaign {slug}"),
+    "camp_create": ("สร้างแคมเปญ", "Create campaign"),
+    "camp_save": ("บันทึกการแก้ไข", "Save changes"),
+    "camp_created": ("สร้างแคมเปญ {slug} แล้ว", "Campaign {slug} created"),
+    "camp_saved": ("บันทึกแล้ว: {fields}", "Saved: {fields}"),
+    "camp_unchanged": ("ไม่มีอะไรเปลี่ยน", "Nothing changed"),
+    "camp_refused": ("บันทึกไม่ได้", "Not saved"),
+    "camp_refused_field": ("บันทึกไม่ได้ ช่อง “{field}” ไม่ถูกต้อง", "Not saved: “{field}” is not right"),
+    "camp_missing": ("บันทึกไม่ได้ ยังไม่ได้กรอก: {fields}", "Not saved: fill in {fields}"),
+    "camp_frozen_note": (
+        "แคมเปญนี้ล็อกผลงานเพื่อจับรางวัลแล้ว แก้ไขกติกาไม่ได้ (ต้องปลดล็อกในหน้าจับรางวัลก่อน ซึ่งจะถูกบันทึก)",
+        "This campaign is frozen for the draw: its rules cannot be edited (unfreeze it on "
+        "the Draw page first; that is logged)",
+    ),
+    "camp_one_per_line": ("หนึ่งรายการต่อบรรทัด", "one per line"),
+    "camp_date_help": (
+        "พิมพ์แบบไทยได้ เช่น 15 มกราคม 2569 หรือ 2569-01-15 10:00 (ปี พ.ศ. หรือ ค.ศ.) เวลาประเทศไทย",
+        "Thai forms work, e.g. 15 มกราคม 2569 or 2026-01-15 10:00 (Buddhist or common era), "
+        "Asia/Bangkok",
+    ),
+    "camp_date_reads": ("อ่านได้ว่า {date}", "Reads as {date}"),
+    "camp_keyword_link": (
+        "เปิดหน้ารายการแท็ก “{tag}” บนเว็บไซต์",
+        "Open the “{tag}” listing on the site",
+    ),
+    "camp_preview": ("นับบันทึกในหน้ารายการตอนนี้", "Count the listing's posts now"),
+    "camp_preview_count": (
+        "หน้ารายการแท็ก “{tag}” แสดง {count} บันทึก",
+        "The “{tag}” listing shows {count} posts",
+    ),
+    "camp_preview_unknown": (
+        "อ่านหน้ารายการแท็ก “{tag}” ได้ แต่ไม่พบจำนวนบันทึก ({items} บันทึกในหน้าแรก)",
+        "The “{tag}” listing was read but shows no count ({items} posts on its first page)",
+    ),
+    "camp_preview_failed": ("อ่านหน้ารายการไม่ได้: {error}", "Could not read the listing: {error}"),
+    "camp_crawl": ("เก็บข้อมูล", "Crawl"),
+    "camp_crawl_now": ("เก็บข้อมูลตอนนี้", "Crawl now"),
+    "camp_crawl_started": (
+        "เริ่มเก็บข้อมูลแล้ว กำลังรอให้เริ่มทำงาน…",
+        "Crawl started, waiting for it to begin…",
+    ),
+    "camp_crawl_running_other": (
+        "กำลังเก็บข้อมูลแคมเปญนี้อยู่แล้ว (เริ่มโดย {trigger}) จึงเริ่มซ้ำไม่ได้ ความคืบหน้าของรอบนั้น:",
+        "This campaign is already being crawled (started by {trigger}); another crawl cannot "
+        "start. That run's progress:",
+    ),
+    "camp_crawl_running": ("กำลังเก็บข้อมูล (รอบที่ {run})", "Crawling (run {run})"),
+    "camp_cancel": ("หยุดการเก็บข้อมูล", "Stop the crawl"),
+    "camp_cancel_asked": (
+        "ขอให้หยุดแล้ว ({by}) หน้าที่กำลังโหลดจะบันทึกก่อนหยุด รอบต่อไปจะทำต่อจากที่ค้างไว้",
+        "Stop asked for ({by}): pages in progress are saved first; the next crawl resumes",
+    ),
+    "camp_progress_listing": ("หน้ารายการแท็ก", "Listing pages"),
+    "camp_progress_posts": ("บันทึกที่ดึงแล้ว", "Posts fetched"),
+    "camp_progress_of": ("{done} จาก {planned}", "{done} of {planned}"),
+    "camp_progress_reading": ("กำลังอ่านหน้ารายการ", "reading the listing"),
+    "camp_progress_comments": ("หน้าความเห็น", "Comment pages"),
+    "camp_progress_errors": ("หน้าที่ล้มเหลว", "Failed pages"),
+    "camp_progress_rate": ("คำขอ/วินาที", "Requests/s"),
+    "camp_crawl_done": (
+        "เก็บข้อมูลเสร็จ (รอบที่ {run}): {status}",
+        "Crawl finished (run {run}): {status}",
+    ),
+    "camp_crawl_exited": (
+        "กระบวนการเก็บข้อมูลจบโดยไม่ได้เริ่มรอบใหม่ ดูบันทึก {log}",
+        "The crawl process ended without starting a run; see {log}",
+    ),
+    "camp_last_run": ("รอบล่าสุด", "Last run"),
+    "camp_never_crawled": ("ยังไม่เคยเก็บข้อมูล", "Never crawled"),
+    "camp_schedule": (
+        "การเก็บข้อมูลตามกำหนดเวลา (tagdraw schedule)",
+        "Scheduled crawls (tagdraw schedule)",
+    ),
+    "camp_schedule_running": (
+        "ทำงานอยู่ ({schedule}) สัญญาณล่าสุด {at}",
+        "Running ({schedule}); last heartbeat {at}",
+    ),
+    "camp_schedule_stopped": (
+        "หยุดทำงาน: ไม่มีสัญญาณตั้งแต่ {at} ({schedule})",
+        "Stopped: no heartbeat since {at} ({schedule})",
+    ),
+    "camp_schedule_none": (
+        "ไม่ได้เปิดใช้ tagdraw schedule เก็บข้อมูลได้ด้วยปุ่มด้านบน หรือเปิดใช้ตามวิธีด้านล่าง",
+        "tagdraw schedule is not running: crawl with the button above, or set it up as below",
+    ),
+    "camp_schedule_next": ("รอบถัดไป", "Next run"),
+    "camp_schedule_recipe": ("วิธีตั้งค่าให้ทำงานเอง (systemd / cron)", "How to run it (systemd / cron)"),
+    "camp_schedule_recipe_intro": (
+        "ให้ผู้ดูแลเครื่องติดตั้งเป็นบริการ systemd (แนะนำ) หรือบรรทัด cron ตามนี้ รายละเอียดใน docs/operators.md หัวข้อ tagdraw schedule",
+        "Ask whoever runs the server to install it as a systemd service (recommended) or a "
+        "cron line, as below; docs/operators.md (tagdraw schedule) has the details",
+    ),
 }
 
 

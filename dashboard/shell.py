@@ -52,6 +52,7 @@ class PageSpec:
 
 def all_pages() -> list[PageSpec]:
     from dashboard.views import audit, crawls, draw, duplicates, overview, review, users_admin
+    from dashboard.views.campaigns import render as render_campaigns
 
     return [
         PageSpec("overview", overview.render),
@@ -61,6 +62,7 @@ def all_pages() -> list[PageSpec]:
         PageSpec("crawls", crawls.render),
         PageSpec("draw", draw.render, admin_only=True),
         PageSpec("users", users_admin.render, admin_only=True, needs_campaign=False),
+        PageSpec("campaigns", render_campaigns, admin_only=True, needs_campaign=False),
     ]
 
 

@@ -86,6 +86,9 @@ __all__ = [
 log = logging.getLogger("tagdraw.crawl")
 
 FLUSH_EVERY_S = 3.0
+# How often a running crawl writes its counts to crawl_runs (the dashboard follows them)
+# and learns whether an admin asked it to stop (one short UPDATE; batches write them too).
+PROGRESS_EVERY_S = 2.0
 GONE_CONFIRM_AFTER_S = 2.0  # the second look at a post that answered "not found"
 RENDER_CHECKERS = 1  # checks in Chromium at once, beside the plain-HTTP workers
 # Reads of a thread (its post page and comment pages) before a count that still differs
@@ -129,6 +132,8 @@ class CrawlSummary:
     render_mismatches: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # Stopped on request (the dashboard's cancel): no new page was started after it.
+    cancelled: bool = False
     duration_s: float = 0.0
     requests_per_s: float = 0.0
 
@@ -140,7 +145,7 @@ class CrawlSummary:
         """'partial' when a page or a thread failed for good or a listing was not read to
         its end; else 'ok'."""
         failed = any(e.get("permanent") for e in self.errors)
-        if failed or self.incomplete_threads or not self.listing_complete:
+        if failed or self.incomplete_threads or not self.listing_complete or self.cancelled:
             return RunStatus.PARTIAL
         return RunStatus.OK
 
@@ -180,7 +185,9 @@ class CrawlSummary:
                 lines.append(f"    [{kind}] {error['url']}: {error['error']}")
             if len(self.errors) > 50:
                 lines.append(f"    … and {len(self.errors) - 50} more (see crawl_errors)")
-        if self.status == RunStatus.PARTIAL:
+        if self.cancelled:
+            lines.append("  Stopped on request; run the crawl again to resume where it stopped.")
+        elif self.status == RunStatus.PARTIAL:
             lines.append("  Some pages failed for good; run the same command again to resume.")
         return "\n".join(lines)
 
@@ -449,6 +456,8 @@ class _Crawl:
         self.started = time.monotonic()
         self.fetcher: Fetcher | None = None
         self._buffer: list[_PostResult] = []
+        self._posts_done = 0  # post pages written (stored, unchanged or gone)
+        self._planned = False  # the listing is read and the fetches planned
         self._db_lock = asyncio.Lock()
         self._last_flush = time.monotonic()
         self._bar: Any = None
@@ -492,6 +501,7 @@ class _Crawl:
             self.fetcher = fetcher
             crawl = asyncio.create_task(self._crawl(fetcher))
             heartbeat = asyncio.create_task(self._heartbeat())
+            progress = asyncio.create_task(self._progress_loop())
             try:
                 await asyncio.wait({crawl, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
                 if heartbeat.done() and not crawl.done():
@@ -500,9 +510,9 @@ class _Crawl:
                     heartbeat.result()  # raises CrawlLocked
                 await crawl
             finally:
-                for task in (crawl, heartbeat):
+                for task in (crawl, heartbeat, progress):
                     task.cancel()
-                await asyncio.gather(crawl, heartbeat, return_exceptions=True)
+                await asyncio.gather(crawl, heartbeat, progress, return_exceptions=True)
                 self.summary.requests = fetcher.stats.requests
                 self.summary.bytes_received = fetcher.stats.bytes_received
         return self.summary
@@ -520,6 +530,37 @@ class _Crawl:
                     "from the same frontier."
                 )
 
+    def _progress_counts(self) -> dict[str, Any]:
+        """What ``ledger.record_progress`` writes: the counts so far."""
+        summary = self.summary
+        return {
+            "listing_pages": summary.listing_pages,
+            "post_pages": summary.post_pages,
+            "comment_pages": summary.comment_pages,
+            "requests": self.fetcher.stats.requests if self.fetcher is not None else 0,
+            "posts_planned": summary.planned if self._planned else None,
+            "posts_done": self._posts_done,
+            "comments_new": summary.comments_new,
+            "errors": sum(1 for e in summary.errors if e.get("permanent")),
+        }
+
+    def _note_cancel(self, asked: bool) -> None:
+        """A stop was asked for: workers take no new page; what is fetched is written."""
+        if asked and not self.summary.cancelled:
+            self.summary.cancelled = True
+            log.info("crawl stopping on request %s", kv(run=self.summary.run_id))
+
+    async def _progress_loop(self) -> None:
+        run_id = self.summary.run_id
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY_S)
+            counts = self._progress_counts()
+
+            def write(con: duckdb.DuckDBPyConnection, counts: dict[str, Any] = counts) -> bool:
+                return ledger.record_progress(con, run_id, **counts)
+
+            self._note_cancel(await self._db(write))
+
     async def _crawl(self, fetcher: Fetcher) -> None:
         await fetcher.load_robots()
         log.info("robots.txt read in %.1f s", time.monotonic() - self.started)
@@ -532,6 +573,7 @@ class _Crawl:
         else:
             plan = await self._walk_and_plan(fetcher)
         self.summary.planned = len(plan.to_fetch)
+        self._planned = True
         self.summary.revalidated = len(plan.revalidated)
         self._known = dict(plan.known)
         wanted = list(plan.known)
@@ -668,7 +710,7 @@ class _Crawl:
             self._bar = tqdm(total=len(to_fetch), unit="post", desc=self.campaign.slug)
 
         async def worker() -> None:
-            while True:
+            while not self.summary.cancelled:
                 try:
                     number, source = queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -685,7 +727,7 @@ class _Crawl:
         try:
             # A render check that finds a difference puts the posts fetched without
             # rendering back on the queue: go round until both are empty.
-            while not queue.empty():
+            while not queue.empty() and not self.summary.cancelled:
                 workers = [
                     asyncio.create_task(worker()) for _ in range(max(1, self.settings.concurrency))
                 ]
@@ -934,20 +976,17 @@ class _Crawl:
         seen_at = _now()
 
         lock = self.lock
+        self._posts_done += sum(1 for r in batch if not r.error)
+        counts = self._progress_counts()
 
-        def write(con: duckdb.DuckDBPyConnection) -> tuple[StoreResult, list[int]]:
+        def write(con: duckdb.DuckDBPyConnection) -> tuple[StoreResult, list[int], bool]:
             written = write_batch(con, batch, slug=slug, run_id=run_id, seen_at=seen_at)
-            ledger.record_progress(
-                con,
-                run_id,
-                listing_pages=summary.listing_pages,
-                post_pages=summary.post_pages,
-                comment_pages=summary.comment_pages,
-            )
+            asked = ledger.record_progress(con, run_id, **counts)
             heartbeat_crawl_lock(con, lock)
-            return written
+            return (*written, asked)
 
-        stored, gone = await self._db(write)
+        stored, gone, asked = await self._db(write)
+        self._note_cancel(asked)
         summary.posts_new += len(stored.new)
         summary.posts_changed += len(stored.changed)
         summary.posts_unchanged += len(stored.unchanged)
@@ -1056,6 +1095,8 @@ async def crawl_campaign(
             raise
         else:
             summary.status = summary.finished_status()
+            if summary.cancelled:
+                summary.messages.append("The crawl was stopped on request (see the audit log).")
         finally:
             summary.duration_s = time.monotonic() - crawl.started
             summary.requests_per_s = (

@@ -43,6 +43,10 @@ from warehouse.thai import BANGKOK
 log = logging.getLogger("tagdraw.schedule")
 
 CRAWL_STATUSES_WITH_SUGGESTIONS = ("ok", "partial")
+# The scheduler's heartbeat in ``schedule_state`` (a job of its own, so it goes on while a
+# round crawls): at most this many seconds apart, or the interval if that is shorter. The
+# dashboard shows a scheduler without a heartbeat for two of them as stopped.
+HEARTBEAT_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -365,6 +369,9 @@ class Scheduler:
             self.interval_min = None
             self.description = f"cron {cron}"
         self.trigger = self._make_trigger()
+        self.heartbeat_every_s = min(
+            HEARTBEAT_EVERY_S, self.interval_min * 60 if self.interval_min else HEARTBEAT_EVERY_S
+        )
         self._scheduler: Any = None
         self._signals = 0
 
@@ -453,7 +460,9 @@ class Scheduler:
         return self.trigger.get_next_fire_time(None, datetime.now(BANGKOK))
 
     def _record_state(self) -> None:
-        """Tell the dashboard when each open campaign will be crawled next."""
+        """Tell the dashboard that this scheduler is alive (its heartbeat) and when each
+        open campaign will be crawled next. Run after each round and by the heartbeat job,
+        so the heartbeat goes on whether or not a crawl is due."""
         if self.control.stopped:
             return
         next_run = self._next_run_at()
@@ -475,6 +484,8 @@ class Scheduler:
                     schedule=self.description,
                     next_runs={c.slug: next_run for c in campaigns},
                     now=datetime.now(BANGKOK),
+                    heartbeat_every_s=self.heartbeat_every_s,
+                    next_run_at=next_run,
                 )
 
             run(write, self.db_path)
@@ -546,6 +557,15 @@ class Scheduler:
             coalesce=True,
             **extra,
         )
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        scheduler.add_job(
+            self._record_state,
+            IntervalTrigger(seconds=self.heartbeat_every_s, timezone=BANGKOK),
+            id="heartbeat",
+            name="scheduler heartbeat",
+            next_run_time=datetime.now(BANGKOK),
+        )
         previous = self._install_signals()
         busy_filter = _BusyRoundFilter()
         logging.getLogger("apscheduler.scheduler").addFilter(busy_filter)
@@ -561,8 +581,6 @@ class Scheduler:
                 pid=self.pid,
             ),
         )
-        if first is None:
-            self._record_state()
         try:
             while not self.control.wait(0.5):
                 pass

@@ -8,6 +8,7 @@ and do no transaction of their own: callers run them inside ``warehouse.db.run``
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ from typing import Any, Literal
 
 import duckdb
 
+from warehouse.audit import audit
 from warehouse.thai import as_bangkok
+from warehouse.users import Role, require_actor
 
 CrawlMode = Literal["incremental", "full", "verify"]
 
@@ -124,7 +127,8 @@ def start_run(
     """Insert a 'running' run; returns (run_id, the run it resumes or None).
 
     An earlier run still 'running' (its holder died: the caller holds the lock) becomes
-    'interrupted'. The latest run, if interrupted, is resumed: its frontier is continued.
+    'interrupted'. The latest run, if interrupted or cancelled on request, is resumed: its
+    frontier is continued.
     Otherwise what the last crawl finished is forgotten (pending and failed rows are kept).
     """
     con.execute(
@@ -138,11 +142,15 @@ def start_run(
         },
     )
     latest = con.execute(
-        "SELECT run_id, status FROM crawl_runs WHERE campaign_slug = ? "
-        "ORDER BY run_id DESC LIMIT 1",
+        "SELECT run_id, status, cancel_requested_at IS NOT NULL FROM crawl_runs "
+        "WHERE campaign_slug = ? ORDER BY run_id DESC LIMIT 1",
         [slug],
     ).fetchone()
-    resumed_from = int(latest[0]) if latest and latest[1] == RunStatus.INTERRUPTED else None
+    # A run stopped on request (the dashboard's cancel) is resumed like an interrupted one.
+    resumable = latest is not None and (
+        latest[1] == RunStatus.INTERRUPTED or (latest[1] == RunStatus.PARTIAL and latest[2])
+    )
+    resumed_from = int(latest[0]) if latest is not None and resumable else None
     if resumed_from is None:
         con.execute(
             "DELETE FROM crawl_frontier WHERE campaign_slug = ? AND state IN (?, ?)",
@@ -164,12 +172,130 @@ def record_progress(
     listing_pages: int,
     post_pages: int,
     comment_pages: int,
-) -> None:
-    con.execute(
-        "UPDATE crawl_runs SET post_pages = ?, comment_pages = ?, listing_pages = ? "
-        "WHERE run_id = ?",
-        [post_pages, comment_pages, listing_pages, run_id],
+    requests: int | None = None,
+    posts_planned: int | None = None,
+    posts_done: int | None = None,
+    comments_new: int | None = None,
+    errors: int | None = None,
+) -> bool:
+    """Write a running run's counts so far (a count given as None is left as it is);
+    returns whether a stop was asked for (``request_cancel``), so that the crawler learns
+    it from the write it makes anyway."""
+    row = con.execute(
+        "UPDATE crawl_runs SET post_pages = $post, comment_pages = $comment, "
+        "listing_pages = $listing, requests = coalesce($requests, requests), "
+        "posts_planned = coalesce($planned, posts_planned), "
+        "posts_done = coalesce($done, posts_done), "
+        "comments_new = coalesce($comments, comments_new), errors = coalesce($errors, errors) "
+        # Only while running: a progress write that lands late never undoes finish_run.
+        "WHERE run_id = $run AND status = $running RETURNING cancel_requested_at IS NOT NULL",
+        {
+            "post": post_pages,
+            "comment": comment_pages,
+            "listing": listing_pages,
+            "requests": requests,
+            "planned": posts_planned,
+            "done": posts_done,
+            "comments": comments_new,
+            "errors": errors,
+            "run": run_id,
+            "running": RunStatus.RUNNING.value,
+        },
+    ).fetchone()
+    return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """A run as the dashboard follows it: its counts so far and its pace."""
+
+    run: CrawlRun
+    posts_planned: int | None  # None until the listing is read
+    posts_done: int
+    cancel_requested_at: datetime | None
+    cancel_requested_by: str | None
+    elapsed_s: float
+    summary: dict[str, Any] | None  # the finished run's summary (None while running)
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.run.requests / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.run.status == RunStatus.RUNNING
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: int) -> CrawlRun | None:
+    row = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
+    return _run_from_row(row) if row else None
+
+
+def running_run(con: duckdb.DuckDBPyConnection, slug: str) -> CrawlRun | None:
+    """The campaign's run in progress (the newest 'running' one), or None."""
+    row = con.execute(
+        f"SELECT {_RUN_COLUMNS} FROM crawl_runs WHERE campaign_slug = ? AND status = ? "
+        "ORDER BY run_id DESC LIMIT 1",
+        [slug, RunStatus.RUNNING.value],
+    ).fetchone()
+    return _run_from_row(row) if row else None
+
+
+def run_progress(
+    con: duckdb.DuckDBPyConnection, run_id: int, now: datetime | None = None
+) -> RunProgress | None:
+    """The run's counts so far, with the time since it started (or its duration)."""
+    row = con.execute(
+        f"SELECT {_RUN_COLUMNS}, posts_planned, posts_done, cancel_requested_at, "
+        "cancel_requested_by, summary FROM crawl_runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None:
+        return None
+    width = len(_RUN_COLUMNS.split(","))
+    run = _run_from_row(row[:width])
+    planned, done, cancel_at, cancel_by, summary = row[width:]
+    if run.duration_s is not None:
+        elapsed = float(run.duration_s)
+    else:
+        end = as_bangkok(now) if now is not None else datetime.now(run.started_at.tzinfo)
+        elapsed = max(0.0, (end - run.started_at).total_seconds())
+    return RunProgress(
+        run=run,
+        posts_planned=planned,
+        posts_done=int(done or 0),
+        cancel_requested_at=as_bangkok(cancel_at),
+        cancel_requested_by=cancel_by,
+        elapsed_s=elapsed,
+        summary=json.loads(summary) if summary else None,
     )
+
+
+def request_cancel(
+    con: duckdb.DuckDBPyConnection, run_id: int, *, actor: str, now: datetime
+) -> bool:
+    """Ask a running run to stop (an admin's request, audited); False when it is not
+    running any more."""
+    require_actor(con, actor, Role.ADMIN)
+    rows = con.execute(
+        "UPDATE crawl_runs SET cancel_requested_at = coalesce(cancel_requested_at, ?), "
+        "cancel_requested_by = coalesce(cancel_requested_by, ?) "
+        "WHERE run_id = ? AND status = ? RETURNING campaign_slug",
+        [now, actor, run_id, RunStatus.RUNNING.value],
+    ).fetchall()
+    if not rows:
+        return False
+    audit(con, actor, "crawl.cancel", str(rows[0][0]), run_id=run_id)
+    return True
+
+
+def cancel_requested(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    row = con.execute(
+        "SELECT cancel_requested_at IS NOT NULL FROM crawl_runs WHERE run_id = ?", [run_id]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def finish_run(

@@ -12,6 +12,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import psutil
@@ -69,6 +70,11 @@ def in_crawl_window(campaign: Campaign, now: datetime, after_close_days: int | N
 # --- the scheduler's plans -----------------------------------------------------------------
 
 
+# The scheduler's own row in ``schedule_state`` (beside one per campaign it will crawl):
+# its heartbeat is there even when no campaign is open.
+SCHEDULER_ROW = ""
+
+
 def record_schedule_state(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -78,14 +84,88 @@ def record_schedule_state(
     schedule: str,
     next_runs: Mapping[str, datetime | None],
     now: datetime,
+    heartbeat_every_s: float | None = None,
+    next_run_at: datetime | None = None,
 ) -> None:
-    """Replace this scheduler's rows with one per campaign it will crawl (and when)."""
+    """Replace this scheduler's rows: its own (``SCHEDULER_ROW``: the heartbeat, and when
+    it runs next) and one per campaign it will crawl (and when)."""
     con.execute("DELETE FROM schedule_state WHERE holder = ?", [holder])
-    for slug, next_run_at in sorted(next_runs.items()):
+    rows = {SCHEDULER_ROW: next_run_at, **next_runs}
+    for slug, when in sorted(rows.items()):
         con.execute(
-            "INSERT INTO schedule_state VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [holder, slug, host, pid, schedule, next_run_at, now],
+            "INSERT INTO schedule_state (holder, campaign_slug, host, pid, schedule, "
+            "next_run_at, heartbeat_at, heartbeat_every_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [holder, slug, host, pid, schedule, when, now, heartbeat_every_s],
         )
+
+
+def schedule_heartbeat(con: duckdb.DuckDBPyConnection, holder: str, now: datetime) -> None:
+    """The scheduler is alive: refresh ``heartbeat_at`` on its rows."""
+    con.execute("UPDATE schedule_state SET heartbeat_at = ? WHERE holder = ?", [now, holder])
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """One ``tagdraw schedule`` process as its rows tell it."""
+
+    holder: str
+    host: str
+    pid: int
+    schedule: str | None  # 'every 30 min' | 'cron */30 * * * *'
+    heartbeat_at: datetime
+    heartbeat_every_s: float | None
+    next_run_at: datetime | None
+    next_runs: dict[str, datetime | None]  # campaign -> its next crawl
+    running: bool  # a heartbeat within two heartbeat intervals
+
+
+def scheduler_statuses(
+    con: duckdb.DuckDBPyConnection, now: datetime | None = None
+) -> list[SchedulerStatus]:
+    """Every scheduler that left rows, newest heartbeat first. ``running`` is false when it
+    wrote no heartbeat for two of its intervals (a row without an interval, from before
+    migration 0014: for two scheduler intervals of the settings)."""
+    now = (now or datetime.now(BANGKOK)).astimezone(BANGKOK)
+    fallback = get_settings().schedule_interval_min * 60.0
+    by_holder: dict[str, dict[str, Any]] = {}
+    for holder, slug, host, pid, schedule, next_run_at, heartbeat_at, every in con.execute(
+        "SELECT holder, campaign_slug, host, pid, schedule, next_run_at, heartbeat_at, "
+        "heartbeat_every_s FROM schedule_state ORDER BY holder, campaign_slug"
+    ).fetchall():
+        entry = by_holder.setdefault(
+            holder,
+            {
+                "host": host,
+                "pid": int(pid),
+                "schedule": schedule,
+                "heartbeat_at": as_bangkok(heartbeat_at),
+                "every": every,
+                "next_run_at": None,
+                "next_runs": {},
+            },
+        )
+        entry["heartbeat_at"] = max(entry["heartbeat_at"], as_bangkok(heartbeat_at))
+        if slug == SCHEDULER_ROW:
+            entry["next_run_at"] = as_bangkok(next_run_at)
+        else:
+            entry["next_runs"][slug] = as_bangkok(next_run_at)
+    out = []
+    for holder, e in by_holder.items():
+        every = float(e["every"]) if e["every"] else fallback
+        out.append(
+            SchedulerStatus(
+                holder=holder,
+                host=e["host"],
+                pid=e["pid"],
+                schedule=e["schedule"],
+                heartbeat_at=e["heartbeat_at"],
+                heartbeat_every_s=e["every"],
+                next_run_at=e["next_run_at"],
+                next_runs=e["next_runs"],
+                running=now - e["heartbeat_at"] <= timedelta(seconds=2 * every),
+            )
+        )
+    return sorted(out, key=lambda s: s.heartbeat_at, reverse=True)
 
 
 def clear_schedule_state(con: duckdb.DuckDBPyConnection, holder: str | None = None) -> None:
@@ -120,7 +200,7 @@ def next_scheduled_crawl(
     soonest: datetime | None = None
     for host, pid, next_run_at in con.execute(
         "SELECT host, pid, next_run_at FROM schedule_state WHERE campaign_slug = ?", [slug]
-    ).fetchall():
+    ).fetchall():  # (the scheduler's own row has the slug SCHEDULER_ROW, never a campaign's)
         when = as_bangkok(next_run_at)
         if when is None:
             continue

@@ -11,6 +11,9 @@ from scraper.options import COMMENTS_MODES, DEFAULT_COMMENTS_MODE
 from tagdraw.commands import schedule
 from tagdraw.commands.site_options import add_site_options, site_options_from
 
+# Who started a crawl, as ``crawl_runs.trigger`` records it.
+CRAWL_TRIGGERS = ("cli", "dashboard", "schedule")
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``crawl`` and ``schedule`` to the ``tagdraw`` parser."""
@@ -47,6 +50,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     crawl.add_argument(
         "--quiet", action="store_true", help="no progress bar or log lines; summary only"
     )
+    crawl.add_argument(
+        "--trigger",
+        choices=CRAWL_TRIGGERS,
+        default="cli",
+        help="who started the crawl, as crawl_runs.trigger records it (default cli; the "
+        "dashboard's 'crawl now' passes dashboard)",
+    )
+    crawl.add_argument(
+        "--review",
+        action="store_true",
+        help="recompute the campaign's review suggestions after the crawl (as tagdraw "
+        "schedule does), when the run stored pages (ok or partial)",
+    )
     crawl.set_defaults(func=_crawl)
 
     schedule.register(sub)
@@ -54,6 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _crawl(args: argparse.Namespace) -> int:
     from scraper.crawl import run_crawl
+    from scraper.schedule import CRAWL_STATUSES_WITH_SUGGESTIONS, recompute_suggestions
+    from warehouse.db import resolve_db_path
 
     site_options = site_options_from(args)
     if not args.quiet:
@@ -67,10 +85,13 @@ def _crawl(args: argparse.Namespace) -> int:
         args.slug,
         full=args.full,
         verify=args.verify,
-        trigger="cli",
+        trigger=args.trigger,
         progress=not args.quiet,
         comments_mode=args.comments_mode,
         **site_options,
     )
     print(summary.format())
+    if args.review and summary.status in CRAWL_STATUSES_WITH_SUGGESTIONS:
+        state = recompute_suggestions(resolve_db_path(args.db), args.slug)
+        print(f"  review suggestions: {state}")
     return summary.exit_code
