@@ -8,8 +8,9 @@ whether the crawl's warehouse equals the replica's ground truth.
 
 ``--memory-sizes`` measures only memory: for each size, a replica of that many posts and a
 full crawl (unthrottled, default comments mode) in a fresh crawler process; the peak summed
-RSS and USS of that process and its children (Chromium), the replica excluded, and the
-crawler process's own peak; then the growth per 1,000 posts between sizes.
+RSS, PSS and USS of that process and its children (Chromium), the replica excluded, sampled
+every 100 ms; the crawler process's exact peak (VmHWM) and, as bounds, that peak added to
+the sampled peak of the rest; then the growth per 1,000 posts between sizes.
 
 The replica runs in its own process (``tagdraw replica serve``) so that neither side shares
 a Python interpreter with it; every page is fetched once before timing so that both sides
@@ -62,9 +63,13 @@ _DATA_NEXT = re.compile(r'data-next="([^"]+)"')
 
 
 class RssSampler:
-    """Peak memory of a process tree, sampled from a thread: summed RSS and USS of ``root``
-    (default: this process) and its descendants, less the ``exclude`` pids, and RSS and USS
-    of ``root`` alone."""
+    """Peak memory of a process tree, sampled from a thread: summed RSS, PSS and USS of
+    ``root`` (default: this process) and its descendants, less the ``exclude`` pids, and
+    RSS, PSS and USS of ``root`` alone.
+
+    Summed RSS counts a page shared by n processes n times (Chromium's processes share
+    their code and much of their data); summed PSS counts it once, split among them: it
+    is what the tree occupies. Summed USS leaves shared pages out: a lower bound."""
 
     def __init__(
         self, exclude: set[int] | None = None, every_s: float = 0.1, root: int | None = None
@@ -72,7 +77,9 @@ class RssSampler:
         self.exclude = exclude or set()
         self.every_s = every_s
         self.root = os.getpid() if root is None else root
-        self.peak = self.peak_uss = self.peak_root_rss = self.peak_root_uss = 0
+        self.peak = self.peak_pss = self.peak_uss = 0
+        self.peak_root_rss = self.peak_root_pss = self.peak_root_uss = 0
+        self.peak_others_rss = self.peak_others_pss = 0  # the tree without ``root``
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -80,7 +87,7 @@ class RssSampler:
         with contextlib.suppress(psutil.Error):
             root = psutil.Process(self.root)
         while not self._stop.is_set():
-            total = unique = 0
+            total = proportional = unique = others_rss = others_pss = 0
             with contextlib.suppress(psutil.Error):
                 for proc in [root, *root.children(recursive=True)]:
                     if proc.pid in self.exclude:
@@ -88,13 +95,19 @@ class RssSampler:
                     with contextlib.suppress(psutil.Error):
                         info = proc.memory_full_info()
                         total += info.rss
+                        proportional += info.pss
                         unique += info.uss
                         if proc.pid == self.root:
                             self.peak_root_rss = max(self.peak_root_rss, info.rss)
+                            self.peak_root_pss = max(self.peak_root_pss, info.pss)
                             self.peak_root_uss = max(self.peak_root_uss, info.uss)
+                        else:
+                            others_rss += info.rss
+                            others_pss += info.pss
             self.peak = max(self.peak, total)
-            # Summed RSS counts pages Chromium's processes share once per process; USS
-            # (memory only that process holds) summed is the honest lower bound.
+            self.peak_others_rss = max(self.peak_others_rss, others_rss)
+            self.peak_others_pss = max(self.peak_others_pss, others_pss)
+            self.peak_pss = max(self.peak_pss, proportional)
             self.peak_uss = max(self.peak_uss, unique)
             self._stop.wait(self.every_s)
 
@@ -405,9 +418,20 @@ def _copy_campaign(source: Path, target: Path) -> None:
 MEMORY_TARGET_MB = 1536
 
 
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS since it started (the kernel's VmHWM): exact, however short
+    the peak. Not ``getrusage``'s ru_maxrss: across ``exec`` that keeps the peak of the
+    process that spawned this one (the bench, which has read a ground truth of hundreds of
+    MB by then)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def memory_worker(db_path: Path, work: Path, concurrency: int) -> int:
     """The crawl alone in this (fresh) process, as ``tagdraw crawl`` would run it; prints
-    one JSON line with the summary and this process's own peak RSS (getrusage)."""
+    one JSON line with the summary and this process's own peak RSS (VmHWM)."""
     import resource
 
     started = time.monotonic()
@@ -428,6 +452,8 @@ def memory_worker(db_path: Path, work: Path, concurrency: int) -> int:
                 "requests": summary.requests,
                 "status": summary.status,
                 "seconds": time.monotonic() - started,
+                "own_peak_rss_mb": own_peak_rss_mb(),
+                # Kept to show the difference: it includes the spawning process's peak.
                 "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         ),
@@ -473,8 +499,14 @@ def memory_one_size(posts: int, seed: int, concurrency: int) -> dict[str, Any]:
         "exit_code": worker.returncode,
         "complete": not differences,
         "peak_rss_mb": tree.peak / 2**20,
+        "peak_pss_mb": tree.peak_pss / 2**20,
         "peak_uss_mb": tree.peak_uss / 2**20,
-        "python_peak_rss_mb": max(tree.peak_root_rss / 2**20, result["ru_maxrss_mb"]),
+        "python_peak_rss_mb": max(tree.peak_root_rss / 2**20, result["own_peak_rss_mb"]),
+        # Upper bounds on the tree: the crawler's exact peak (which the 100 ms samples can
+        # miss) added to the peak of the rest, as if both peaks came at once.
+        "peak_rss_bound_mb": (tree.peak_others_rss / 2**20) + result["own_peak_rss_mb"],
+        "peak_pss_bound_mb": (tree.peak_others_pss / 2**20) + result["own_peak_rss_mb"],
+        "python_peak_pss_mb": tree.peak_root_pss / 2**20,
         "python_peak_uss_mb": tree.peak_root_uss / 2**20,
     }
 
@@ -487,14 +519,23 @@ def memory_bench(sizes: list[int], seed: int, concurrency: int) -> dict[str, Any
     rows = []
     for posts in sizes:
         print(f"memory: crawling a {posts}-post replica …", flush=True)
+        load_before = os.getloadavg()[0]
         row = memory_one_size(posts, seed, concurrency)
+        row["load_avg_1m"] = [load_before, os.getloadavg()[0]]  # at start and at end
         rows.append(row)
         print(
             f"  {posts} posts: {row['crawl']['seconds']:.0f} s, status "
             f"{row['crawl']['status']}, complete={row['complete']}; peak summed RSS "
-            f"{row['peak_rss_mb']:.0f} MB ({_verdict(row['peak_rss_mb'])}), summed USS "
+            f"{row['peak_rss_mb']:.0f} MB ({_verdict(row['peak_rss_mb'])}), summed PSS "
+            f"{row['peak_pss_mb']:.0f} MB ({_verdict(row['peak_pss_mb'])}), summed USS "
             f"{row['peak_uss_mb']:.0f} MB; Python process {row['python_peak_rss_mb']:.0f} MB "
-            f"RSS, {row['python_peak_uss_mb']:.0f} MB USS",
+            f"RSS, {row['python_peak_pss_mb']:.0f} MB PSS, "
+            f"{row['python_peak_uss_mb']:.0f} MB USS (sampled)\n"
+            f"    crawler process's exact peak (VmHWM) {row['crawl']['own_peak_rss_mb']:.0f} MB; "
+            f"bounds, that peak + the rest's sampled peak: RSS {row['peak_rss_bound_mb']:.0f} MB "
+            f"({_verdict(row['peak_rss_bound_mb'])}), PSS {row['peak_pss_bound_mb']:.0f} MB "
+            f"({_verdict(row['peak_pss_bound_mb'])}); load average "
+            f"{row['load_avg_1m'][0]:.1f} -> {row['load_avg_1m'][1]:.1f}",
             flush=True,
         )
     growth = []
@@ -505,17 +546,23 @@ def memory_bench(sizes: list[int], seed: int, concurrency: int) -> dict[str, Any
                 "from": a["posts_in_replica"],
                 "to": b["posts_in_replica"],
                 "python_rss_mb_per_1000": (b["python_peak_rss_mb"] - a["python_peak_rss_mb"]) * per,
+                "python_pss_mb_per_1000": (b["python_peak_pss_mb"] - a["python_peak_pss_mb"]) * per,
                 "python_uss_mb_per_1000": (b["python_peak_uss_mb"] - a["python_peak_uss_mb"]) * per,
                 "total_rss_mb_per_1000": (b["peak_rss_mb"] - a["peak_rss_mb"]) * per,
+                "total_pss_mb_per_1000": (b["peak_pss_mb"] - a["peak_pss_mb"]) * per,
                 "total_uss_mb_per_1000": (b["peak_uss_mb"] - a["peak_uss_mb"]) * per,
+                "total_pss_bound_mb_per_1000": (b["peak_pss_bound_mb"] - a["peak_pss_bound_mb"])
+                * per,
             }
         )
     for g in growth:
         print(
             f"growth per 1,000 posts, {g['from']} -> {g['to']}: Python "
-            f"{g['python_rss_mb_per_1000']:+.1f} MB RSS ({g['python_uss_mb_per_1000']:+.1f} "
-            f"USS), total {g['total_rss_mb_per_1000']:+.1f} MB summed RSS "
-            f"({g['total_uss_mb_per_1000']:+.1f} USS)"
+            f"{g['python_rss_mb_per_1000']:+.1f} MB RSS ({g['python_pss_mb_per_1000']:+.1f} "
+            f"PSS, {g['python_uss_mb_per_1000']:+.1f} USS), total "
+            f"{g['total_rss_mb_per_1000']:+.1f} MB summed RSS "
+            f"({g['total_pss_mb_per_1000']:+.1f} PSS, {g['total_uss_mb_per_1000']:+.1f} USS), "
+            f"PSS bound {g['total_pss_bound_mb_per_1000']:+.1f}"
         )
     if rows:
         # Where the Python side would be at 100,000 posts at the steepest measured slope.
@@ -525,8 +572,10 @@ def memory_bench(sizes: list[int], seed: int, concurrency: int) -> dict[str, Any
         total_slope = max((g["total_rss_mb_per_1000"] for g in growth), default=0.0)
         total_100k = last["peak_rss_mb"] + total_slope * (100 - last["posts_in_replica"] / 1000)
         print(
-            f"each size <= {MEMORY_TARGET_MB} MB summed RSS: "
-            f"{_verdict(max(r['peak_rss_mb'] for r in rows))}; at 100,000 posts, steepest "
+            f"each size <= {MEMORY_TARGET_MB} MB: summed RSS "
+            f"{_verdict(max(r['peak_rss_mb'] for r in rows))}, summed PSS "
+            f"{_verdict(max(r['peak_pss_mb'] for r in rows))}, PSS bound "
+            f"{_verdict(max(r['peak_pss_bound_mb'] for r in rows))}; at 100,000 posts, steepest "
             f"slope: Python {at_100k:.0f} MB ({_verdict(at_100k)}), total {total_100k:.0f} MB "
             f"({_verdict(total_100k)})"
         )
