@@ -352,8 +352,26 @@ def test_single_sign_on_refuses_an_unverified_or_missing_email_verified_claim(
 
 def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
     at = _sign_in("boss")
-    assert page_paths(at) == ["", "review", "duplicates", "audit", "crawls", "draw", "users"]
-    for page in ("overview", "review", "duplicates", "audit", "crawls", "draw", "users"):
+    assert page_paths(at) == [
+        "",
+        "review",
+        "duplicates",
+        "audit",
+        "crawls",
+        "draw",
+        "users",
+        "campaigns",
+    ]
+    for page in (
+        "overview",
+        "review",
+        "duplicates",
+        "audit",
+        "crawls",
+        "draw",
+        "users",
+        "campaigns",
+    ):
         at = _goto(at, page)
         assert not at.error, (page, [e.value for e in at.error])
     at = _goto(at, "crawls")
