@@ -24,14 +24,10 @@ from warehouse.campaigns import Campaign, get_campaign
 from warehouse.decisions import Decision, decision_history, latest_decision
 from warehouse.entries import Entry, RuleFacts, entries_sql
 from warehouse.health import Health, crawl_health
-from warehouse.thai import BANGKOK
+from warehouse.thai import BANGKOK, as_bangkok
 
 SUGGESTION_KINDS = ("duplicate", "spam", "rule", "near_miss")
 DEFAULT_PAGE_SIZE = 50
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(BANGKOK)
 
 
 # Per post: strongest suggestion score and the kinds present (migration 0002 makes the table).
@@ -336,7 +332,7 @@ def _queue_row(r: dict[str, Any]) -> QueueRow:
         title=r["title"] or "",
         author_username=r["author_username"],
         author_name=r["author_name"],
-        created_at=_aware(r["created_at"]),
+        created_at=as_bangkok(r["created_at"]),
         status=r["status"],
         decision_id=r["decision_id"],
         decided_by=r["decided_by"],
@@ -499,7 +495,7 @@ def get_entry_fast(con: duckdb.DuckDBPyConnection, slug: str, post_number: int) 
 def _named_time(row: dict[str, Any], name: str) -> datetime | None:
     """A time column of the entries query, as a datetime or as epoch microseconds."""
     if name in row:
-        return _aware(row[name])
+        return as_bangkok(row[name])
     micros = row.get(name + "_us")
     if micros is None:
         return None
@@ -558,7 +554,9 @@ def entry_detail(
         body_text=body_text or "",
         raw_tags=tuple(raw_tags or ()),
         versions=int(versions or 0),
-        comments=[CommentView(r[0], r[1], r[2], _aware(r[3]), r[4] or "") for r in comment_rows],
+        comments=[
+            CommentView(r[0], r[1], r[2], as_bangkok(r[3]), r[4] or "") for r in comment_rows
+        ],
         comments_total=int(comment_rows[0][5]) if comment_rows else 0,
         suggestions=entry_suggestions(con, slug, post_number),
         history=history,
@@ -825,7 +823,7 @@ def duplicate_clusters(
             title=(row[1] if row else "") or "",
             author_username=row[2] if row else None,
             author_name=row[3] if row else None,
-            created_at=_aware(row[4]) if row else None,
+            created_at=as_bangkok(row[4]) if row else None,
             status=row[5] if row else "pending",
             decision_id=row[6] if row else None,
             score=score,
@@ -906,7 +904,7 @@ def audit_rows(
     return [
         {
             "audit_id": r[0],
-            "at": _aware(r[1]),
+            "at": as_bangkok(r[1]),
             "actor": r[2],
             "action": r[3],
             "campaign_slug": r[4],

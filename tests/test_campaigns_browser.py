@@ -15,17 +15,14 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from crawl_truth import post_paths
-from ports import free_port
+from dashboard_server import running_dashboard
+from waiting import wait_until
 
 from dashboard import queries
 from replica.server import FaultConfig, ReplicaServer
@@ -53,7 +50,6 @@ def setup(db_path: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
     site = build_site(n_posts=120, seed=21)
     faults = FaultConfig(seed=4, error_rate=0.03, truncate_rate=0.03, drop_rate=0.03)
     server = ReplicaServer(site, faults=faults).start()
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TAGDRAW_DASHBOARD_DEMO_MODE"}
     env.update(
         {
@@ -64,42 +60,16 @@ def setup(db_path: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "TAGDRAW_FAILED_PAGES_DIR": str(tmp_path / "failed"),
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tagdraw", "--db", str(db_path), "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"dashboard did not start: {output[-2000:]}")
-            time.sleep(0.3)
-        yield {
-            "url": url,
-            "db": db_path,
-            "site": site,
-            "server": server,
-            "logs": tmp_path / "logs",
-        }
+        with running_dashboard(db_path, env) as url:
+            yield {
+                "url": url,
+                "db": db_path,
+                "site": site,
+                "server": server,
+                "logs": tmp_path / "logs",
+            }
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
         # A crawl the page started runs in its own session: stop it if a step failed.
         for r in run(lambda con: ledger.run_history(con, SLUG, 10), db_path, read_only=True):
             if r.status == "running" and r.pid:
@@ -132,16 +102,6 @@ def _type(page: Any, key: str, value: str) -> None:
 
 def _runs(db: Path) -> list[ledger.CrawlRun]:
     return run(lambda con: ledger.run_history(con, SLUG, 10), db, read_only=True)
-
-
-def _wait(condition: Any, what: str, timeout: float = 180) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.timeout(900)
@@ -194,7 +154,7 @@ def test_an_admin_runs_a_campaign_from_the_browser(
     server.reset_hits()
     admin.locator(f".st-key-camp_crawl_now_{SLUG} button").click()
     admin.get_by_text("กำลังเก็บข้อมูล (รอบที่ 1)").wait_for()
-    first_run = _wait(lambda: next(iter(_runs(db)), None), "the first run")
+    first_run = wait_until(lambda: next(iter(_runs(db)), None), 180, "the first run")
     assert first_run.trigger == "dashboard"
     admin.get_by_text(re.compile(r"\d+ จาก \d+")).first.wait_for()  # posts fetched of planned
 
@@ -210,7 +170,7 @@ def test_an_admin_runs_a_campaign_from_the_browser(
         shutil.copy(artifacts_dir / "campaigns-page.png", ROOT / "docs" / "campaigns-page.png")
 
     # Cancel mid-run: the run ends 'partial' with the CLI's summary on the page.
-    _wait(lambda: len(post_paths(server.hits())) >= 30, "30 post pages fetched")
+    wait_until(lambda: len(post_paths(server.hits())) >= 30, 180, "30 post pages fetched")
     admin.locator(f".st-key-camp_cancel_{SLUG} button").click()
     admin.get_by_text("เก็บข้อมูลเสร็จ (รอบที่ 1): partial").wait_for(timeout=120_000)
     admin.get_by_text(re.compile("Stopped on request")).first.wait_for()
@@ -241,10 +201,10 @@ def test_an_admin_runs_a_campaign_from_the_browser(
     # Suggestions are recomputed after each crawl (the run is recorded first), and the
     # entries are in the review queue.
     log_path = setup["logs"] / f"dashboard-crawl-{SLUG}.log"
-    _wait(
+    wait_until(
         lambda: log_path.read_text(encoding="utf-8").count("review suggestions: ok") == 2,
+        120,
         "the review after both crawls",
-        timeout=120,
     )
     queue = run(lambda con: queries.review_queue(con, SLUG), db, read_only=True)
     assert queue.total > 50, queue.total

@@ -8,16 +8,12 @@ the way ran no script.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ports import free_port
+from dashboard_server import running_dashboard
 
 from dashboard import seed
 from warehouse import users
@@ -36,47 +32,9 @@ def dashboard_server(db_path: Path) -> Iterator[tuple[str, Path, dict]]:  # type
     seed.ensure_campaign(db_path, SLUG)
     info = seed.seed_small(db_path, SLUG, n=6, hostile=True)
     run(lambda con: users.add_user(con, "mod", PASSWORD, role="moderator", actor="test"), db_path)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TAGDRAW_DASHBOARD_DEMO_MODE"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tagdraw",
-            "--db",
-            str(db_path),
-            "dashboard",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"dashboard did not start: {output[-2000:]}")
-            time.sleep(0.3)
+    with running_dashboard(db_path, env) as url:
         yield url, db_path, info
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the group we started: tagdraw and streamlit
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _wait_for_decision(db_path: Path, post: int, timeout: float = 30) -> Decision:

@@ -11,8 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 from crawl_truth import warehouse_differences
+from waiting import wait_until
 
 from scraper.schedule import Scheduler, open_campaigns
 from warehouse.campaigns import create_campaign
@@ -118,16 +118,6 @@ def _make_campaign(db_path: Path, site: Any, url: str) -> dict[str, Any]:
     return truth
 
 
-def _wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def _runs(db_path: Path) -> list[tuple[Any, ...]]:
     return run(
         lambda con: con.execute(
@@ -192,10 +182,10 @@ def test_scheduler_follows_a_changing_replica(db_path: Path) -> None:
             return any(o.started_at > moment and o.status == "ok" for o in list(scheduler.outcomes))
 
         try:
-            _wait(lambda: scheduler.outcomes, 180, "the first scheduled crawl")
+            wait_until(lambda: scheduler.outcomes, 180, "the first scheduled crawl")
             assert warehouse_differences(db_path, truth) == []
             # After each round the scheduler records its next one (for the dashboard).
-            _wait(
+            wait_until(
                 lambda: run(lambda con: next_scheduled_crawl(con, SLUG), db_path),
                 60,
                 "the next scheduled crawl to be recorded",
@@ -210,7 +200,7 @@ def test_scheduler_follows_a_changing_replica(db_path: Path) -> None:
             site.edit_post(listed[5], title="หัวเรื่องที่แก้ไขแล้วระหว่างแคมเปญ")
             site.delete_post(listed[7])
             changed_at = datetime.now(BANGKOK)
-            _wait(lambda: crawled_after(changed_at), 180, "a crawl after the changes")
+            wait_until(lambda: crawled_after(changed_at), 180, "a crawl after the changes")
             assert warehouse_differences(db_path, site.ground_truth()) == []
         finally:
             scheduler.stop()
@@ -259,9 +249,9 @@ def test_two_schedulers_never_crawl_one_campaign_at_once(db_path: Path, tmp_path
             combined = "".join(text(log) for log in logs)
             return "crawl finished" in combined and "crawl skipped: already running" in combined
 
-        _wait(progressed, 240, "a finished crawl and a skip")
+        wait_until(progressed, 240, "a finished crawl and a skip")
         # Stop them while the next crawl runs: it is cancelled and recorded 'interrupted'.
-        _wait(lambda: len(_runs(db_path)) >= 2, 120, "a second crawl to start")
+        wait_until(lambda: len(_runs(db_path)) >= 2, 120, "a second crawl to start")
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         codes = [proc.wait(timeout=120) for proc in procs]
@@ -304,7 +294,7 @@ def test_killed_scheduler_resumes_and_takes_over_the_stale_lock(
             text = log.read_text(encoding="utf-8") if log.exists() else ""
             return len(re.findall(r"tagdraw\.crawl post \d+: ", text))
 
-        _wait(lambda: posts_fetched() >= 8, 240, "the first scheduler to fetch some posts")
+        wait_until(lambda: posts_fetched() >= 8, 240, "the first scheduler to fetch some posts")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
 
@@ -388,7 +378,7 @@ def test_scheduled_review_runs_its_spam_worker_in_a_fresh_interpreter(
         def text() -> str:
             return log.read_text(encoding="utf-8") if log.exists() else ""
 
-        _wait(lambda: "suggestions recomputed" in text(), 240, "the review after the crawl")
+        wait_until(lambda: "suggestions recomputed" in text(), 240, "the review after the crawl")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) == 0, text()[-3000:]
 
