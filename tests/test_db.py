@@ -362,3 +362,41 @@ def test_threads_of_one_process_share_the_file(db_path: Path) -> None:
     assert run(lambda con: con.execute("SELECT count(*) FROM audit_log").fetchone(), db_path) == (
         60,
     )
+
+
+def test_the_file_is_released_when_the_last_user_in_the_process_is_done(db_path: Path) -> None:
+    """Transactions of one process overlapping in threads share one opening of the file;
+    the lock goes when the last of them ends, not before and not later."""
+    import threading
+
+    ensure_migrated(db_path)
+    probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+
+    def other_process_can_open() -> bool:
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(db_path)], capture_output=True, text=True
+        )
+        return done.returncode == 0
+
+    first_in = threading.Event()
+    second_done = threading.Event()
+
+    def second() -> None:
+        first_in.wait()
+        run(
+            lambda con: con.execute("INSERT INTO audit_log (actor, action) VALUES ('b', 'x')"),
+            db_path,
+        )
+        second_done.set()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    with connect(db_path) as con:
+        con.execute("INSERT INTO audit_log (actor, action) VALUES ('a', 'x')")
+        first_in.set()
+        assert second_done.wait(30)
+        # The other thread has finished; this one still holds the file.
+        assert not other_process_can_open()
+    worker.join()
+    assert other_process_can_open()
+    assert run(lambda c: c.execute("SELECT count(*) FROM audit_log").fetchone(), db_path) == (2,)

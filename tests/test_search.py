@@ -239,3 +239,59 @@ def test_match_spans_point_at_the_stored_text() -> None:
     text, inside = search.passage("ก" * 200 + "ภูเขา" + "ข" * 200, "ภูเขา", width=10)
     assert text.startswith("…") and text.endswith("…")
     assert [text[a:b] for a, b in inside] == ["ภูเขา"]
+
+
+THAI = [chr(cp) for cp in range(0x0E01, 0x0E5C)]
+ASCII = [chr(cp) for cp in range(0x80)]
+OTHER = ["é", "中", "😀", "\u00a0", "ß", "\u0e80"]  # outside both ranges (incl. Lao)
+
+
+def test_search_code_matches_exactly_where_the_text_matches() -> None:
+    """A coded query is found in a coded text exactly when the query is in the text: no
+    match can start inside another character's bytes (Thai, ASCII pairs and UTF-8 mixed)."""
+    alphabet = THAI + ASCII + OTHER
+    for needle in alphabet:  # every single character against every single character
+        coded = search.search_code(needle)
+        for text in alphabet:
+            assert (coded in search.search_code(text)) == (needle == text), (needle, text)
+    rng = random.Random(15)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        start = rng.randint(0, len(text))
+        # half the needles from the text itself, half made up
+        needle = (
+            text[start : start + rng.randint(1, 4)]
+            if rng.random() < 0.5
+            else "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 3)))
+        )
+        assert (search.search_code(needle) in search.search_code(text)) == (needle in text), (
+            needle,
+            text,
+        )
+
+
+def test_an_index_of_the_earlier_form_is_rebuilt_by_migration_0015(db_path: Path) -> None:
+    """A warehouse indexed before migration 0015 (UTF-8 texts in search_docs) is emptied,
+    re-queued and rebuilt: its posts are found, and no old-form text is left."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path))
+    con.execute("BEGIN TRANSACTION")
+    migrate(con, up_to=14)
+    con.execute(
+        "INSERT INTO posts (post_number, url, title, author_username, author_name, body_text, "
+        "first_seen_at, last_seen_at) VALUES (8, '/posts/8', 'หัวข้อ', 'old', 'คนเก่า', ?, now(), now())",
+        [UNSPACED],
+    )
+    con.execute("DELETE FROM search_pending")
+    con.execute(
+        "INSERT INTO search_docs (post_number, field, search_text) VALUES (8, 'body', ?)",
+        [compact_text(UNSPACED)],
+    )
+    con.execute("COMMIT")
+    con.close()
+    with connect(db_path) as con:
+        assert _all(con, WORD) == {8}
+        codes = con.execute("SELECT search_code FROM search_docs WHERE current").fetchall()
+        assert compact_text(UNSPACED) not in {c[0] for c in codes}
+        assert search.search_code(compact_text(UNSPACED)) in {c[0] for c in codes}

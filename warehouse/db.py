@@ -4,10 +4,19 @@ DuckDB lets one process hold a database file at a time; a second process cannot 
 open it read-only. So every process follows the same pattern: open, run one short
 transaction, close, and retry on ``Could not set lock`` with jittered backoff. No
 connection is held while crawling, waiting or idle.
+
+"Open" is an ``ATTACH`` of the file into one in-memory DuckDB kept for the life of the
+process, and "close" the ``DETACH`` after the last user of the file in this process is done:
+the file lock is held exactly as long as with a connection of its own, but the instance
+(its function catalog, its threads) is set up once, not for every transaction. At 100,000
+entries that is 4 ms per open instead of 28 ms, and the dashboard opens the file several
+times per click. Threads of one process using the same file at the same time share one
+attachment, each with its own connection and transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -57,14 +66,89 @@ def describe_lock_holder(message: str) -> str:
     return f"process {pid} ({cmd})"
 
 
+class _Host:
+    """The process's in-memory DuckDB and the warehouse files attached to it now."""
+
+    def __init__(self) -> None:
+        self.guard = threading.Lock()
+        self.pid = -1
+        self.instance: duckdb.DuckDBPyConnection | None = None
+        self.attached: dict[str, tuple[str, int]] = {}  # file -> (alias, users)
+        self.serial = 0
+
+    def _instance(self) -> duckdb.DuckDBPyConnection:
+        # A child made by fork() must not reuse its parent's instance (its threads are gone).
+        if self.instance is None or self.pid != os.getpid():
+            self.instance = duckdb.connect(":memory:")
+            self.pid = os.getpid()
+            self.attached = {}
+        return self.instance
+
+    def attach(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """A new connection whose default catalog is the file (attached if no one in this
+        process has it attached). Raises DuckDB's error when the file cannot be opened."""
+        key = str(path.resolve())
+        with self.guard:
+            con = self._instance().cursor()
+            try:
+                alias, users = self.attached.get(key, ("", 0))
+                if not users:
+                    self.serial += 1
+                    alias = f"tagdraw_{self.serial}"
+                    con.execute(f"ATTACH ? AS {alias}", [key])
+                self.attached[key] = (alias, users + 1)
+            except BaseException:
+                con.close()
+                raise
+        try:
+            con.execute(f"USE {alias}")
+            con.execute(f"SET TimeZone = '{TIMEZONE}'")
+        except BaseException:
+            self.release(path, con)
+            raise
+        return con
+
+    def release(self, path: Path, con: duckdb.DuckDBPyConnection) -> None:
+        """Close ``con`` (rolling back what it left open); detach the file, releasing its
+        lock, when no one else in this process uses it."""
+        key = str(path.resolve())
+        with self.guard:
+            con.close()
+            alias, users = self.attached[key]
+            if users > 1:
+                self.attached[key] = (alias, users - 1)
+                return
+            del self.attached[key]
+            assert self.instance is not None
+            detacher = self.instance.cursor()
+            try:
+                detacher.execute(f"DETACH {alias}")
+            except duckdb.Error as exc:
+                # DuckDB detaches even when the checkpoint it makes on the way fails (a full
+                # disk): what was committed stays in the WAL and is replayed at the next
+                # open, as after a failed checkpoint on close. Anything else still holds
+                # the file.
+                still = detacher.execute(
+                    "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [alias]
+                ).fetchone()
+                if still and still[0]:
+                    raise
+                logging.getLogger(__name__).warning(
+                    "checkpoint of %s on close failed: %s", path, _first_line(exc)
+                )
+            finally:
+                detacher.close()
+
+
+_host = _Host()
+
+
 def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
     delay = 0.01
     started = time.monotonic()
     while True:
         try:
-            con = duckdb.connect(str(path))
-            con.execute(f"SET TimeZone = '{TIMEZONE}'")
-            return con
+            return _host.attach(path)
         except duckdb.IOException as exc:
             if not _LOCK_PATTERN.search(str(exc)):
                 raise UserError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
@@ -78,8 +162,8 @@ def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
             time.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 0.25)
         except duckdb.ResourceInUseException as exc:
-            # Two threads of this process opening the file at the same instant ("Unique
-            # file handle conflict"): momentary, retried like the file lock.
+            # The file opened by other code of this process with a connection of its own
+            # ("Unique file handle conflict"): momentary, retried like the file lock.
             if time.monotonic() - started >= deadline_s:
                 raise DatabaseBusy(
                     f"The warehouse {path} stayed busy: {_first_line(exc)}"
@@ -135,7 +219,7 @@ def connect(
             raise
         con.execute("ROLLBACK" if read_only else "COMMIT")
     finally:
-        con.close()
+        _host.release(db_path, con)
 
 
 @contextmanager
@@ -153,7 +237,7 @@ def locked(
         _migrate_if_needed(con)
         yield con
     finally:
-        con.close()
+        _host.release(db_path, con)
 
 
 def run(

@@ -3,14 +3,16 @@ or more characters, Thai included (Thai is written without spaces, so word searc
 
 Every text is indexed as ``warehouse.thai.compact_text`` gives it (the one normaliser:
 invisible characters removed, NFC, SARA AM joined, Thai digits as ASCII, whitespace
-removed, case folded), and so is the query. ``search_grams`` holds one row per distinct
+removed, case folded), and so is the query. The text is stored, and matched, in
+``search_code``: one byte per Thai character instead of UTF-8's three (see there), which makes
+the scan of a common query's candidates about 5x quicker. ``search_grams`` holds one row per distinct
 pair of adjacent characters (bigram) of each text: a text containing the query contains
 all the query's bigrams, so the texts holding all of them are the candidates, and each
 candidate is then checked for the whole query. Bigram ids are the two code points
 (``first * 0x110000 + second``): exact and the same in Python and SQL.
 
-Tables (migration 0013): ``search_docs`` (one row per indexed text; a changed text gets a
-new row and the old one is marked not current), ``search_grams``, ``search_gram_docs``
+Tables (migrations 0013, 0015): ``search_docs`` (one row per indexed text, its
+``search_code``; a changed text gets a new row and the old one is marked not current), ``search_grams``, ``search_gram_docs``
 (how many texts had each bigram: a search reads the rows of its three rarest) and
 ``search_pending`` (posts still to index: the migration queues every stored post, and
 ``ensure_indexed`` runs before a search answers). ``index_posts`` / ``index_comments`` are called by
@@ -46,6 +48,32 @@ def search_text(text: str | None) -> str:
     return compact_text(text or "")
 
 
+# search_code: Thai letters U+0E01-U+0E5B become the single bytes 0x21-0x7B, every ASCII
+# character a pair (first byte 0x01-0x05, second 0x09-0x20 or 0x7C-0x7F), anything else
+# stays UTF-8 (bytes of 0x80 and above). The three kinds of byte are disjoint, and a pair's
+# first and second bytes too, so a coded query can only match a coded text at a
+# character boundary: ``search_code(q) in search_code(t)`` exactly when ``q in t``.
+_THAI_FIRST, _THAI_LAST = 0x0E01, 0x0E5B
+
+
+def _code_table() -> dict[int, str]:
+    table = {cp: chr(0x21 + cp - _THAI_FIRST) for cp in range(_THAI_FIRST, _THAI_LAST + 1)}
+    for cp in range(0x80):
+        rest = cp % 28
+        table[cp] = chr(1 + cp // 28) + chr(0x09 + rest if rest < 24 else 0x7C + rest - 24)
+    return table
+
+
+_CODE: Final = str.maketrans(_code_table())
+
+
+def search_code(normalised: str) -> str:
+    """``normalised`` (a ``search_text``) as stored in ``search_docs.search_code``. DuckDB
+    finds a substring in it several times faster than in UTF-8 Thai, where every character
+    starts with the same byte."""
+    return normalised.translate(_CODE)
+
+
 def query_grams(query: str) -> list[int]:
     """The distinct bigram ids of a normalised query, at most ``MAX_QUERY_GRAMS``."""
     grams = sorted({ord(query[i]) * CODE_POINTS + ord(query[i + 1]) for i in range(len(query) - 1)})
@@ -60,15 +88,18 @@ def _index_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]
     form changed (or is new) gets a new current doc and its bigrams."""
     if not rows:
         return
+    texts = [search_text(r[3]) for r in rows]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _search_incoming AS SELECT "
         "unnest($posts::BIGINT[]) AS post_number, unnest($comments::BIGINT[]) AS comment_id, "
-        "unnest($fields::VARCHAR[]) AS field, unnest($texts::VARCHAR[]) AS search_text",
+        "unnest($fields::VARCHAR[]) AS field, unnest($texts::VARCHAR[]) AS search_text, "
+        "unnest($codes::VARCHAR[]) AS search_code",
         {
             "posts": [r[0] for r in rows],
             "comments": [r[1] for r in rows],
             "fields": [r[2] for r in rows],
-            "texts": [search_text(r[3]) for r in rows],
+            "texts": texts,
+            "codes": [search_code(t) for t in texts],
         },
     )
     # Changed texts: the old doc stops being current (its bigram rows stay, ignored).
@@ -77,7 +108,7 @@ def _index_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]
         UPDATE search_docs d SET current = false FROM _search_incoming i
         WHERE d.current AND d.post_number = i.post_number
           AND d.comment_id IS NOT DISTINCT FROM i.comment_id AND d.field = i.field
-          AND d.search_text <> i.search_text
+          AND d.search_code <> i.search_code
         """
     )
     con.execute(
@@ -94,8 +125,8 @@ def _index_texts(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[Any, ...]]
         """
     )
     con.execute(
-        "INSERT INTO search_docs (doc_id, post_number, comment_id, field, search_text) "
-        "SELECT doc_id, post_number, comment_id, field, search_text FROM _search_new"
+        "INSERT INTO search_docs (doc_id, post_number, comment_id, field, search_code) "
+        "SELECT doc_id, post_number, comment_id, field, search_code FROM _search_new"
     )
     con.execute(
         f"""
@@ -234,7 +265,7 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
     if counts[rarest[0]] * SCAN_SHARE > _current_docs(con):
         # Even the rarest bigram is in a large share of the texts: reading every text once
         # costs less than gathering and joining that many postings (2.5x at 100,000 posts).
-        docs = "SELECT post_number, comment_id, field, search_text FROM search_docs WHERE current"
+        docs = "SELECT post_number, comment_id, field, search_code FROM search_docs WHERE current"
     else:
         # One equality filter per bigram: each reads only the blocks holding that bigram.
         postings = " UNION ALL ".join(
@@ -248,7 +279,7 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
             WITH cand AS MATERIALIZED (
                 SELECT doc_id FROM ({postings}) GROUP BY doc_id HAVING count(*) = {len(rarest)}
             )
-            SELECT d.post_number, d.comment_id, d.field, d.search_text
+            SELECT d.post_number, d.comment_id, d.field, d.search_code
             FROM search_docs d JOIN cand USING (doc_id) WHERE d.current
         """
     # Occurrences counted in bytes (strlen is the stored length; length() would count
@@ -258,12 +289,12 @@ def matches_sql(con: duckdb.DuckDBPyConnection, query: str) -> tuple[str, dict[s
         WITH docs AS MATERIALIZED ({docs})
         SELECT post_number,
                sum((CASE field {weights} ELSE 1 END)
-                   * ((strlen(search_text) - strlen(replace(search_text, $needle, '')))
+                   * ((strlen(search_code) - strlen(replace(search_code, $needle, '')))
                       // strlen($needle))) AS score
-        FROM docs WHERE contains(search_text, $needle)
+        FROM docs WHERE contains(search_code, $needle)
         GROUP BY post_number
     """
-    return sql, {"needle": needle}
+    return sql, {"needle": search_code(needle)}
 
 
 def search_posts(
@@ -302,7 +333,7 @@ def search_posts(
                    list_sort(list(comment_id) FILTER (WHERE comment_id IS NOT NULL))
             FROM search_docs
             WHERE current AND post_number IN (SELECT unnest($numbers::BIGINT[]))
-              AND contains(search_text, $needle)
+              AND contains(search_code, $needle)
             GROUP BY post_number
             """,
             {"numbers": [r[0] for r in rows], "needle": values["needle"]},
