@@ -68,6 +68,14 @@ class Ctx:
     def t(self, key: str, **values: object) -> str:
         return translate(key, self.lang, **values)
 
+    def value(self, kind: str, raw: str | None) -> str:
+        """A stored code shown in a table or line (a run's status ``ok``, its mode, its
+        trigger) as its label ``<kind>_<raw>``; a code without a label is shown as stored."""
+        if not raw:
+            return ""
+        label = self.t(f"{kind}_{raw}")
+        return raw if label == f"{kind}_{raw}" else label
+
     def col(self, name: str) -> str:
         """A table column's or chart axis's header: the i18n label ``col_<name>``."""
         return self.t("col_" + name)

@@ -169,12 +169,12 @@ def test_an_admin_runs_a_campaign_from_the_browser(
     if os.environ.get("TAGDRAW_DOCS_SCREENSHOTS"):
         shutil.copy(artifacts_dir / "campaigns-page.png", ROOT / "docs" / "campaigns-page.png")
 
-    # Cancel mid-run: the run ends 'partial' with the CLI's summary on the page.
+    # Cancel mid-run: the run ends 'partial' (ไม่ครบ) with the CLI's summary on the page.
     wait_until(lambda: len(post_paths(server.hits())) >= 30, 180, "30 post pages fetched")
     admin.locator(f".st-key-camp_cancel_{SLUG} button").click()
-    admin.get_by_text("เก็บข้อมูลเสร็จ (รอบที่ 1): partial").wait_for(timeout=120_000)
+    admin.get_by_text("เก็บข้อมูลเสร็จ (รอบที่ 1): ไม่ครบ").wait_for(timeout=120_000)
     admin.get_by_text(re.compile("Stopped on request")).first.wait_for()
-    other.get_by_text("เก็บข้อมูลเสร็จ (รอบที่ 1): partial").wait_for(timeout=120_000)
+    other.get_by_text("เก็บข้อมูลเสร็จ (รอบที่ 1): ไม่ครบ").wait_for(timeout=120_000)
     first_hits = post_paths(server.hits())
     progress = run(lambda con: ledger.run_progress(con, first_run.run_id), db, read_only=True)
     assert progress is not None and progress.cancel_requested_by == "boss"
@@ -187,7 +187,7 @@ def test_an_admin_runs_a_campaign_from_the_browser(
     # Crawl now again: it resumes, and no finished page is fetched twice.
     server.reset_hits()
     admin.locator(f".st-key-camp_crawl_now_{SLUG} button").click()
-    admin.get_by_text(re.compile(r"เก็บข้อมูลเสร็จ \(รอบที่ 2\): (ok|partial)")).wait_for(timeout=300_000)
+    admin.get_by_text(re.compile(r"เก็บข้อมูลเสร็จ \(รอบที่ 2\): (ครบ|ไม่ครบ)")).wait_for(timeout=300_000)
     admin.get_by_text(re.compile("resumed run 1")).first.wait_for()
     resumed_hits = post_paths(server.hits())
     assert not finished & set(resumed_hits), "a finished page was fetched again"

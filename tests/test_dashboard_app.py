@@ -375,7 +375,10 @@ def test_admin_sees_every_page(warehouse_file: tuple[Path, dict]) -> None:  # ty
         at = _goto(at, page)
         assert not at.error, (page, [e.value for e in at.error])
     at = _goto(at, "crawls")
-    assert "partial" in at.dataframe[0].value.to_string()
+    runs = at.dataframe[0].value.to_string()
+    # The stored codes (partial, incremental, ok, full) are shown as their Thai labels.
+    assert "ไม่ครบ" in runs and "เฉพาะที่เปลี่ยน" in runs and "ครบ" in runs
+    assert not {"partial", "incremental", "ok", "full"} & set(runs.split())
     at = _goto(at, "users")
     assert at.dataframe and "viewer" in at.dataframe[0].value.to_string()
     at = _goto(at, "audit")

@@ -363,7 +363,11 @@ def _crawl_panel(ctx: Ctx, slug: str, polling: bool) -> None:
         st.session_state[done_key] = running.run_id
         mine = started is not None and running.run_id > started["after_run"]
         if not mine:
-            st.info(ctx.t("camp_crawl_running_other", trigger=running.trigger or "?"))
+            st.info(
+                ctx.t(
+                    "camp_crawl_running_other", trigger=ctx.value("trigger", running.trigger) or "?"
+                )
+            )
         _show_progress(ctx, running.run_id)
         if st.button(ctx.t("camp_cancel"), key=f"camp_cancel_{slug}"):
             ctx.call(
@@ -418,8 +422,8 @@ def _show_last_run(ctx: Ctx, slug: str) -> None:
         return
     last = history[0]
     st.caption(
-        f"{ctx.t('camp_last_run')}: #{last.run_id} · {last.status} · "
-        f"{ctx.fmt_date(last.finished_at or last.started_at)} · {last.trigger or ''}"
+        f"{ctx.t('camp_last_run')}: #{last.run_id} · {ctx.value('run', last.status)} · "
+        f"{ctx.fmt_date(last.finished_at or last.started_at)} · {ctx.value('trigger', last.trigger)}"
     )
 
 
@@ -438,7 +442,9 @@ def _show_progress(ctx: Ctx, run_id: int) -> None:
         if progress.running:
             st.markdown(f"**{ctx.t('camp_crawl_running', run=run.run_id)}**")
         else:
-            st.markdown(f"**{ctx.t('camp_crawl_done', run=run.run_id, status=run.status)}**")
+            st.markdown(
+                f"**{ctx.t('camp_crawl_done', run=run.run_id, status=ctx.value('run', run.status))}**"
+            )
         planned = progress.posts_planned
         posts = (
             ctx.t("camp_progress_of", done=progress.posts_done, planned=planned)
@@ -493,7 +499,7 @@ def _schedule_section(ctx: Ctx, rows: list[CampaignWithState]) -> None:
                     ctx.t("camp_slug"): slug,
                     ctx.t("camp_schedule_next"): ctx.fmt_date(min(nexts)) if nexts else "-",
                     ctx.t("camp_last_run"): (
-                        f"#{run.run_id} {run.status} · "
+                        f"#{run.run_id} {ctx.value('run', run.status)} · "
                         f"{ctx.fmt_date(run.finished_at or run.started_at)}"
                         if run is not None
                         else "-"

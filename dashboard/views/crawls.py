@@ -45,9 +45,9 @@ def render(ctx: Ctx) -> None:
                 {
                     "run": r.run_id,
                     "started": ctx.fmt_date(r.started_at),
-                    "mode": r.mode,
-                    "status": r.status,
-                    "trigger": r.trigger or "",
+                    "mode": ctx.value("mode", r.mode),
+                    "status": ctx.value("run", r.status),
+                    "trigger": ctx.value("trigger", r.trigger),
                     "duration": round(r.duration_s, 1) if r.duration_s is not None else None,
                     "pages": r.listing_pages + r.post_pages + r.comment_pages,
                     "requests": r.requests,

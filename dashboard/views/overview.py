@@ -96,7 +96,7 @@ def show_health(ctx: Ctx, health: Health) -> None:
     cols[0].metric(
         ctx.t("last_run"), age_text(ctx, run.started_at), help=ctx.fmt_date(run.started_at)
     )
-    cols[1].metric(ctx.t("status"), run.status)
+    cols[1].metric(ctx.t("status"), ctx.value("run", run.status))
     cols[2].metric(ctx.t("errors"), run.errors)
     cols[3].metric(ctx.t("duration"), f"{run.duration_s:.0f}" if run.duration_s else "-")
     line = (
