@@ -115,6 +115,11 @@ def run_tests(extra: list[str]) -> int:
     if sh(BIN / "mypy", check=False) != 0:
         say("the type checker found errors (listed above)")
         return 1
+    # Two test processes (pytest-xdist): most tests wait on servers, browsers and polite
+    # delays rather than on the CPU, so two at a time nearly halve the wall time on two
+    # cores. `-n 0` runs them in one process.
+    if not any(a.startswith(("-n", "--numprocesses", "--dist")) for a in extra):
+        extra = ["-n", "2", *extra]
     # pytest exits 5 when it collects nothing; that is a failure here too.
     code = sh(PYTHON, "-m", "pytest", *extra, check=False)
     return code if code != 5 else 1
