@@ -477,12 +477,11 @@ class _Crawl:
 
         def body(con: duckdb.DuckDBPyConnection) -> Any:
             opened = time.monotonic()
-            con.execute(f"SET threads = {DB_THREADS}")
             result = fn(con)
             log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
             return result
 
-        return run(body, self.db_path)
+        return run(body, self.db_path, config={"threads": DB_THREADS})
 
     def _error(self, url: str, error: str, *, permanent: bool = True, **extra: Any) -> None:
         self.summary.errors.append({"url": url, "error": error, "permanent": permanent, **extra})

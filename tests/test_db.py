@@ -400,3 +400,21 @@ def test_the_file_is_released_when_the_last_user_in_the_process_is_done(db_path:
     worker.join()
     assert other_process_can_open()
     assert run(lambda c: c.execute("SELECT count(*) FROM audit_log").fetchone(), db_path) == (2,)
+
+
+def test_settings_of_one_transaction_stay_with_it(db_path: Path) -> None:
+    """The crawl's writes run DuckDB on one thread with capped memory; the transactions
+    after them, in the same process, have DuckDB's defaults again."""
+    ensure_migrated(db_path)
+
+    def settings(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+        row = con.execute(
+            "SELECT current_setting('threads')::VARCHAR, current_setting('memory_limit')"
+        ).fetchone()
+        assert row is not None
+        return str(row[0]), str(row[1])
+
+    default = run(settings, db_path)
+    capped = run(settings, db_path, config={"threads": 1, "memory_limit": "64MB"})
+    assert capped == ("1", "61.0 MiB"), capped  # 64 MB as DuckDB shows it
+    assert run(settings, db_path) == default != capped

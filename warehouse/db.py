@@ -22,7 +22,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib import resources
@@ -66,10 +66,15 @@ def describe_lock_holder(message: str) -> str:
     return f"process {pid} ({cmd})"
 
 
-class _Host:
-    """The process's in-memory DuckDB and the warehouse files attached to it now."""
+DuckDBConfig = Mapping[str, str | int]
 
-    def __init__(self) -> None:
+
+class _Host:
+    """An in-memory DuckDB of this process, with its settings, and the warehouse files
+    attached to it now."""
+
+    def __init__(self, config: tuple[tuple[str, str | int], ...]) -> None:
+        self.config = config
         self.guard = threading.Lock()
         self.pid = -1
         self.instance: duckdb.DuckDBPyConnection | None = None
@@ -79,7 +84,7 @@ class _Host:
     def _instance(self) -> duckdb.DuckDBPyConnection:
         # A child made by fork() must not reuse its parent's instance (its threads are gone).
         if self.instance is None or self.pid != os.getpid():
-            self.instance = duckdb.connect(":memory:")
+            self.instance = duckdb.connect(":memory:", config=dict(self.config))
             self.pid = os.getpid()
             self.attached = {}
         return self.instance
@@ -140,15 +145,30 @@ class _Host:
                 detacher.close()
 
 
-_host = _Host()
+# One host per set of DuckDB settings: settings such as ``threads`` and ``memory_limit``
+# belong to an instance, so a caller that needs its own (the crawl's writes) gets an
+# instance of its own rather than changing everyone's. Two hosts take turns at a file.
+_hosts: dict[tuple[tuple[str, str | int], ...], _Host] = {}
+_hosts_guard = threading.Lock()
 
 
-def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
+def _host(config: DuckDBConfig | None) -> _Host:
+    key = tuple(sorted((config or {}).items()))
+    with _hosts_guard:
+        if key not in _hosts:
+            _hosts[key] = _Host(key)
+        return _hosts[key]
+
+
+def _open(
+    path: Path, deadline_s: float, config: DuckDBConfig | None = None
+) -> tuple[_Host, duckdb.DuckDBPyConnection]:
+    host = _host(config)
     delay = 0.01
     started = time.monotonic()
     while True:
         try:
-            return _host.attach(path)
+            return host, host.attach(path)
         except duckdb.IOException as exc:
             if not _LOCK_PATTERN.search(str(exc)):
                 raise UserError(f"Cannot open the warehouse {path}: {_first_line(exc)}") from None
@@ -162,8 +182,8 @@ def _open(path: Path, deadline_s: float) -> duckdb.DuckDBPyConnection:
             time.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 0.25)
         except duckdb.ResourceInUseException as exc:
-            # The file opened by other code of this process with a connection of its own
-            # ("Unique file handle conflict"): momentary, retried like the file lock.
+            # The file attached by another host of this process, or opened by code with a
+            # connection of its own ("Unique file handle conflict"): retried like the lock.
             if time.monotonic() - started >= deadline_s:
                 raise DatabaseBusy(
                     f"The warehouse {path} stayed busy: {_first_line(exc)}"
@@ -192,6 +212,7 @@ def connect(
     read_only: bool = False,
     deadline_s: float | None = None,
     migrate: bool = True,
+    config: DuckDBConfig | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, run the body in one transaction, commit and close.
 
@@ -199,7 +220,9 @@ def connect(
     returns. An exception rolls the transaction back. ``read_only`` rolls back instead
     of committing and never creates the file, though it still applies missing
     migrations. (DuckDB's own read-only mode is not used: it would stop other threads of
-    this process from opening the file read-write.)
+    this process from opening the file read-write.) ``config`` holds DuckDB settings for
+    this transaction's instance (``{"threads": 1, "memory_limit": "64MB"}``); a ``SET`` of
+    such a setting inside the body would change it for the whole process.
     """
     db_path = resolve_db_path(path)
     deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
@@ -207,7 +230,7 @@ def connect(
         if read_only:
             raise UserError(f"No warehouse at {db_path}: create a campaign or run a crawl first.")
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(db_path, deadline)
+    host, con = _open(db_path, deadline, config)
     try:
         if migrate:  # also for readers: a schema upgrade is not user data
             _migrate_if_needed(con)
@@ -219,7 +242,7 @@ def connect(
             raise
         con.execute("ROLLBACK" if read_only else "COMMIT")
     finally:
-        _host.release(db_path, con)
+        host.release(db_path, con)
 
 
 @contextmanager
@@ -232,12 +255,12 @@ def locked(
     db_path = resolve_db_path(path)
     deadline = get_settings().lock_timeout_s if deadline_s is None else deadline_s
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(db_path, deadline)
+    host, con = _open(db_path, deadline)
     try:
         _migrate_if_needed(con)
         yield con
     finally:
-        _host.release(db_path, con)
+        host.release(db_path, con)
 
 
 def run(
@@ -246,6 +269,7 @@ def run(
     *,
     read_only: bool = False,
     deadline_s: float | None = None,
+    config: DuckDBConfig | None = None,
 ) -> T:
     """Run ``fn(con)`` in one transaction; retry the whole transaction on a conflict
     between threads of this process (the file lock itself is retried by ``connect``).
@@ -255,7 +279,7 @@ def run(
     delay = 0.01
     while True:
         try:
-            with connect(path, read_only=read_only, deadline_s=deadline) as con:
+            with connect(path, read_only=read_only, deadline_s=deadline, config=config) as con:
                 return fn(con)
         except duckdb.TransactionException as exc:
             if not _CONFLICT_PATTERN.search(str(exc)) or time.monotonic() - started > deadline:
