@@ -5,7 +5,7 @@ shortcuts, bulk decisions on a selection, and undo."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -312,18 +312,28 @@ def render(ctx: Ctx) -> None:
         return
 
     table_key = queue_table_key(rows)
-    # The table is placed here but written last: the open entry, which a moderator waits
-    # for after each decision, reaches the browser before the table's rows do.
-    table_area = st.container()
-    selected_idx = _selected_rows(table_key)
+    event = st.dataframe(
+        _queue_frame(ctx, rows),
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(rows), 420),
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=table_key,
+    )
+    selected_idx = list(event.selection.rows) if event is not None else []
     selected = [rows[i] for i in selected_idx if 0 <= i < len(rows)]
     seen = tuple(r.post_number for r in selected)
     seen_key, seen_before = st.session_state.get("queue_selection", (None, ()))
-    dropped = bool(seen_before and seen_key != table_key and not seen)
+    if seen_before and seen_key != table_key and not seen:
+        st.info(ctx.t("selection_dropped", n=len(seen_before)))
     # Opening follows the table: a newly selected single row becomes the open entry.
     if seen != seen_before and len(selected) == 1:
         st.session_state["review_post"] = selected[0].post_number
     st.session_state["queue_selection"] = (table_key, seen)
+
+    if selected and ctx.can_decide:
+        _bulk_panel(ctx, slug, selected)
 
     current = st.session_state.get("review_post")
     posts = [r.post_number for r in rows]
@@ -342,31 +352,6 @@ def render(ctx: Ctx) -> None:
     current = int(st.session_state["review_post"])
     _show_in_address(slug, current)
     _entry_view(ctx, slug, current)
-
-    with table_area:
-        st.dataframe(
-            _queue_frame(ctx, rows),
-            hide_index=True,
-            width="stretch",
-            height=min(38 + 35 * len(rows), 420),
-            on_select="rerun",
-            selection_mode="multi-row",
-            key=table_key,
-        )
-        if dropped:
-            st.info(ctx.t("selection_dropped", n=len(seen_before)))
-        if selected and ctx.can_decide:
-            _bulk_panel(ctx, slug, selected)
-
-
-def _selected_rows(table_key: str) -> list[int]:
-    """The row positions selected in the queue table of this key (read before the table
-    is written: the browser sent them with this run)."""
-    state = st.session_state.get(table_key)
-    if state is None:
-        return []
-    selection = state.get("selection", {}) if isinstance(state, Mapping) else {}
-    return [int(i) for i in selection.get("rows", [])]
 
 
 SEARCH_RESULTS = 10
