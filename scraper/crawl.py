@@ -24,11 +24,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -421,6 +421,28 @@ def write_batch(
     return stored, gone
 
 
+T = TypeVar("T")
+
+
+def crawl_transaction(
+    fn: Callable[[duckdb.DuckDBPyConnection], T], db_path: Path, settings: Settings
+) -> T:
+    """One of the crawl's transactions (``warehouse.db.run``): DuckDB on ``DB_THREADS``
+    threads, its memory capped at ``settings.crawl_db_memory_mb``. Both hold until the
+    connection closes, so they also bound the checkpoint DuckDB runs at the close."""
+    started = time.monotonic()
+
+    def body(con: duckdb.DuckDBPyConnection) -> T:
+        opened = time.monotonic()
+        con.execute(f"SET threads = {DB_THREADS}")
+        con.execute(f"SET memory_limit = '{int(settings.crawl_db_memory_mb)}MB'")
+        result = fn(con)
+        log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
+        return result
+
+    return run(body, db_path)
+
+
 # --- the crawl -----------------------------------------------------------------------------
 
 
@@ -473,16 +495,7 @@ class _Crawl:
             return await asyncio.to_thread(self._timed_run, fn)
 
     def _timed_run(self, fn: Any) -> Any:
-        started = time.monotonic()
-
-        def body(con: duckdb.DuckDBPyConnection) -> Any:
-            opened = time.monotonic()
-            con.execute(f"SET threads = {DB_THREADS}")
-            result = fn(con)
-            log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
-            return result
-
-        return run(body, self.db_path)
+        return crawl_transaction(fn, self.db_path, self.settings)
 
     def _error(self, url: str, error: str, *, permanent: bool = True, **extra: Any) -> None:
         self.summary.errors.append({"url": url, "error": error, "permanent": permanent, **extra})
