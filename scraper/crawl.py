@@ -24,11 +24,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -421,6 +421,30 @@ def write_batch(
     return stored, gone
 
 
+T = TypeVar("T")
+
+
+def crawl_transaction(
+    fn: Callable[[duckdb.DuckDBPyConnection], T], db_path: Path, settings: Settings
+) -> T:
+    """One of the crawl's transactions (``warehouse.db.run``), in a DuckDB instance of its
+    own: ``DB_THREADS`` threads, memory capped at ``settings.crawl_db_memory_mb``. The cap
+    also bounds the checkpoint DuckDB runs when the file is closed after the write."""
+    started = time.monotonic()
+
+    def body(con: duckdb.DuckDBPyConnection) -> T:
+        opened = time.monotonic()
+        result = fn(con)
+        log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
+        return result
+
+    return run(
+        body,
+        db_path,
+        config={"threads": DB_THREADS, "memory_limit": f"{int(settings.crawl_db_memory_mb)}MB"},
+    )
+
+
 # --- the crawl -----------------------------------------------------------------------------
 
 
@@ -473,15 +497,7 @@ class _Crawl:
             return await asyncio.to_thread(self._timed_run, fn)
 
     def _timed_run(self, fn: Any) -> Any:
-        started = time.monotonic()
-
-        def body(con: duckdb.DuckDBPyConnection) -> Any:
-            opened = time.monotonic()
-            result = fn(con)
-            log.debug("db: open %.2f s, work %.2f s", opened - started, time.monotonic() - opened)
-            return result
-
-        return run(body, self.db_path, config={"threads": DB_THREADS})
+        return crawl_transaction(fn, self.db_path, self.settings)
 
     def _error(self, url: str, error: str, *, permanent: bool = True, **extra: Any) -> None:
         self.summary.errors.append({"url": url, "error": error, "permanent": permanent, **extra})
