@@ -349,6 +349,30 @@ def revalidation_cost(base: str, db_path: Path, work: Path) -> dict[str, Any]:
     }
 
 
+def revalidation_with_validators(posts: int, seed: int, work: Path) -> dict[str, Any]:
+    """``revalidation_cost`` on the same site served with ``ETag``/``Last-Modified``: a
+    full crawl into a fresh warehouse first, then one period of revalidation (304s)."""
+    replica, base = start_replica(posts, seed, work / "truth-validators.json", validators=True)
+    try:
+        campaign = json.loads((work / "truth-validators.json").read_text(encoding="utf-8"))[
+            "campaign"
+        ]
+        db_path = create_bench_campaign(work / "validators.duckdb", campaign, base)
+        asyncio.run(
+            crawl_campaign(
+                db_path,
+                "bench",
+                unthrottled=True,
+                progress=False,
+                failed_pages_dir=work / "failed-validators",
+            )
+        )
+        return revalidation_cost(base, db_path, work)
+    finally:
+        replica.terminate()
+        replica.wait(10)
+
+
 def create_bench_campaign(db_path: Path, campaign: dict[str, Any], base: str) -> Path:
     """The campaign 'bench' on the replica at ``base``, open until 2099 (so revalidation
     applies to it)."""
@@ -369,7 +393,9 @@ def create_bench_campaign(db_path: Path, campaign: dict[str, Any], base: str) ->
     return db_path
 
 
-def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.Popen[str], str]:
+def start_replica(
+    posts: int, seed: int, truth_path: Path, *, validators: bool = False
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -385,6 +411,7 @@ def start_replica(posts: int, seed: int, truth_path: Path) -> tuple[subprocess.P
             str(seed),
             "--ground-truth",
             str(truth_path),
+            *(["--validators"] if validators else []),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -671,6 +698,7 @@ def main() -> int:
             base, work / "render.duckdb", work, [n for n in newest_first if n in public][:50]
         )
         revalidation = revalidation_cost(base, db_path, work)
+        revalidation_304 = revalidation_with_validators(args.posts, args.seed, work)
         checks_floor = render_checks_alone(base, [f"{base}/posts/{n}" for n in sampled])
         # The bench campaign is named 'bench'; warehouse_differences compares posts/comments.
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
@@ -704,6 +732,7 @@ def main() -> int:
         "render_checks_alone": checks_floor,
         "render_path": render_path,
         "revalidation": revalidation,
+        "revalidation_with_validators": revalidation_304,
     }
     print(
         f"plain HTTP: {plain['posts']} posts in {plain['seconds']:.1f} s = "
@@ -732,7 +761,12 @@ def main() -> int:
         f"{revalidation['requests_per_post']:.2f} requests per post, "
         f"{revalidation['bytes_per_post']:.0f} bytes per post, "
         f"{revalidation['not_modified']} of {revalidation['posts_checked']} answered 304, "
-        f"{revalidation['cpu_ms_per_check']:.2f} CPU ms per check"
+        f"{revalidation['cpu_ms_per_check']:.2f} CPU ms per check\n"
+        f"revalidation, the site sending ETag/Last-Modified: "
+        f"{revalidation_304['requests_per_post']:.2f} requests per post, "
+        f"{revalidation_304['bytes_per_post']:.0f} bytes per post, "
+        f"{revalidation_304['not_modified']} of {revalidation_304['posts_checked']} answered 304, "
+        f"{revalidation_304['cpu_ms_per_check']:.2f} CPU ms per check"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -50,3 +50,11 @@ def test_bench_crawl_measures_a_complete_crawl_beside_plain_http(tmp_path: Path)
     assert figures["parsing_alone"]["posts"] == plain["posts"]
     assert figures["render_checks_alone"]["checks"] == figures["render_checks"]
     assert "ratio:" in done.stdout and "floors, each measured alone" in done.stdout
+    # Revalidation measured both ways: without validators every due post is read again;
+    # with them the site answers 304 to the checks.
+    plain_check, with_304 = figures["revalidation"], figures["revalidation_with_validators"]
+    assert plain_check["posts_checked"] > 0 and plain_check["not_modified"] == 0
+    assert with_304["posts_checked"] > 0
+    assert with_304["not_modified"] > 0 and with_304["status"] == "ok"
+    assert with_304["bytes_per_post"] < plain_check["bytes_per_post"]
+    assert "the site sending ETag/Last-Modified" in done.stdout
