@@ -94,3 +94,30 @@ def test_unknown_and_missing_fields() -> None:
         prepare_campaign("x", prize=1, keywords="k", opens_at="2013-01-01", closes_at="2013-02-01")
     missing = missing_fields({"slug": "x", "keywords": ["k"]})
     assert [f.name for f in missing] == ["opens_at", "closes_at", "prizes"]
+
+
+def test_every_editable_field_has_a_command_line_option() -> None:
+    """``tagdraw campaign edit`` can set every editable field of CAMPAIGN_FIELDS, and sets
+    nothing else: a field added to the table without its option fails here."""
+    import argparse
+
+    from tagdraw.cli import build_parser
+    from tagdraw.commands.campaign import _changes
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    campaign = sub.choices["campaign"]
+    actions = next(a for a in campaign._actions if isinstance(a, argparse._SubParsersAction))
+    edit = actions.choices["edit"]
+    argv = ["demo"]
+    for action in edit._actions:
+        flag = next((o for o in action.option_strings if o.startswith("--")), None)
+        if flag is None or flag == "--help":
+            continue
+        if isinstance(action, argparse._StoreConstAction):  # the prize-per-author switches
+            if action.const is True:
+                argv.append(flag)
+        else:
+            argv += [flag, "1"]
+    changes = _changes(edit.parse_args(argv))
+    assert set(changes) == set(EDITABLE_FIELDS)
