@@ -132,7 +132,11 @@ def test_three_processes_share_the_warehouse_without_failures(
             assert all(p.poll() is None for p in procs), "a worker died during start-up"
             assert time.monotonic() < deadline, "workers did not start"
             time.sleep(0.05)
-        start_file.write_text(str(time.time() + 0.2))
+        # Written under another name and renamed: a worker that sees the file must never
+        # read it half-written (it waits for the name to exist, then reads it at once).
+        pending = tmp_path / "start.tmp"
+        pending.write_text(str(time.time() + 0.2))
+        pending.replace(start_file)
         for proc in procs:
             proc.wait(timeout=DURATION_S + 120)
     finally:
