@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +39,7 @@ from bench_dashboard import machine_load, measure_server, percentile, report  # 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from dashboard import seed  # noqa: E402
-from dashboard.launch import dashboard_command  # noqa: E402
+from dashboard.launch import DashboardDidNotStart, dashboard_command, wait_until_healthy  # noqa: E402
 from scraper.browser import launch_sync  # noqa: E402
 from warehouse import users  # noqa: E402
 from warehouse.db import run  # noqa: E402
@@ -78,17 +77,12 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    stop_server(proc)
-    raise SystemExit("the dashboard server did not start")
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc, timeout_s=120)
+    except DashboardDidNotStart as exc:
+        stop_server(proc)
+        raise SystemExit(str(exc)) from None
+    return proc
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:

@@ -1,11 +1,16 @@
-"""The ``streamlit run`` command line that starts the dashboard (the ``dashboard`` and
-``demo`` commands, the tests and the browser benchmark start it this way)."""
+"""The ``streamlit run`` command line that starts the dashboard, and the wait for it to
+answer (the ``dashboard`` and ``demo`` commands, the tests and the browser benchmark start
+it this way)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 DEMO_MODE_ENV = "TAGDRAW_DASHBOARD_DEMO_MODE"
@@ -41,3 +46,30 @@ def dashboard_command(
     root = str(APP_PATH.parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return cmd, env
+
+
+class DashboardDidNotStart(RuntimeError):
+    """The dashboard process exited, or did not answer its health check in time."""
+
+
+def wait_until_healthy(url: str, proc: subprocess.Popen[Any], timeout_s: float = 90) -> None:
+    """Until Streamlit at ``url`` answers its health check. Raises ``DashboardDidNotStart``
+    (with the end of the process's output, if it was captured) if ``proc`` exits first or
+    ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        exited = proc.poll() is not None
+        if exited or time.monotonic() > deadline:
+            output = proc.stdout.read() if exited and proc.stdout else ""
+            if isinstance(output, bytes):
+                output = output.decode(errors="replace")
+            what = f"exited with {proc.returncode}" if exited else f"did not answer at {url}"
+            tail = f": {output[-500:].strip()}" if output.strip() else ""
+            raise DashboardDidNotStart(f"the dashboard {what}{tail}")
+        time.sleep(0.3)

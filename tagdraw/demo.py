@@ -108,22 +108,6 @@ def _wait_for_url(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
     raise UserError("the replica did not start: " + " | ".join(seen[-5:]))
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            output = proc.stdout.read() if proc.stdout else ""
-            raise UserError(f"the dashboard exited with {proc.returncode}: {output[-500:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise UserError(f"the dashboard did not answer at {url} within {timeout_s:.0f} s")
-
-
 def ensure_demo_campaign(db_path: Path, replica_url: str) -> None:
     """Create the demo campaign from the replica's own description, or point it at this
     replica's address (which changes from run to run)."""
@@ -175,7 +159,7 @@ def ensure_demo_admin(db_path: Path) -> str:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from dashboard.launch import dashboard_command
+    from dashboard.launch import DashboardDidNotStart, dashboard_command, wait_until_healthy
     from scraper.crawl import run_crawl
     from warehouse.review import compute_suggestions
 
@@ -204,7 +188,10 @@ def demo_command(args: argparse.Namespace) -> int:
         dash_cmd, env = dashboard_command(db_path, host="127.0.0.1", port=args.port)
         with _process(dash_cmd, env=env) as dashboard:
             url = f"http://127.0.0.1:{args.port}"
-            _wait_healthy(url, dashboard)
+            try:
+                wait_until_healthy(url, dashboard)
+            except DashboardDidNotStart as exc:
+                raise UserError(str(exc)) from None
             print(
                 "\n"
                 f"  Dashboard:  {url}\n"

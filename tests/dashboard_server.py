@@ -8,14 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from ports import free_port
+
+from dashboard.launch import DashboardDidNotStart, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,18 +34,10 @@ def running_dashboard(db_path: Path, env: Mapping[str, str]) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"dashboard did not start: {output[-2000:]}")
-            time.sleep(0.3)
+        try:
+            wait_until_healthy(url, proc)
+        except DashboardDidNotStart as exc:
+            pytest.fail(str(exc))
         yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the group we started: tagdraw and streamlit
