@@ -22,7 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from peers import plain_http  # noqa: E402
-from peers.harness import classify_hits, load_jsonl, verify  # noqa: E402
+from peers.harness import (  # noqa: E402
+    Check,
+    Measured,
+    Run,
+    classify_hits,
+    evaluate_targets,
+    load_jsonl,
+    verify,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -95,3 +103,31 @@ def test_load_jsonl_reads_plain_http_records(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps({"post_number": 5, "state": "public", "comment_ids": [1, 2]}) + "\n")
     assert load_jsonl(path)[5]["comments"] == [{"comment_id": 1}, {"comment_id": 2}]
+
+
+def _run(contender: str, phase: str, wall_s: float, requests: int, rss_mb: int) -> Run:
+    measured = Measured(
+        wall_s=wall_s, peak_rss_bytes=rss_mb * 2**20, cpu_s=1.0, cpu_rusage_s=1.0,
+        cpu_sampled_s=1.0, peak_processes=1, cpu_by_process={}, exit_code=0, timed_out=False,
+        stdout_tail="", log="",
+    )  # fmt: skip
+    check = Check(True, 2000, 2000, 9000, 9000, 1)
+    return Run(contender, phase, 2, measured, {"total": requests}, check, (0.0, 0.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("tagdraw_requests", "result", "figure"),
+    [(3_247, "PASS", "3,247 vs 3,180 = 1.02x (rate 0.20x"), (3_300, "MISS", "= 1.04x")],
+)
+def test_the_request_target_counts_against_the_minimum_not_the_plain_http_rate(
+    tagdraw_requests: int, result: str, figure: str
+) -> None:
+    # tagdraw at a fifth of plain HTTP's rate: no longer a target; its requests are.
+    runs = [
+        _run("plain-http", "full", 2.0, 3_180, 60),
+        _run("tagdraw", "full", 10.0, tagdraw_requests, 900),
+    ]
+    targets = evaluate_targets(runs)
+    assert not [t for t in targets if "plain-HTTP rate" in t["target"]]
+    (requests,) = [t for t in targets if "1.03x the minimum" in t["target"]]
+    assert requests["result"] == result and figure in requests["figure"], requests
