@@ -47,6 +47,14 @@ def _wait_for_decision(db_path: Path, post: int, timeout: float = 30) -> Decisio
     raise AssertionError(f"no decision for {post} within {timeout} s")
 
 
+def _wait_until_idle(page) -> None:  # type: ignore[no-untyped-def]
+    """Until the page's run has finished: a tick or key pressed while the page re-runs can
+    be lost (the table shows it ticked, the page never hears of it)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')"
+    )
+
+
 def test_sign_in_decide_by_click_and_by_shortcut(
     dashboard_server: tuple[str, Path, dict],  # type: ignore[type-arg]
     page,  # type: ignore[no-untyped-def]  # pytest-playwright
@@ -79,6 +87,7 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     spam_button.wait_for(state="visible")
     body = page.locator('[data-testid="stText"]').filter(has_text="<img src=x onerror=")
     body.first.wait_for(state="visible")
+    _wait_until_idle(page)
     page.locator("h3").first.click()  # focus out of any input so the shortcut reaches the app
     page.keyboard.press("s")
     decision = _wait_for_decision(db_path, hostile)
@@ -101,18 +110,15 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     assert not {first, hostile} & set(picked)  # decided entries went down the queue
     box = grid.bounding_box()
     assert box is not None
-    # One tick at a time, each listed by the panel and the page's run finished before the
-    # next: a second tick made while the page is still re-running after the first can be
-    # lost (the table shows it ticked, the panel does not list it; a bulk decision applies
-    # to what the panel lists).
+    # One tick at a time, each made once the page's run has finished and listed by the
+    # panel before the next (a bulk decision applies to what the panel lists).
     for row in (0, 1):
+        _wait_until_idle(page)
         page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
         page.locator('tr[aria-selected="true"]').nth(row).wait_for(state="attached")
         listed = ", ".join(f"#{n}" for n in picked[: row + 1])
         page.get_by_text(f"รายการที่เลือก: {listed}", exact=True).wait_for(state="visible")
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')"
-        )
+    _wait_until_idle(page)
     page.locator(".st-key-bulk_status").click()
     page.get_by_role("option", name="สแปม").click()
     page.locator(".st-key-bulk_apply button").click()
