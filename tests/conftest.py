@@ -23,6 +23,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, **find_browser().launch_kwargs()}
 
 
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """No base URL: every browser test opens full addresses of the servers it starts.
+    (pytest-playwright's own fixture is a method, which pytest warns about.)"""
+    return None
+
+
 # pytest-playwright keeps one sync Playwright for the whole session, and its event loop
 # counts as running in the main thread: every later test that runs the crawler in process
 # (asyncio.run) would then fail. One Playwright per module instead, stopped with it.
