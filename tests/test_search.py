@@ -9,6 +9,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from replica_warehouse import ReplicaCampaign, crawl_replica_campaign
 
@@ -204,18 +205,23 @@ def test_ranked_title_before_body_and_more_occurrences_first(db_path: Path) -> N
     assert [h.post_number for h in limited] == [1, 4] and total == 2
 
 
-def test_migration_back_fills_posts_stored_before_it(db_path: Path) -> None:
-    """Posts written before migration 0013 existed are found once it has run."""
-    import duckdb
-
+def _warehouse_at(db_path: Path, *, migration: int, post: int) -> duckdb.DuckDBPyConnection:
+    """A warehouse left at ``migration`` holding one post (body ``UNSPACED``), in an open
+    transaction, as an earlier tagdraw wrote it."""
     con = duckdb.connect(str(db_path))
     con.execute("BEGIN TRANSACTION")
-    migrate(con, up_to=12)
+    migrate(con, up_to=migration)
     con.execute(
         "INSERT INTO posts (post_number, url, title, author_username, author_name, body_text, "
-        "first_seen_at, last_seen_at) VALUES (7, '/posts/7', 'หัวข้อ', 'old', 'คนเก่า', ?, now(), now())",
-        [UNSPACED],
+        "first_seen_at, last_seen_at) VALUES (?, ?, 'หัวข้อ', 'old', 'คนเก่า', ?, now(), now())",
+        [post, f"/posts/{post}", UNSPACED],
     )
+    return con
+
+
+def test_migration_back_fills_posts_stored_before_it(db_path: Path) -> None:
+    """Posts written before migration 0013 existed are found once it has run."""
+    con = _warehouse_at(db_path, migration=12, post=7)
     con.execute(
         "INSERT INTO comments (comment_id, post_number, body_text, first_seen_at, last_seen_at) "
         "VALUES (70, 7, 'ความเห็นเรื่องมะม่วงหาวมะนาวโห่', now(), now())"
@@ -273,16 +279,7 @@ def test_search_code_matches_exactly_where_the_text_matches() -> None:
 def test_an_index_of_the_earlier_form_is_rebuilt_by_migration_0015(db_path: Path) -> None:
     """A warehouse indexed before migration 0015 (UTF-8 texts in search_docs) is emptied,
     re-queued and rebuilt: its posts are found, and no old-form text is left."""
-    import duckdb
-
-    con = duckdb.connect(str(db_path))
-    con.execute("BEGIN TRANSACTION")
-    migrate(con, up_to=14)
-    con.execute(
-        "INSERT INTO posts (post_number, url, title, author_username, author_name, body_text, "
-        "first_seen_at, last_seen_at) VALUES (8, '/posts/8', 'หัวข้อ', 'old', 'คนเก่า', ?, now(), now())",
-        [UNSPACED],
-    )
+    con = _warehouse_at(db_path, migration=14, post=8)
     con.execute("DELETE FROM search_pending")
     con.execute(
         "INSERT INTO search_docs (post_number, field, search_text) VALUES (8, 'body', ?)",
