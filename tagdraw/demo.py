@@ -16,6 +16,7 @@ import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -90,6 +91,21 @@ def _process(cmd: list[str], env: dict[str, str] | None = None) -> Iterator[subp
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _relay_output(proc: subprocess.Popen[str], label: str) -> threading.Thread:
+    """Copy ``proc``'s output to ours, line by line, for as long as it runs. The demo waits
+    on its servers for hours; a pipe nobody reads would stop a server once it filled (64 kB
+    of Streamlit warnings or tracebacks would do)."""
+
+    def copy() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(f"[{label}] {line.rstrip()}", flush=True)
+
+    thread = threading.Thread(target=copy, name=f"relay-{label}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _wait_for_url(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
@@ -173,6 +189,7 @@ def demo_command(args: argparse.Namespace) -> int:
         replica_cmd.append("--faults")
     with _process(replica_cmd) as replica:
         replica_url = _wait_for_url(replica)
+        _relay_output(replica, "replica")
         print(f"[demo] replica of GotoKnow at {replica_url}", flush=True)
         ensure_demo_campaign(db_path, replica_url)
         print(
@@ -201,6 +218,7 @@ def demo_command(args: argparse.Namespace) -> int:
                 "\n  Ctrl-C stops the demo.\n",
                 flush=True,
             )
+            _relay_output(dashboard, "dashboard")
             if args.check:
                 return 0
             try:

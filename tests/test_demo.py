@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from ports import free_port
 
+from tagdraw.demo import _relay_output
 from warehouse.db import run
 
 
@@ -62,3 +63,18 @@ def test_demo_crawls_the_replica_and_starts_the_dashboard(tmp_path: Path) -> Non
     assert listed_public <= stored
     assert suggestions > 0
     assert admin is not None and admin.role == "admin"
+
+
+def test_a_server_the_demo_waits_on_never_stops_on_a_full_pipe(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 400 kB of output: without a reader, the pipe fills at 64 kB and the writer stops.
+    writer = "import sys\nfor i in range(4000): print(f'line {i:04d} ' + 'x' * 90)"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", writer], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    relay = _relay_output(proc, "server")
+    assert proc.wait(timeout=60) == 0
+    relay.join(timeout=60)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4000 and lines[-1].startswith("[server] line 3999 x")
