@@ -101,7 +101,8 @@ def _relay_output(proc: subprocess.Popen[str], label: str) -> threading.Thread:
     def copy() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
-            print(f"[{label}] {line.rstrip()}", flush=True)
+            if line.strip():
+                print(f"[{label}] {line.rstrip()}", flush=True)
 
     thread = threading.Thread(target=copy, name=f"relay-{label}", daemon=True)
     thread.start()
