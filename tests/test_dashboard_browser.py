@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from dashboard_server import running_dashboard
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard import seed
 from warehouse import users
@@ -111,13 +112,29 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     box = grid.bounding_box()
     assert box is not None
     # One tick at a time, each made once the page's run has finished and listed by the
-    # panel before the next (a bulk decision applies to what the panel lists).
+    # panel before the next (a bulk decision applies to what the panel lists). Under heavy
+    # load a tick can still be lost: the table shows the row ticked, the panel does not list
+    # it (a known race, see docs/moderators.md). The moderator then unticks and ticks it
+    # again, and so does this test, at most twice; the decision is checked either way.
+    lost_ticks = 0
     for row in (0, 1):
-        _wait_until_idle(page)
-        page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
-        page.locator('tr[aria-selected="true"]').nth(row).wait_for(state="attached")
         listed = ", ".join(f"#{n}" for n in picked[: row + 1])
-        page.get_by_text(f"รายการที่เลือก: {listed}", exact=True).wait_for(state="visible")
+        panel = page.get_by_text(f"รายการที่เลือก: {listed}", exact=True)
+        tick_box = (box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+        for attempt in range(3):
+            _wait_until_idle(page)
+            if attempt and page.locator('tr[aria-selected="true"]').count() > row:
+                page.mouse.click(*tick_box)  # untick the row the table shows ticked
+                _wait_until_idle(page)
+            page.mouse.click(*tick_box)
+            try:
+                panel.wait_for(state="visible", timeout=15_000)
+                break
+            except PlaywrightTimeoutError:
+                lost_ticks += 1
+        else:
+            raise AssertionError(f"the panel never listed {listed} after three ticks")
+    print(f"ticks lost and made again: {lost_ticks}")
     _wait_until_idle(page)
     page.locator(".st-key-bulk_status").click()
     page.get_by_role("option", name="สแปม").click()
@@ -126,6 +143,10 @@ def test_sign_in_decide_by_click_and_by_shortcut(
         decision = _wait_for_decision(db_path, number)
         assert (decision.status, decision.decided_by) == ("spam", "mod")
     page.get_by_text("บันทึก 2 รายการ, ข้าม 0 รายการที่ถูกเปลี่ยน").wait_for(state="visible")
-    assert page.locator(".st-key-bulk_apply").count() == 0  # the selection did not move on
+    # The selection did not move on to other rows: the panel goes once the page's run has
+    # replaced what the previous run drew (the saved message can show before that).
+    page.locator(".st-key-bulk_apply").wait_for(state="detached")
+    _wait_until_idle(page)
+    assert page.locator(".st-key-bulk_apply").count() == 0
     assert set(run(lambda con: current_decisions(con, SLUG), db_path)) == {first, hostile, *picked}
     page.screenshot(path=str(artifacts_dir / "dashboard-after-bulk.png"), full_page=True)
