@@ -1,6 +1,6 @@
-"""The ``streamlit run`` command line that starts the dashboard, and the wait for it to
-answer (the ``dashboard`` and ``demo`` commands, the tests and the browser benchmark start
-it this way)."""
+"""The ``streamlit run`` command line that starts the dashboard, the wait for it to answer,
+and the wait for a page's run to finish (the ``dashboard`` and ``demo`` commands, the tests
+and the browser benchmark start it and drive it this way)."""
 
 from __future__ import annotations
 
@@ -73,3 +73,14 @@ def wait_until_healthy(url: str, proc: subprocess.Popen[Any], timeout_s: float =
             tail = f": {output[-500:].strip()}" if output.strip() else ""
             raise DashboardDidNotStart(f"the dashboard {what}{tail}")
         time.sleep(0.3)
+
+
+def wait_until_run_finished(page: Any, timeout_ms: float | None = None) -> None:
+    """Until the dashboard open in ``page`` (a Playwright page) has finished its run: no
+    running indicator. A click or key made while the page re-runs can be lost, so browser
+    tests and the browser bench wait for this before acting. ``timeout_ms`` defaults to the
+    page's own timeout."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')",
+        timeout=timeout_ms,
+    )

@@ -17,6 +17,7 @@ from dashboard_server import running_dashboard
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard import seed
+from dashboard.launch import wait_until_run_finished
 from warehouse import users
 from warehouse.db import run
 from warehouse.decisions import Decision, current_decisions
@@ -46,14 +47,6 @@ def _wait_for_decision(db_path: Path, post: int, timeout: float = 30) -> Decisio
             return decision
         time.sleep(0.3)
     raise AssertionError(f"no decision for {post} within {timeout} s")
-
-
-def _wait_until_idle(page) -> None:  # type: ignore[no-untyped-def]
-    """Until the page's run has finished: a tick or key pressed while the page re-runs can
-    be lost (the table shows it ticked, the page never hears of it)."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')"
-    )
 
 
 def test_sign_in_decide_by_click_and_by_shortcut(
@@ -88,7 +81,7 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     spam_button.wait_for(state="visible")
     body = page.locator('[data-testid="stText"]').filter(has_text="<img src=x onerror=")
     body.first.wait_for(state="visible")
-    _wait_until_idle(page)
+    wait_until_run_finished(page)
     page.locator("h3").first.click()  # focus out of any input so the shortcut reaches the app
     page.keyboard.press("s")
     decision = _wait_for_decision(db_path, hostile)
@@ -122,10 +115,10 @@ def test_sign_in_decide_by_click_and_by_shortcut(
         panel = page.get_by_text(f"รายการที่เลือก: {listed}", exact=True)
         tick_box = (box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
         for attempt in range(3):
-            _wait_until_idle(page)
+            wait_until_run_finished(page)
             if attempt and page.locator('tr[aria-selected="true"]').count() > row:
                 page.mouse.click(*tick_box)  # untick the row the table shows ticked
-                _wait_until_idle(page)
+                wait_until_run_finished(page)
             page.mouse.click(*tick_box)
             try:
                 panel.wait_for(state="visible", timeout=15_000)
@@ -135,7 +128,7 @@ def test_sign_in_decide_by_click_and_by_shortcut(
         else:
             raise AssertionError(f"the panel never listed {listed} after three ticks")
     print(f"ticks lost and made again: {lost_ticks}")
-    _wait_until_idle(page)
+    wait_until_run_finished(page)
     page.locator(".st-key-bulk_status").click()
     page.get_by_role("option", name="สแปม").click()
     page.locator(".st-key-bulk_apply button").click()
@@ -146,7 +139,7 @@ def test_sign_in_decide_by_click_and_by_shortcut(
     # The selection did not move on to other rows: the panel goes once the page's run has
     # replaced what the previous run drew (the saved message can show before that).
     page.locator(".st-key-bulk_apply").wait_for(state="detached")
-    _wait_until_idle(page)
+    wait_until_run_finished(page)
     assert page.locator(".st-key-bulk_apply").count() == 0
     assert set(run(lambda con: current_decisions(con, SLUG), db_path)) == {first, hostile, *picked}
     page.screenshot(path=str(artifacts_dir / "dashboard-after-bulk.png"), full_page=True)
